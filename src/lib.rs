@@ -1,0 +1,15 @@
+//! perfgate: declarative performance gates. A YAML spec describes a stack, load phases and
+//! PromQL assertions; perfgate brings the stack up, drives the load, asks Prometheus and turns
+//! every assertion into a libtest case. See docs/ARCHITECTURE.md for the map.
+
+pub mod bench;
+pub mod cli;
+pub mod demo_api;
+pub mod error;
+pub mod gate;
+pub mod load;
+pub mod prom;
+pub mod report;
+pub mod run;
+pub mod spec;
+pub mod stack;

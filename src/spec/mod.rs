@@ -1,0 +1,5 @@
+//! Spec files: raw serde shapes → validated model, with located diagnostics.
+
+mod model;
+
+pub use model::*;
