@@ -1,1 +1,56 @@
-//! TODO
+//! The top-level error and the process exit codes every entry point (CLI, harness) agrees on.
+
+use std::process::ExitCode;
+
+use crate::prom::PromError;
+use crate::spec::SpecError;
+use crate::stack::StackError;
+
+/// Distinct exit codes, documented in README.md and docs/spec.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every assertion ran and passed.
+    Success = 0,
+    /// At least one assertion failed.
+    GateFailed = 1,
+    /// Bad command-line usage (clap's own code).
+    Usage = 2,
+    /// A spec could not be read or is invalid.
+    InvalidSpec = 3,
+    /// The stack could not be started (missing tool, service died, not ready in time).
+    StackFailed = 4,
+    /// Nothing was evaluated: no assertion in the spec, or every one filtered out.
+    NothingRan = 5,
+    /// The run itself broke: a load engine or the Prometheus API failed.
+    RunFailed = 6,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error(transparent)]
+    Prom(#[from] PromError),
+    #[error("load phase `{phase}` failed: {message}")]
+    Load { phase: String, message: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Spec(_) => Exit::InvalidSpec,
+            Error::Stack(_) => Exit::StackFailed,
+            Error::Prom(_) | Error::Load { .. } | Error::Io(_) => Exit::RunFailed,
+        }
+    }
+}

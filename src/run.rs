@@ -1,1 +1,308 @@
-//! TODO
+//! One run of one spec: the only module that knows every subsystem. Stack up → targets
+//! scraped → phases in order → wait for the last scrape → judge every assertion → stack down →
+//! report written. Never panics on a broken run: the record says what broke.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::gate::evaluate;
+use crate::load::{self, EngineMetrics};
+use crate::prom::PromClient;
+use crate::report::{self, Failure, FailureKind, PhaseRecord, RunRecord, Window};
+use crate::spec::{PhaseKind, Spec};
+use crate::stack::{self, RunningStack, StackOptions, prometheus::ScrapeTarget};
+
+/// How long targets get to report `up == 1` after Prometheus is ready.
+const TARGETS_UP_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(100);
+
+#[derive(Clone)]
+pub struct RunOptions {
+    /// Reports go to `<out_dir>/<spec>/<run-id>/`.
+    pub out_dir: PathBuf,
+    /// Receives live progress of each phase (the CLI draws it; tests pass `None`).
+    pub progress: Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            out_dir: default_out_dir(),
+            progress: None,
+        }
+    }
+}
+
+/// What a run tells its observer while it goes.
+#[derive(Debug, Clone)]
+pub enum ProgressEvent {
+    StackUp { services: usize, took: Duration },
+    PhaseStarted { name: String, duration: Duration },
+    PhaseTick { name: String, elapsed: Duration, summary: String },
+    PhaseEnded { name: String },
+    Evaluating,
+}
+
+/// `$PERFGATE_OUT`, else `$CARGO_TARGET_DIR/perfgate`, else `target/perfgate`.
+pub fn default_out_dir() -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("PERFGATE_OUT")
+        .or_else(|| env("CARGO_TARGET_DIR").map(|d| d.join("perfgate")))
+        .unwrap_or_else(|| PathBuf::from("target").join("perfgate"))
+}
+
+pub fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn run_id() -> String {
+    let now = unix_now();
+    let stamp = report::unix_to_utc(now);
+    // "2026-11-23 10:49:50.123 UTC" → "20261123T104950.123Z"
+    let compact: String = stamp
+        .trim_end_matches(" UTC")
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ' ')
+        .map(|c| if c == ' ' { 'T' } else { c })
+        .collect();
+    format!("{compact}Z-{}", std::process::id())
+}
+
+/// Runs `spec` end to end and writes its report. The record is returned whatever happened.
+pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
+    stack::reaper::install_signal_handler();
+    let run_id = run_id();
+    let report_dir = opts.out_dir.join(&spec.name).join(&run_id);
+    let mut record = RunRecord {
+        spec: spec.name.clone(),
+        spec_path: spec.path.clone(),
+        run_id,
+        report_dir: report_dir.clone(),
+        started_at: unix_now(),
+        bring_up_ms: 0,
+        services: Vec::new(),
+        phases: Vec::new(),
+        verdicts: Vec::new(),
+        failure: None,
+    };
+    if let Err(failure) = drive(spec, opts, &mut record).await {
+        record.failure = Some(failure);
+    }
+    if let Err(e) = report::write_report(&record) {
+        tracing::warn!("could not write the report to {}: {e}", report_dir.display());
+    }
+    record
+}
+
+fn fail(kind: FailureKind) -> impl FnOnce(String) -> Failure {
+    move |message| Failure { kind, message }
+}
+
+async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result<(), Failure> {
+    let notify = |e: ProgressEvent| {
+        if let Some(p) = &opts.progress {
+            p(e);
+        }
+    };
+    let metrics = Arc::new(EngineMetrics::new());
+    let listener = tokio::net::TcpListener::bind(stack::loopback(0))
+        .await
+        .map_err(|e| fail(FailureKind::StackFailed)(format!("engine metrics endpoint: {e}")))?;
+    let engine_addr = listener
+        .local_addr()
+        .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let exporter = tokio::spawn(load::serve_metrics(listener, Arc::clone(&metrics), async {
+        let _ = stop_rx.await;
+    }));
+
+    let options = StackOptions {
+        run_dir: record.report_dir.join("stack"),
+        extra_targets: vec![ScrapeTarget {
+            job: "perfgate".into(),
+            addr: engine_addr,
+            path: "/metrics".into(),
+        }],
+    };
+    let stack = stack::start(spec, &options)
+        .await
+        .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
+    record.services = stack.records();
+    record.bring_up_ms = stack.bring_up.as_millis() as u64;
+    notify(ProgressEvent::StackUp {
+        services: stack.services().len(),
+        took: stack.bring_up,
+    });
+
+    let outcome = drive_stack(spec, &stack, &metrics, record, &notify).await;
+    let stopped = stack.shutdown().await;
+    let _ = stop_tx.send(());
+    let _ = exporter.await;
+    outcome?;
+    stopped.map_err(|e| fail(FailureKind::RunFailed)(format!("teardown: {e}")))
+}
+
+async fn drive_stack(
+    spec: &Spec,
+    stack: &RunningStack,
+    metrics: &Arc<EngineMetrics>,
+    record: &mut RunRecord,
+    notify: &impl Fn(ProgressEvent),
+) -> Result<(), Failure> {
+    let prom = stack.prometheus().map(PromClient::new);
+    if let Some(client) = &prom {
+        wait_targets_up(client, spec)
+            .await
+            .map_err(fail(FailureKind::StackFailed))?;
+    }
+    for phase in &spec.phases {
+        notify(ProgressEvent::PhaseStarted {
+            name: phase.name.clone(),
+            duration: phase.duration(),
+        });
+        let start = unix_now();
+        let load = match &phase.kind {
+            PhaseKind::Http(http) => {
+                let target = stack.http_endpoint(&http.target).ok_or_else(|| {
+                    fail(FailureKind::RunFailed)(format!(
+                        "phase `{}`: service `{}` has no HTTP endpoint",
+                        phase.name, http.target
+                    ))
+                })?;
+                let outcome = run_http(&phase.name, http, target, metrics, notify).await?;
+                Some(serde_json::to_value(outcome).unwrap_or_default())
+            }
+            PhaseKind::Pause(d) => {
+                tokio::time::sleep(*d).await;
+                None
+            }
+        };
+        record.phases.push(PhaseRecord {
+            name: phase.name.clone(),
+            kind: match phase.kind {
+                PhaseKind::Http(_) => "http".into(),
+                PhaseKind::Pause(_) => "pause".into(),
+            },
+            window: Window {
+                start,
+                end: unix_now(),
+            },
+            load,
+        });
+        notify(ProgressEvent::PhaseEnded {
+            name: phase.name.clone(),
+        });
+    }
+    let Some(client) = prom else {
+        return Ok(());
+    };
+    notify(ProgressEvent::Evaluating);
+    let settle = stack.scrape_interval();
+    let whole = Window {
+        start: record.phases.first().map_or(record.started_at, |p| p.window.start),
+        end: record.phases.last().map_or_else(unix_now, |p| p.window.end),
+    };
+    wait_scraped_after(&client, whole.end + settle.as_secs_f64(), settle)
+        .await
+        .map_err(fail(FailureKind::RunFailed))?;
+    for assertion in &spec.assertions {
+        let window = match &assertion.during {
+            Some(phase) => record
+                .phases
+                .iter()
+                .find(|p| &p.name == phase)
+                .map_or(whole, |p| p.window),
+            None => whole,
+        };
+        record
+            .verdicts
+            .push(evaluate(&client, assertion, window, settle).await);
+    }
+    Ok(())
+}
+
+async fn run_http(
+    name: &str,
+    http: &crate::spec::HttpPhase,
+    target: SocketAddr,
+    metrics: &Arc<EngineMetrics>,
+    notify: &impl Fn(ProgressEvent),
+) -> Result<load::http::HttpPhaseOutcome, Failure> {
+    let (tx, mut rx) = tokio::sync::watch::channel(load::http::HttpProgress);
+    let engine = load::http::run_phase(name, http, target, metrics, Some(tx));
+    tokio::pin!(engine);
+    let started = Instant::now();
+    loop {
+        tokio::select! {
+            result = &mut engine => {
+                return result.map_err(|e| fail(FailureKind::RunFailed)(format!("phase `{name}`: {e}")));
+            }
+            changed = rx.changed() => {
+                if changed.is_ok() {
+                    let summary = rx.borrow_and_update().to_string();
+                    notify(ProgressEvent::PhaseTick { name: name.into(), elapsed: started.elapsed(), summary });
+                }
+            }
+        }
+    }
+}
+
+/// Waits until every configured scrape target reports `up == 1`, so the first phase starts
+/// with a baseline sample of every series.
+async fn wait_targets_up(client: &PromClient, spec: &Spec) -> Result<(), String> {
+    let started = Instant::now();
+    let mut last = String::from("no answer yet");
+    while started.elapsed() < TARGETS_UP_TIMEOUT {
+        match client.query("up", None).await {
+            Ok(v) if !v.series.is_empty() && v.series.iter().all(|s| s.samples[0].v == 1.0) => {
+                let jobs = v.series.len();
+                tracing::debug!(jobs, spec = %spec.name, "all targets up");
+                return Ok(());
+            }
+            Ok(v) => {
+                last = v
+                    .series
+                    .iter()
+                    .filter(|s| s.samples.first().is_none_or(|p| p.v != 1.0))
+                    .map(|s| s.labels.get("job").cloned().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if last.is_empty() {
+                    last = "no target scraped yet".into();
+                }
+            }
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Err(format!(
+        "scrape targets were not all up after {TARGETS_UP_TIMEOUT:?}: down: {last}"
+    ))
+}
+
+/// Waits until every target has been scraped at or after unix time `t`, so the values at `t`
+/// are in the TSDB before anything is evaluated there.
+async fn wait_scraped_after(client: &PromClient, t: f64, interval: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + interval * 10 + Duration::from_secs(10);
+    loop {
+        if let Ok(v) = client.query("min(timestamp(up))", None).await
+            && v.series
+                .first()
+                .and_then(|s| s.samples.first())
+                .is_some_and(|p| p.v >= t)
+            {
+                return Ok(());
+            }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "prometheus did not scrape every target after {} within the deadline",
+                report::unix_to_utc(t)
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}

@@ -1,1 +1,1 @@
-//! TODO
+//! Benchmarks' shared code (HTTP engine).

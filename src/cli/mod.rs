@@ -1,1 +1,56 @@
-//! TODO
+//! The `perfgate` command line: argument parsing and one function per subcommand.
+
+mod args;
+mod progress;
+mod run_cmd;
+mod validate_cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::Exit;
+pub use args::{Cli, Command};
+
+/// Parses the command line, runs the subcommand, returns the process exit code.
+pub fn run() -> ExitCode {
+    if let Some(code) = crate::stack::dispatch_from_env() {
+        return code;
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
+        }
+    };
+    init_tracing(cli.verbose);
+    let exit = match cli.command {
+        Command::Run(args) => run_cmd::run(args),
+        Command::Validate(args) => validate_cmd::validate(args),
+        Command::List(args) => validate_cmd::list(args),
+        Command::Tools => validate_cmd::tools(),
+        Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
+            Ok(()) => Exit::Success,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                Exit::StackFailed
+            }
+        },
+    };
+    exit.into()
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "perfgate=info",
+        _ => "perfgate=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PERFGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

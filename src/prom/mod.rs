@@ -1,1 +1,7 @@
-//! TODO
+//! Prometheus's HTTP API: instant and range queries, target health, typed errors.
+
+mod client;
+mod response;
+
+pub use client::{PromClient, PromError};
+pub use response::{Sample, Series, Value};

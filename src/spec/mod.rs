@@ -3,3 +3,5 @@
 mod model;
 
 pub use model::*;
+mod stub;
+pub use stub::*;

@@ -1,1 +1,19 @@
-//! TODO
+//! Stacks: bringing a spec's services up (process backend today), knowing their endpoints, and
+//! tearing them down on every exit path.
+
+mod builtin;
+mod child;
+mod error;
+mod ports;
+mod process_backend;
+pub mod prometheus;
+pub mod reaper;
+mod ready;
+pub mod tools;
+
+pub use builtin::{dispatch_from_env, host_executable};
+pub use child::ChildProcess;
+pub use error::StackError;
+pub use ports::{free_port, loopback};
+pub use process_backend::{RunningService, RunningStack, ServiceRecord, StackOptions, start};
+pub use ready::Readiness;

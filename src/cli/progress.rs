@@ -1,0 +1,58 @@
+//! Live progress of `perfgate run` on a terminal (indicatif); silent elsewhere.
+
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::run::ProgressEvent;
+
+/// A progress observer for `RunOptions::progress`, or `None` when stderr is not a terminal.
+pub fn observer(quiet: bool) -> Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
+    Some(Arc::new(move |event| {
+        let mut bar = bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match event {
+            ProgressEvent::StackUp { services, took } => {
+                eprintln!("stack up: {services} services in {took:.2?}");
+            }
+            ProgressEvent::PhaseStarted { name, duration } => {
+                let pb = ProgressBar::with_draw_target(
+                    Some(duration.as_millis() as u64),
+                    ProgressDrawTarget::stderr(),
+                );
+                pb.set_style(
+                    ProgressStyle::with_template(
+                        "{prefix:>12.cyan.bold} [{bar:30}] {elapsed:>4} / {duration_s}  {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .with_key("duration_s", move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}s", duration.as_secs());
+                    })
+                    .progress_chars("=> "),
+                );
+                pb.set_prefix(name);
+                pb.enable_steady_tick(Duration::from_millis(200));
+                *bar = Some(pb);
+            }
+            ProgressEvent::PhaseTick {
+                elapsed, summary, ..
+            } => {
+                if let Some(pb) = bar.as_ref() {
+                    pb.set_position(elapsed.as_millis() as u64);
+                    pb.set_message(summary);
+                }
+            }
+            ProgressEvent::PhaseEnded { .. } => {
+                if let Some(pb) = bar.take() {
+                    pb.finish();
+                }
+            }
+            ProgressEvent::Evaluating => eprintln!("evaluating assertions…"),
+        }
+    }))
+}

@@ -1,0 +1,182 @@
+//! `perfgate validate`, `perfgate list` and `perfgate tools`.
+//!
+//! PromQL is checked by a real, throwaway Prometheus (started with no scrape targets through
+//! the same process backend as a run): its parser is the one the gates will meet.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use super::args::{SpecArgs, ValidateArgs};
+use crate::error::Exit;
+use crate::gate::expand_query;
+use crate::prom::{PromClient, PromError};
+use crate::spec::{
+    self, Assertion, BackendChoice, Diagnostic, Location, PrometheusService, Service, ServiceKind,
+    Spec, SpecError, Stack,
+};
+use crate::stack::{self, StackOptions, tools};
+
+pub fn validate(args: ValidateArgs) -> Exit {
+    let mut specs = Vec::new();
+    let mut exit = Exit::Success;
+    for path in &args.specs {
+        match spec::load(path) {
+            Ok(s) => specs.push(s),
+            Err(e) => {
+                eprintln!("{e}");
+                exit = Exit::InvalidSpec;
+            }
+        }
+    }
+    if !args.offline && specs.iter().any(|s| !s.assertions.is_empty()) {
+        match check_promql(&specs) {
+            Ok(errors) => {
+                for e in errors {
+                    eprintln!("{e}");
+                    exit = Exit::InvalidSpec;
+                }
+            }
+            Err(e) => {
+                eprintln!("error: cannot check PromQL: {e}\n  hint: `--offline` skips that check");
+                return Exit::StackFailed;
+            }
+        }
+    }
+    for s in &specs {
+        if exit == Exit::Success {
+            println!(
+                "{}: ok ({} services, {} phases, {} assertions)",
+                s.path.display(),
+                s.stack.services.len(),
+                s.phases.len(),
+                s.assertions.len()
+            );
+        }
+    }
+    exit
+}
+
+/// Asks a throwaway Prometheus to parse every query; one `SpecError` per spec with rejects.
+fn check_promql(specs: &[Spec]) -> Result<Vec<SpecError>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let probe = promql_probe_spec();
+        let stack = stack::start(
+            &probe,
+            &StackOptions {
+                run_dir: scratch.path().to_owned(),
+                extra_targets: Vec::new(),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let client = PromClient::new(stack.prometheus().ok_or("no prometheus")?);
+        let mut errors = Vec::new();
+        for spec in specs {
+            let mut diagnostics = Vec::new();
+            for a in &spec.assertions {
+                let query = expand_query(&a.query, std::time::Duration::from_secs(60));
+                match client.query(&query, Some(0.0)).await {
+                    Err(PromError::Rejected { message, .. }) => {
+                        diagnostics.push(promql_diagnostic(a, &message));
+                    }
+                    Err(e) => return Err(e.to_string()),
+                    Ok(_) => {}
+                }
+            }
+            if !diagnostics.is_empty() {
+                let source = std::fs::read_to_string(&spec.path).unwrap_or_default();
+                errors.push(SpecError::new(spec.path.clone(), source, diagnostics));
+            }
+        }
+        stack.shutdown().await.map_err(|e| e.to_string())?;
+        Ok(errors)
+    })
+}
+
+fn promql_probe_spec() -> Spec {
+    let service = Service {
+        name: "promql-check".into(),
+        kind: ServiceKind::Prometheus(PrometheusService {
+            scrape_interval: std::time::Duration::from_secs(60),
+            binary: None,
+            extra_args: Vec::new(),
+        }),
+    };
+    Spec {
+        name: "promql-check".into(),
+        description: None,
+        path: "promql-check".into(),
+        stack: Stack {
+            backend: BackendChoice::Process,
+            services: IndexMap::from([(service.name.clone(), service)]),
+        },
+        phases: Vec::new(),
+        assertions: Vec::new(),
+    }
+}
+
+/// Maps Prometheus's `L:C: parse error: …` inside the query to a position in the spec file.
+fn promql_diagnostic(a: &Assertion, message: &str) -> Diagnostic {
+    let detail = message
+        .split_once("\"query\": ")
+        .map_or(message, |(_, rest)| rest);
+    let mut location = a.query_location;
+    let mut parts = detail.splitn(3, ':');
+    if let (Some(l), Some(c), Some(_)) = (parts.next(), parts.next(), parts.next())
+        && let (Ok(l), Ok(c)) = (l.trim().parse::<usize>(), c.trim().parse::<usize>()) {
+            location = Location {
+                line: a.query_location.line + l.saturating_sub(1),
+                column: a.query_location.column + c.saturating_sub(1),
+            };
+        }
+    Diagnostic {
+        location,
+        len: 1,
+        message: format!("prometheus rejects this query: {detail}"),
+        hint: Some("check the PromQL; `$phase` is replaced by the window length".into()),
+    }
+}
+
+pub fn list(args: SpecArgs) -> Exit {
+    let mut exit = Exit::Success;
+    for path in &args.specs {
+        match spec::load(path) {
+            Ok(s) => {
+                for a in &s.assertions {
+                    println!("{}::{}: test", s.name, a.id);
+                }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                exit = Exit::InvalidSpec;
+            }
+        }
+    }
+    exit
+}
+
+pub fn tools() -> Exit {
+    match tools::resolve(&tools::PROMETHEUS, None::<&Path>) {
+        Ok(t) => {
+            println!(
+                "{} {} at {} ({})",
+                t.name,
+                t.version,
+                t.path.display(),
+                t.source
+            );
+            println!("cache: {}", tools::cache_dir().display());
+            Exit::Success
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::StackFailed
+        }
+    }
+}

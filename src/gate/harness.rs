@@ -1,0 +1,97 @@
+//! specs → libtest-mimic trials. A user's crate gets the same harness in three lines:
+//! `fn main() -> std::process::ExitCode { perfgate::gate::main() }` in a `harness = false` test.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use super::once::results_for;
+use crate::report::{Outcome, failure_message};
+use crate::spec::{self, Spec};
+
+/// Runs every spec under `$PERFGATE_SPECS` (default `specs/`) as tests.
+pub fn main() -> ExitCode {
+    let dir = std::env::var_os("PERFGATE_SPECS").map_or_else(|| PathBuf::from("specs"), PathBuf::from);
+    main_for_dir(&dir)
+}
+
+pub fn main_for_dir(dir: &Path) -> ExitCode {
+    if let Some(code) = crate::stack::dispatch_from_env() {
+        return code;
+    }
+    let args = Arguments::from_args();
+    let trials = trials_for_dir(dir);
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// One trial per assertion of every `*.yaml` spec in `dir` (sorted), named `<spec>::<id>`.
+/// A spec that does not validate becomes one failing trial `<file stem>::spec_is_valid`.
+pub fn trials_for_dir(dir: &Path) -> Vec<Trial> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect(),
+        Err(e) => {
+            let message = format!("cannot read the specs folder {}: {e}", dir.display());
+            return vec![Trial::test("perfgate::specs_folder", move || {
+                Err(message.into())
+            })];
+        }
+    };
+    files.sort();
+    files.iter().flat_map(|f| trials_for_file(f)).collect()
+}
+
+fn trials_for_file(path: &Path) -> Vec<Trial> {
+    match spec::load(path) {
+        Ok(spec) => trials_for_spec(spec),
+        Err(err) => {
+            let stem = path
+                .file_stem()
+                .map_or_else(|| "spec".into(), |s| s.to_string_lossy().into_owned());
+            let message = err.to_string();
+            vec![Trial::test(format!("{stem}::spec_is_valid"), move || {
+                Err(message.into())
+            })]
+        }
+    }
+}
+
+fn trials_for_spec(spec: Spec) -> Vec<Trial> {
+    let spec = std::sync::Arc::new(spec);
+    spec.assertions
+        .iter()
+        .map(|a| {
+            let spec = std::sync::Arc::clone(&spec);
+            let id = a.id.clone();
+            Trial::test(format!("{}::{}", spec.name, a.id), move || {
+                check(&spec, &id)
+            })
+        })
+        .collect()
+}
+
+fn check(spec: &Spec, id: &str) -> Result<(), Failed> {
+    let record = results_for(spec)?;
+    if let Some(f) = &record.failure {
+        return Err(format!(
+            "the run of `{}` failed before this gate could be judged: {}\n  report: {}",
+            spec.name,
+            f.message,
+            record.report_json().display()
+        )
+        .into());
+    }
+    let verdict = record
+        .verdict(id)
+        .ok_or_else(|| format!("no verdict for `{id}` in {}", record.report_json().display()))?;
+    match &verdict.outcome {
+        Outcome::Pass => Ok(()),
+        _ => Err(failure_message(&record, verdict)
+            .unwrap_or_default()
+            .into()),
+    }
+}

@@ -1,0 +1,121 @@
+//! The run record: everything a run produced, serialisable (report.json, and the results file
+//! that nextest's one-process-per-test runs share).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Exit;
+use crate::prom::Series;
+use crate::stack::ServiceRecord;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    pub spec: String,
+    pub spec_path: PathBuf,
+    pub run_id: String,
+    pub report_dir: PathBuf,
+    /// Unix seconds.
+    pub started_at: f64,
+    pub bring_up_ms: u64,
+    pub services: Vec<ServiceRecord>,
+    pub phases: Vec<PhaseRecord>,
+    pub verdicts: Vec<Verdict>,
+    /// Set when the run broke before every assertion could be judged.
+    pub failure: Option<Failure>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    StackFailed,
+    RunFailed,
+}
+
+/// A time window in unix seconds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Window {
+    pub start: f64,
+    pub end: f64,
+}
+
+impl Window {
+    pub fn seconds(&self) -> f64 {
+        self.end - self.start
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PhaseRecord {
+    pub name: String,
+    pub kind: String,
+    pub window: Window,
+    /// The load engine's own account of the phase (requested vs achieved, latency, errors).
+    pub load: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    pub id: String,
+    pub name: String,
+    /// The query as sent, `$phase` expanded.
+    pub query: String,
+    pub during: Option<String>,
+    pub window: Window,
+    /// When the instant query was evaluated (unix seconds): window end plus one scrape interval.
+    pub evaluated_at: f64,
+    pub expectation: String,
+    pub mode: String,
+    pub series: Vec<Series>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    /// The query ran; values broke the expectation (or there were none).
+    Fail {
+        reasons: Vec<String>,
+    },
+    /// The query could not be evaluated.
+    Error {
+        message: String,
+    },
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        matches!(self, Outcome::Pass)
+    }
+}
+
+impl RunRecord {
+    pub fn verdict(&self, id: &str) -> Option<&Verdict> {
+        self.verdicts.iter().find(|v| v.id == id)
+    }
+
+    pub fn report_json(&self) -> PathBuf {
+        self.report_dir.join("report.json")
+    }
+
+    /// The exit code this run deserves on its own.
+    pub fn exit(&self) -> Exit {
+        match &self.failure {
+            Some(Failure {
+                kind: FailureKind::StackFailed,
+                ..
+            }) => Exit::StackFailed,
+            Some(_) => Exit::RunFailed,
+            None if self.verdicts.is_empty() => Exit::NothingRan,
+            None if self.verdicts.iter().all(|v| v.outcome.passed()) => Exit::Success,
+            None => Exit::GateFailed,
+        }
+    }
+}

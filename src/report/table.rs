@@ -1,0 +1,97 @@
+//! Terminal tables: one row per verdict, one row per phase.
+
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+use super::failure::format_value;
+use super::record::{Outcome, RunRecord};
+
+fn table(header: &[&str], color: bool) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().map(Cell::new));
+    if !color || std::env::var_os("NO_COLOR").is_some() {
+        t.force_no_tty();
+    }
+    t
+}
+
+/// `verdict | assertion | window | observed | expected`.
+/// `color` allows ANSI colours when the output is a terminal.
+pub fn verdict_table(record: &RunRecord, color: bool) -> String {
+    let mut t = table(&["verdict", "assertion", "window", "observed", "expected"], color);
+    for v in &record.verdicts {
+        let (word, color) = match &v.outcome {
+            Outcome::Pass => ("PASS", Color::Green),
+            Outcome::Fail { .. } => ("FAIL", Color::Red),
+            Outcome::Error { .. } => ("ERROR", Color::Red),
+        };
+        let observed = match (&v.outcome, v.series.as_slice()) {
+            (Outcome::Error { message }, _) => message.chars().take(60).collect(),
+            (_, []) => "no series".to_string(),
+            (_, [one]) if one.samples.len() == 1 => format_value(one.samples[0].v),
+            (_, series) => {
+                let points: Vec<f64> = series
+                    .iter()
+                    .flat_map(|s| s.samples.iter().map(|p| p.v))
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                let lo = points.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = points.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                format!(
+                    "{} series, {}..{}",
+                    series.len(),
+                    format_value(lo),
+                    format_value(hi)
+                )
+            }
+        };
+        t.add_row(vec![
+            Cell::new(word).fg(color),
+            Cell::new(&v.name),
+            Cell::new(v.during.as_deref().unwrap_or("whole load")),
+            Cell::new(observed),
+            Cell::new(&v.expectation),
+        ]);
+    }
+    t.to_string()
+}
+
+/// `phase | kind | duration | load` (the engine's one-line account).
+pub fn phase_table(record: &RunRecord, color: bool) -> String {
+    let mut t = table(&["phase", "kind", "duration", "load"], color);
+    for p in &record.phases {
+        let load = p.load.as_ref().map_or(String::new(), summarize_load);
+        t.add_row(vec![
+            Cell::new(&p.name),
+            Cell::new(&p.kind),
+            Cell::new(format!("{:.1}s", p.window.seconds())),
+            Cell::new(load),
+        ]);
+    }
+    t.to_string()
+}
+
+/// A few well-known fields of an engine outcome, whatever engine wrote it.
+fn summarize_load(load: &serde_json::Value) -> String {
+    let num = |k: &str| load.get(k).and_then(serde_json::Value::as_f64);
+    let mut parts = Vec::new();
+    if let (Some(req), Some(got)) = (num("requested_rate"), num("achieved_rate")) {
+        let req = if req.is_finite() {
+            format!("{req:.0}/s")
+        } else {
+            "max".into()
+        };
+        parts.push(format!("{got:.1}/s of {req}"));
+    }
+    if let Some(n) = num("completed") {
+        parts.push(format!("{n:.0} done"));
+    }
+    if let Some(p99) = num("p99").or_else(|| num("latency_p99")) {
+        parts.push(format!("p99 {:.1}ms", p99 * 1000.0));
+    }
+    if let Some(d) = num("dropped").filter(|d| *d > 0.0) {
+        parts.push(format!("{d:.0} dropped"));
+    }
+    parts.join(", ")
+}

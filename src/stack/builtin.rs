@@ -1,0 +1,70 @@
+//! Built-in services (the demo API) run as real child processes of perfgate's own executable:
+//! the process backend re-executes the current binary with `PERFGATE_BUILTIN` set, and every
+//! entry point (the CLI, the test harness) calls `dispatch_from_env` first. That works the same
+//! for the `perfgate` binary, the `specs` harness and a user crate's own harness.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use crate::demo_api::DemoApiConfig;
+
+const BUILTIN: &str = "PERFGATE_BUILTIN";
+const DEMO_API_ARGS: &str = "PERFGATE_DEMO_API";
+
+/// The executable that hosts built-in services: `$PERFGATE_BIN`, else the running binary.
+pub fn host_executable() -> std::io::Result<PathBuf> {
+    match std::env::var_os("PERFGATE_BIN").filter(|v| !v.is_empty()) {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => std::env::current_exe(),
+    }
+}
+
+/// The command that starts the demo API with `config`.
+pub(crate) fn demo_api_command(config: &DemoApiConfig) -> std::io::Result<Command> {
+    let mut cmd = Command::new(host_executable()?);
+    cmd.env(BUILTIN, "demo-api").env(
+        DEMO_API_ARGS,
+        format!(
+            "{} {} {} {}",
+            config.listen, config.seed, config.latency_factor, config.error_factor
+        ),
+    );
+    Ok(cmd)
+}
+
+/// If this process was started as a built-in service, runs it and returns its exit code.
+pub fn dispatch_from_env() -> Option<ExitCode> {
+    let which = std::env::var_os(BUILTIN)?;
+    Some(run_builtin(&which))
+}
+
+fn run_builtin(which: &OsString) -> ExitCode {
+    let result = match which.to_str() {
+        Some("demo-api") => parse_demo_api().and_then(crate::demo_api::run),
+        _ => Err(anyhow::anyhow!("unknown built-in service {which:?}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("perfgate built-in service failed: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_demo_api() -> anyhow::Result<DemoApiConfig> {
+    let raw = std::env::var(DEMO_API_ARGS)?;
+    let mut words = raw.split_whitespace();
+    let mut next = |what: &str| {
+        words
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{DEMO_API_ARGS} lacks {what}"))
+    };
+    Ok(DemoApiConfig {
+        listen: next("listen address")?.parse()?,
+        seed: next("seed")?.parse()?,
+        latency_factor: next("latency factor")?.parse()?,
+        error_factor: next("error factor")?.parse()?,
+    })
+}

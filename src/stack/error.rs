@@ -1,0 +1,54 @@
+//! Why a stack could not be started or stopped.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error(transparent)]
+    Tool(#[from] super::tools::ToolError),
+    #[error("service `{service}` could not be started: {source}")]
+    Spawn {
+        service: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "service `{service}` exited before it was ready ({status})\n  log: {log}\n  last lines:\n{tail}"
+    )]
+    Died {
+        service: String,
+        status: String,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error(
+        "service `{service}` was not ready after {waited:?} (waiting for {check})\n  log: {log}\n  last lines:\n{tail}"
+    )]
+    NotReady {
+        service: String,
+        waited: Duration,
+        check: String,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error("the `{0}` backend is not available yet (hint: use `backend: process`)")]
+    BackendUnavailable(&'static str),
+    #[error("could not prepare the run directory {path}: {source}")]
+    RunDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Indents a log tail so it reads as part of an error message.
+pub(crate) fn indent_tail(tail: &str) -> String {
+    if tail.trim().is_empty() {
+        return "    (no output)".into();
+    }
+    tail.lines()
+        .map(|l| format!("    | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,346 @@
+//! The process backend: every service is a local child process on loopback ports perfgate
+//! allocates; built-in services are perfgate's own executable (see `builtin`).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::child::ChildProcess;
+use super::error::StackError;
+use super::ports::{free_port, loopback};
+use super::prometheus::{self, ScrapeTarget};
+use super::ready::{Readiness, wait_ready};
+use super::tools::{self, ResolvedTool};
+use crate::demo_api::DemoApiConfig;
+use crate::spec::{BackendChoice, ProcessService, ReadyCheck, ServiceKind, Spec};
+
+const BUILTIN_STARTUP: Duration = Duration::from_secs(15);
+const PROMETHEUS_STARTUP: Duration = Duration::from_secs(30);
+
+/// What the caller adds to a stack.
+#[derive(Debug, Clone, Default)]
+pub struct StackOptions {
+    /// Where configs, data and logs go (one folder per run).
+    pub run_dir: PathBuf,
+    /// Extra scrape targets, e.g. the load engines' own metrics endpoint.
+    pub extra_targets: Vec<ScrapeTarget>,
+}
+
+/// A started service. Dropping it stops it.
+#[derive(Debug)]
+pub struct RunningService {
+    pub name: String,
+    pub kind: &'static str,
+    pub ports: BTreeMap<String, SocketAddr>,
+    pub tool: Option<ResolvedTool>,
+    pub child: ChildProcess,
+    pub ready_after: Duration,
+}
+
+/// What the report keeps of a service.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct ServiceRecord {
+    pub name: String,
+    pub kind: String,
+    pub ports: BTreeMap<String, SocketAddr>,
+    pub pid: u32,
+    pub tool: Option<String>,
+    pub log: PathBuf,
+    pub ready_after_ms: u64,
+}
+
+/// Every service of a spec, running. Services stop in reverse start order on `shutdown` or drop.
+#[derive(Debug)]
+pub struct RunningStack {
+    services: Vec<RunningService>,
+    scrape_interval: Duration,
+    prometheus: Option<SocketAddr>,
+    pub bring_up: Duration,
+}
+
+impl RunningStack {
+    /// The HTTP address of a service (its `http` port, or its only port).
+    pub fn http_endpoint(&self, service: &str) -> Option<SocketAddr> {
+        let s = self.services.iter().find(|s| s.name == service)?;
+        http_port(&s.ports)
+    }
+
+    pub fn prometheus(&self) -> Option<SocketAddr> {
+        self.prometheus
+    }
+
+    pub fn scrape_interval(&self) -> Duration {
+        self.scrape_interval
+    }
+
+    pub fn services(&self) -> &[RunningService] {
+        &self.services
+    }
+
+    /// Process ids of every service (each is also its process group id).
+    pub fn pids(&self) -> Vec<u32> {
+        self.services.iter().map(|s| s.child.pid()).collect()
+    }
+
+    pub fn records(&self) -> Vec<ServiceRecord> {
+        self.services
+            .iter()
+            .map(|s| ServiceRecord {
+                name: s.name.clone(),
+                kind: s.kind.into(),
+                ports: s.ports.clone(),
+                pid: s.child.pid(),
+                tool: s
+                    .tool
+                    .as_ref()
+                    .map(|t| format!("{} {} ({})", t.name, t.version, t.path.display())),
+                log: s.child.log_path().to_owned(),
+                ready_after_ms: s.ready_after.as_millis() as u64,
+            })
+            .collect()
+    }
+
+    /// Stops every service, last started first, reporting the first failure.
+    pub async fn shutdown(mut self) -> Result<(), StackError> {
+        let mut first_error = None;
+        while let Some(mut s) = self.services.pop() {
+            let name = s.name.clone();
+            let stopped = tokio::task::spawn_blocking(move || s.child.stop())
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|r| r);
+            if let Err(source) = stopped {
+                first_error.get_or_insert(StackError::Spawn {
+                    service: name,
+                    source,
+                });
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for RunningStack {
+    fn drop(&mut self) {
+        while let Some(s) = self.services.pop() {
+            drop(s);
+        }
+    }
+}
+
+fn http_port(ports: &BTreeMap<String, SocketAddr>) -> Option<SocketAddr> {
+    ports
+        .get("http")
+        .copied()
+        .or_else(|| (ports.len() == 1).then(|| ports.values().next().copied()).flatten())
+}
+
+/// One service, planned: ports allocated, command built, not started yet.
+struct Planned {
+    name: String,
+    kind: &'static str,
+    ports: BTreeMap<String, SocketAddr>,
+    command: Command,
+    ready: Readiness,
+    timeout: Duration,
+    tool: Option<ResolvedTool>,
+}
+
+/// Starts every service of `spec`: tools resolved first (fail fast), then application services
+/// in spec order, then Prometheus, which needs to know all of their addresses.
+pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, StackError> {
+    if spec.stack.backend == BackendChoice::Docker {
+        return Err(StackError::BackendUnavailable("docker"));
+    }
+    let began = Instant::now();
+    let run_dir = &opts.run_dir;
+    std::fs::create_dir_all(run_dir).map_err(|source| StackError::RunDir {
+        path: run_dir.clone(),
+        source,
+    })?;
+    let io = |service: &str| {
+        let service = service.to_owned();
+        move |source| StackError::Spawn { service, source }
+    };
+    let mut apps = Vec::new();
+    let mut prom = None;
+    let mut targets = Vec::new();
+    for (name, service) in &spec.stack.services {
+        match &service.kind {
+            ServiceKind::Prometheus(p) => {
+                let tool = tools::resolve(&tools::PROMETHEUS, p.binary.as_deref())?;
+                let addr = loopback(free_port().map_err(io(name))?);
+                targets.push(ScrapeTarget {
+                    job: name.clone(),
+                    addr,
+                    path: "/metrics".into(),
+                });
+                prom = Some((name.clone(), p.clone(), tool, addr));
+            }
+            ServiceKind::DemoApi(d) => {
+                let addr = loopback(free_port().map_err(io(name))?);
+                let config = DemoApiConfig {
+                    listen: addr,
+                    seed: d.seed,
+                    latency_factor: d.latency_factor,
+                    error_factor: d.error_factor,
+                };
+                targets.push(ScrapeTarget {
+                    job: name.clone(),
+                    addr,
+                    path: "/metrics".into(),
+                });
+                apps.push(Planned {
+                    name: name.clone(),
+                    kind: "demo-api",
+                    ports: BTreeMap::from([("http".to_string(), addr)]),
+                    command: super::builtin::demo_api_command(&config).map_err(io(name))?,
+                    ready: Readiness::Http {
+                        addr,
+                        path: "/health".into(),
+                    },
+                    timeout: BUILTIN_STARTUP,
+                    tool: None,
+                });
+            }
+            ServiceKind::Process(p) => {
+                let planned = plan_process(name, p).map_err(io(name))?;
+                if let (Some(path), Some(addr)) = (&p.metrics_path, http_port(&planned.ports)) {
+                    targets.push(ScrapeTarget {
+                        job: name.clone(),
+                        addr,
+                        path: path.clone(),
+                    });
+                }
+                apps.push(planned);
+            }
+        }
+    }
+    targets.extend(opts.extra_targets.iter().cloned());
+
+    let mut stack = RunningStack {
+        services: Vec::new(),
+        scrape_interval: Duration::from_secs(1),
+        prometheus: None,
+        bring_up: Duration::ZERO,
+    };
+    for planned in apps {
+        stack.services.push(launch(planned, run_dir).await?);
+    }
+    if let Some((name, service, tool, addr)) = prom {
+        let dir = run_dir.join(&name);
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).map_err(io(&name))?;
+        let config_file = dir.join("prometheus.yml");
+        std::fs::write(
+            &config_file,
+            prometheus::render_config(service.scrape_interval, &targets),
+        )
+        .map_err(io(&name))?;
+        let command = prometheus::command(&tool.path, &service, addr, &config_file, &data);
+        stack.scrape_interval = service.scrape_interval;
+        stack.prometheus = Some(addr);
+        stack.services.push(
+            launch(
+                Planned {
+                    name,
+                    kind: "prometheus",
+                    ports: BTreeMap::from([("http".to_string(), addr)]),
+                    command,
+                    ready: Readiness::Http {
+                        addr,
+                        path: "/-/ready".into(),
+                    },
+                    timeout: PROMETHEUS_STARTUP,
+                    tool: Some(tool),
+                },
+                run_dir,
+            )
+            .await?,
+        );
+    }
+    stack.bring_up = began.elapsed();
+    Ok(stack)
+}
+
+async fn launch(planned: Planned, run_dir: &Path) -> Result<RunningService, StackError> {
+    let Planned {
+        name,
+        kind,
+        ports,
+        command,
+        ready,
+        timeout,
+        tool,
+    } = planned;
+    let watch = match &ready {
+        Readiness::Log(text) => vec![text.clone()],
+        _ => Vec::new(),
+    };
+    let started = Instant::now();
+    let log = run_dir.join(format!("{name}.log"));
+    let mut child =
+        ChildProcess::spawn(&name, command, &log, watch).map_err(|source| StackError::Spawn {
+            service: name.clone(),
+            source,
+        })?;
+    wait_ready(&name, &mut child, &ready, timeout).await?;
+    tracing::info!(service = %name, kind, ready_after = ?started.elapsed(), "ready");
+    Ok(RunningService {
+        name,
+        kind,
+        ports,
+        tool,
+        child,
+        ready_after: started.elapsed(),
+    })
+}
+
+/// Allocates a generic process's ports and expands `{{port.NAME}}` in its argv and env.
+fn plan_process(name: &str, p: &ProcessService) -> std::io::Result<Planned> {
+    let mut ports = BTreeMap::new();
+    for (port_name, &fixed) in &p.ports {
+        let port = if fixed == 0 { free_port()? } else { fixed };
+        ports.insert(port_name.clone(), loopback(port));
+    }
+    let expand = |s: &str| {
+        ports.iter().fold(s.to_owned(), |acc, (n, addr)| {
+            acc.replace(&format!("{{{{port.{n}}}}}"), &addr.port().to_string())
+        })
+    };
+    let (program, args) = p
+        .command
+        .split_first()
+        .ok_or_else(|| std::io::Error::other("empty command"))?;
+    let mut command = Command::new(expand(program));
+    command.args(args.iter().map(|a| expand(a)));
+    for (k, v) in &p.env {
+        command.env(k, expand(v));
+    }
+    let port_addr = |port: &str| {
+        ports
+            .get(port)
+            .copied()
+            .ok_or_else(|| std::io::Error::other(format!("no port named `{port}`")))
+    };
+    let ready = match &p.ready {
+        ReadyCheck::Http { port, path } => Readiness::Http {
+            addr: port_addr(port)?,
+            path: path.clone(),
+        },
+        ReadyCheck::Tcp { port } => Readiness::Tcp(port_addr(port)?),
+        ReadyCheck::Log { contains } => Readiness::Log(contains.clone()),
+        ReadyCheck::None => Readiness::Started,
+    };
+    Ok(Planned {
+        name: name.to_owned(),
+        kind: "process",
+        ports,
+        command,
+        ready,
+        timeout: p.startup_timeout,
+        tool: None,
+    })
+}

@@ -1,0 +1,41 @@
+//! perfgate's tool cache: `$PERFGATE_CACHE_DIR`, else `$XDG_CACHE_HOME/perfgate`, else
+//! `~/.cache/perfgate`, else `target/perfgate-cache`. One folder per tool version.
+
+use std::path::{Path, PathBuf};
+
+use super::{ToolSpec, Version};
+
+pub fn cache_dir() -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("PERFGATE_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("perfgate")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("perfgate")))
+        .unwrap_or_else(|| PathBuf::from("target").join("perfgate-cache"))
+}
+
+/// `<cache>/tools/<tool>`: holds `<version>/` trees unpacked from packages.
+pub(crate) fn tool_root(tool: &ToolSpec) -> PathBuf {
+    cache_dir().join("tools").join(tool.name)
+}
+
+/// The newest cached binary of `tool`, if any, with its version taken from the folder name.
+pub(crate) fn newest_cached(tool: &ToolSpec) -> Option<(PathBuf, Version)> {
+    let entries = std::fs::read_dir(tool_root(tool)).ok()?;
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let version = Version::find_in(&e.file_name().to_string_lossy())?;
+            let binary = e.path().join(tool.path_in_package);
+            binary.is_file().then_some((binary, version))
+        })
+        .max_by_key(|(_, v)| *v)
+}
+
+/// Where a provisioned `version` of `tool` is unpacked.
+pub(crate) fn version_dir(tool: &ToolSpec, version: Version) -> PathBuf {
+    tool_root(tool).join(version.to_string())
+}
+
+pub(crate) fn ensure_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(path)
+}

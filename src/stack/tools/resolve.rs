@@ -1,0 +1,126 @@
+//! Finding a tool: (1) explicit path from the spec, (2) its env var, (3) PATH, (4) the cache,
+//! (5) provisioning into the cache. A too-old binary is never used silently: it is skipped and
+//! named in the error if nothing better turns up.
+
+use std::path::{Path, PathBuf};
+
+use super::{ToolSpec, Version, apt, cache};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolSource {
+    Spec,
+    EnvVar,
+    Path,
+    Cache,
+    Provisioned,
+}
+
+impl std::fmt::Display for ToolSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ToolSource::Spec => "path from the spec",
+            ToolSource::EnvVar => "env var",
+            ToolSource::Path => "PATH",
+            ToolSource::Cache => "perfgate cache",
+            ToolSource::Provisioned => "provisioned now",
+        })
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ResolvedTool {
+    pub name: &'static str,
+    pub path: PathBuf,
+    #[serde(serialize_with = "display")]
+    pub version: Version,
+    pub source: ToolSource,
+}
+
+fn display<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{tool} >= {min} (needed for {reason}) is not available:\n{tried}\n  hint: install {tool} {min} or newer and put it on PATH, set {env_var}=/path/to/{tool}, or set `binary:` on the service; on Debian 12 or newer `apt-get install {package}` works, and perfgate provisions it by itself when apt-get can reach the host's Debian archive"
+)]
+pub struct ToolError {
+    pub tool: &'static str,
+    pub min: Version,
+    pub reason: &'static str,
+    pub env_var: &'static str,
+    pub package: &'static str,
+    /// One line per place looked at, with what was wrong there.
+    pub tried: String,
+}
+
+/// Resolves `tool`, provisioning it if nothing suitable is found.
+pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool, ToolError> {
+    let mut tried = Vec::new();
+    let found = |path: PathBuf, version, source| ResolvedTool {
+        name: tool.name,
+        path,
+        version,
+        source,
+    };
+    let candidates = [
+        (explicit.map(Path::to_path_buf), ToolSource::Spec, "spec `binary:`".to_string()),
+        (
+            std::env::var_os(tool.env_var)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            ToolSource::EnvVar,
+            format!("${}", tool.env_var),
+        ),
+        (apt::which(tool.name), ToolSource::Path, "PATH".to_string()),
+    ];
+    for (path, source, label) in candidates {
+        let Some(path) = path else {
+            tried.push(format!("  - {label}: not set / not found"));
+            continue;
+        };
+        match Version::of_binary(&path) {
+            Ok(v) if v >= tool.min_version => return Ok(found(path, v, source)),
+            Ok(v) => tried.push(format!(
+                "  - {label}: {} is {v}, older than {}",
+                path.display(),
+                tool.min_version
+            )),
+            Err(e) => tried.push(format!("  - {label}: {e}")),
+        }
+        if source == ToolSource::Spec || source == ToolSource::EnvVar {
+            // An explicit choice that does not work is an error, not a reason to look elsewhere.
+            return Err(error(tool, tried));
+        }
+    }
+    match cache::newest_cached(tool) {
+        Some((path, v)) if v >= tool.min_version => return Ok(found(path, v, ToolSource::Cache)),
+        Some((path, v)) => tried.push(format!(
+            "  - cache: {} is {v}, too old",
+            path.display()
+        )),
+        None => tried.push(format!(
+            "  - cache: nothing in {}",
+            cache::tool_root(tool).display()
+        )),
+    }
+    match apt::provision(tool) {
+        Ok((path, v)) => Ok(found(path, v, ToolSource::Provisioned)),
+        Err(e) => {
+            tried.push(format!("  - provisioning: {e}"));
+            Err(error(tool, tried))
+        }
+    }
+}
+
+fn error(tool: &ToolSpec, tried: Vec<String>) -> ToolError {
+    ToolError {
+        tool: tool.name,
+        min: tool.min_version,
+        reason: tool.min_reason,
+        env_var: tool.env_var,
+        package: tool.debian_package,
+        tried: tried.join("\n"),
+    }
+}
