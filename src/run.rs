@@ -24,6 +24,8 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Receives live progress of each phase (the CLI draws it; tests pass `None`).
     pub progress: Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>,
+    /// The executable hosting built-in services (tests pass the `perfgate` binary).
+    pub host_executable: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -31,6 +33,7 @@ impl Default for RunOptions {
         Self {
             out_dir: default_out_dir(),
             progress: None,
+            host_executable: None,
         }
     }
 }
@@ -127,6 +130,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
             addr: engine_addr,
             path: "/metrics".into(),
         }],
+        host_executable: opts.host_executable.clone(),
     };
     let stack = stack::start(spec, &options)
         .await
@@ -206,7 +210,7 @@ async fn drive_stack(
         start: record.phases.first().map_or(record.started_at, |p| p.window.start),
         end: record.phases.last().map_or_else(unix_now, |p| p.window.end),
     };
-    wait_scraped_after(&client, whole.end + settle.as_secs_f64(), settle)
+    wait_scraped_after(&client, whole.end, settle)
         .await
         .map_err(fail(FailureKind::RunFailed))?;
     for assertion in &spec.assertions {

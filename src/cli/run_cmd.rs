@@ -20,6 +20,7 @@ pub fn run(args: RunArgs) -> Exit {
     let opts = RunOptions {
         out_dir: args.out.clone().unwrap_or_else(default_out_dir),
         progress: progress::observer(args.quiet),
+        host_executable: None,
     };
     let color = std::io::stdout().is_terminal();
     let mut exits = Vec::new();

@@ -71,6 +71,7 @@ fn check_promql(specs: &[Spec]) -> Result<Vec<SpecError>, String> {
             &StackOptions {
                 run_dir: scratch.path().to_owned(),
                 extra_targets: Vec::new(),
+                host_executable: None,
             },
         )
         .await

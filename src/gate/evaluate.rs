@@ -10,27 +10,25 @@ use crate::spec::{Assertion, EvalMode, SeriesMode, format_prom_duration};
 /// Reasons listed per verdict at most; the values themselves are all in the record.
 const MAX_REASONS: usize = 20;
 
-/// Evaluates `assertion` over `window`. `settle` (one scrape interval) is added to the window's
-/// end so the scrape that follows the last request is included.
+/// Evaluates `assertion` at the end of `window` (so nothing of a following phase leaks into a
+/// `[$phase]` range), or over it at `step` (the scrape interval) for `eval: throughout`, whose
+/// first point is one step in so that every range has data. The caller has made sure a scrape
+/// after the window's end has landed.
 pub async fn evaluate(
     client: &PromClient,
     assertion: &Assertion,
     window: Window,
-    settle: Duration,
+    step: Duration,
 ) -> Verdict {
     let length = Duration::from_secs_f64(window.seconds().max(0.001));
     let query = expand_query(&assertion.query, length);
-    let evaluated_at = window.end + settle.as_secs_f64();
+    let evaluated_at = window.end;
     let result = match assertion.eval {
         EvalMode::AtEnd => client.query(&query, Some(evaluated_at)).await,
         EvalMode::Throughout => {
+            let first = (window.start + step.as_secs_f64()).min(window.end);
             client
-                .query_range(
-                    &query,
-                    window.start + settle.as_secs_f64(),
-                    evaluated_at,
-                    settle,
-                )
+                .query_range(&query, first, window.end, step)
                 .await
         }
     };

@@ -27,10 +27,10 @@ pub fn failure_message(record: &RunRecord, verdict: &Verdict) -> Option<String> 
         .map_or("the whole load".to_string(), |p| format!("phase `{p}`"));
     let _ = writeln!(
         out,
-        "  window:   {phase}, {:.1}s from {} (evaluated {:.1}s after it ended)",
+        "  window:   {phase}, {:.1}s from {} to {}",
         verdict.window.seconds(),
         unix_to_utc(verdict.window.start),
-        verdict.evaluated_at - verdict.window.end
+        unix_to_utc(verdict.window.end)
     );
     let _ = writeln!(
         out,

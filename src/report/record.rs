@@ -68,7 +68,7 @@ pub struct Verdict {
     pub query: String,
     pub during: Option<String>,
     pub window: Window,
-    /// When the instant query was evaluated (unix seconds): window end plus one scrape interval.
+    /// When the instant query was evaluated (unix seconds): the window's end.
     pub evaluated_at: f64,
     pub expectation: String,
     pub mode: String,

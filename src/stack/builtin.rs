@@ -4,7 +4,7 @@
 //! for the `perfgate` binary, the `specs` harness and a user crate's own harness.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use crate::demo_api::DemoApiConfig;
@@ -21,8 +21,15 @@ pub fn host_executable() -> std::io::Result<PathBuf> {
 }
 
 /// The command that starts the demo API with `config`.
-pub(crate) fn demo_api_command(config: &DemoApiConfig) -> std::io::Result<Command> {
-    let mut cmd = Command::new(host_executable()?);
+pub(crate) fn demo_api_command(
+    config: &DemoApiConfig,
+    host: Option<&Path>,
+) -> std::io::Result<Command> {
+    let host = match host {
+        Some(h) => h.to_owned(),
+        None => host_executable()?,
+    };
+    let mut cmd = Command::new(host);
     cmd.env(BUILTIN, "demo-api").env(
         DEMO_API_ARGS,
         format!(

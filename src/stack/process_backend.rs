@@ -26,6 +26,8 @@ pub struct StackOptions {
     pub run_dir: PathBuf,
     /// Extra scrape targets, e.g. the load engines' own metrics endpoint.
     pub extra_targets: Vec<ScrapeTarget>,
+    /// The executable hosting built-in services (default: `host_executable()`).
+    pub host_executable: Option<PathBuf>,
 }
 
 /// A started service. Dropping it stops it.
@@ -196,7 +198,8 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
                     name: name.clone(),
                     kind: "demo-api",
                     ports: BTreeMap::from([("http".to_string(), addr)]),
-                    command: super::builtin::demo_api_command(&config).map_err(io(name))?,
+                    command: super::builtin::demo_api_command(&config, opts.host_executable.as_deref())
+                        .map_err(io(name))?,
                     ready: Readiness::Http {
                         addr,
                         path: "/health".into(),

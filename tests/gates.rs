@@ -1,0 +1,117 @@
+//! Gates against real components: real Prometheus (provisioned by perfgate if missing), the
+//! demo API as a child process, the HTTP engine. A passing gate, a failing one, `during`
+//! windows, and teardown after success and after a panic.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use perfgate::report::{Outcome, RunRecord, failure_message};
+use perfgate::run::{ProgressEvent, RunOptions, run_spec};
+use perfgate::spec;
+
+/// These tests look at perfgate's process-wide registry of live children: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/specs/gates")
+        .join(name)
+}
+
+fn options() -> RunOptions {
+    RunOptions {
+        out_dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join("gates"),
+        progress: None,
+        host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+    }
+}
+
+fn run(name: &str, opts: RunOptions) -> RunRecord {
+    let spec = spec::load(&fixture(name)).expect("fixture spec is valid");
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(run_spec(&spec, &opts))
+}
+
+/// True while a process with this pid exists (zombies included).
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn during_windows_select_their_phase_and_every_child_is_gone_after() {
+    let _serial = serial();
+    let record = run("windows.yaml", options());
+    assert_eq!(record.failure, None, "run failed");
+    for v in &record.verdicts {
+        assert!(
+            v.outcome.passed(),
+            "{}",
+            failure_message(&record, v).unwrap_or_default()
+        );
+    }
+    let slow = record.verdict("slow_phase_sees_the_slow_rate").unwrap();
+    let fast = record.verdict("fast_phase_sees_the_fast_rate").unwrap();
+    assert!(slow.window.end <= fast.window.start + 0.05, "windows overlap");
+    let value = |v: &perfgate::report::Verdict| v.series[0].samples[0].v;
+    assert!(value(fast) > 2.0 * value(slow), "{} vs {}", value(fast), value(slow));
+    let endpoints = &record.verdict("every_endpoint_answered_200").unwrap().series;
+    assert!(!endpoints.is_empty());
+
+    assert!(!record.services.is_empty());
+    for s in &record.services {
+        assert!(!alive(s.pid), "{} (pid {}) outlived the run", s.name, s.pid);
+    }
+    assert!(record.report_json().is_file());
+}
+
+#[test]
+fn failing_gate_reports_query_value_expectation_window_and_report() {
+    let _serial = serial();
+    let record = run("failing.yaml", options());
+    assert_eq!(record.failure, None, "run failed");
+    let bad = record.verdict("impossible_throughput").unwrap();
+    let Outcome::Fail { .. } = &bad.outcome else {
+        panic!("expected a failure, got {:?}", bad.outcome);
+    };
+    let observed = bad.series[0].samples[0].v;
+    assert!(observed > 5.0 && observed < 40.0, "observed {observed}");
+    let message = failure_message(&record, bad).unwrap();
+    for needle in [
+        "gate failed: impossible throughput",
+        "sum(rate(http_requests_total[",
+        "> 1000000000",
+        "phase `short`",
+        &perfgate::report::format_value(observed),
+        "report.json",
+    ] {
+        assert!(message.contains(needle), "{needle:?} missing from:\n{message}");
+    }
+    assert!(record.verdict("health_never_fails").unwrap().outcome.passed());
+    assert_eq!(record.exit(), perfgate::error::Exit::GateFailed);
+}
+
+#[test]
+fn a_panic_inside_a_phase_leaves_no_child_behind() {
+    let _serial = serial();
+    let seen: Arc<Mutex<Vec<u32>>> = Arc::default();
+    let mut opts = options();
+    let seen_in_phase = Arc::clone(&seen);
+    opts.progress = Some(Arc::new(move |event| {
+        if let ProgressEvent::PhaseStarted { .. } = event {
+            *seen_in_phase.lock().unwrap() = perfgate::stack::reaper::live_groups();
+            panic!("injected panic inside a phase");
+        }
+    }));
+    let outcome = std::thread::spawn(move || run("panicking.yaml", opts)).join();
+    assert!(outcome.is_err(), "the injected panic did not happen");
+    let pids = seen.lock().unwrap().clone();
+    assert!(pids.len() >= 2, "expected prometheus and the api running, saw {pids:?}");
+    for pid in pids {
+        assert!(!alive(pid), "pid {pid} outlived the panic");
+    }
+}
