@@ -1,1 +1,11 @@
-//! TODO
+//! Load engines. Each engine lives in its own folder and shares the arrival `schedule`; all of
+//! them export client-side metrics through `EngineMetrics`.
+
+mod error;
+mod exporter;
+pub mod http;
+mod schedule;
+
+pub use error::LoadError;
+pub use exporter::{EngineMetrics, LATENCY_BUCKETS, serve_metrics};
+pub use schedule::{CLOSED_LOOP_MAX_RATE, Schedule};
