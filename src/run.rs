@@ -236,7 +236,7 @@ async fn run_http(
     metrics: &Arc<EngineMetrics>,
     notify: &impl Fn(ProgressEvent),
 ) -> Result<load::http::HttpPhaseOutcome, Failure> {
-    let (tx, mut rx) = tokio::sync::watch::channel(load::http::HttpProgress);
+    let (tx, mut rx) = tokio::sync::watch::channel(load::http::HttpProgress::default());
     let engine = load::http::run_phase(name, http, target, metrics, Some(tx));
     tokio::pin!(engine);
     let started = Instant::now();
@@ -247,7 +247,11 @@ async fn run_http(
             }
             changed = rx.changed() => {
                 if changed.is_ok() {
-                    let summary = rx.borrow_and_update().to_string();
+                    let p = rx.borrow_and_update().clone();
+                    let summary = format!(
+                        "sent {} ok {} errors {} dropped {} in flight {}",
+                        p.sent, p.ok, p.errors, p.dropped, p.in_flight
+                    );
                     notify(ProgressEvent::PhaseTick { name: name.into(), elapsed: started.elapsed(), summary });
                 }
             }

@@ -1,4 +1,12 @@
-//! TEMPORARY stub until the engine branch lands.
-#[derive(Debug, Clone)]
-pub struct DemoApiConfig { pub listen: std::net::SocketAddr, pub seed: u64, pub latency_factor: f64, pub error_factor: f64 }
-pub fn run(_c: DemoApiConfig) -> anyhow::Result<()> { todo!() }
+//! The built-in demo API: a real HTTP service with seeded latencies, injected errors and
+//! Prometheus metrics, launched by the process backend as `perfgate demo-api`.
+
+mod behaviour;
+mod server;
+mod telemetry;
+
+#[cfg(test)]
+mod tests;
+
+pub use server::{DemoApiConfig, run, serve};
+pub use telemetry::{DURATION_BUCKETS, OrderStatus, PrometheusTelemetry, Telemetry};

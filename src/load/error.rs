@@ -1,0 +1,20 @@
+//! Errors of the load engines.
+
+use std::net::SocketAddr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(
+        "refusing to send load to `{0}`: only loopback targets are allowed \
+         (hint: services run on 127.0.0.0/8 or ::1)"
+    )]
+    NonLoopbackTarget(SocketAddr),
+    #[error("invalid http phase: {0}")]
+    InvalidPhase(String),
+    #[error("invalid request `{method} {path}`: {reason}")]
+    InvalidRequest {
+        method: &'static str,
+        path: String,
+        reason: String,
+    },
+}

@@ -1,0 +1,387 @@
+//! The HTTP phase runner: an open-model constant-arrival-rate dispatcher (or closed-loop
+//! workers for `rate: max`), bounded by max_in_flight, the phase duration and a drain deadline;
+//! request outcomes stream over a channel to one aggregator task.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::client::{self, ErrorKind, Pool, PreparedRequest};
+use super::outcome::{Aggregate, HttpPhaseOutcome, HttpProgress, Record};
+use crate::load::{EngineMetrics, LoadError, Schedule};
+use crate::spec::HttpPhase;
+
+/// Extra time, beyond the per-request timeout, that in-flight requests get after the phase.
+const DRAIN_GRACE: Duration = Duration::from_millis(250);
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// Far above any sensible concurrency, and below tokio's semaphore limit.
+const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
+/// A dispatcher catching up on due arrivals yields this often so request tasks sharing its
+/// worker thread are not starved.
+const YIELD_EVERY: u32 = 64;
+
+enum Message {
+    Done(Record),
+    Stop,
+}
+
+/// Counters the dispatcher (or workers) update and the aggregator only reads for progress.
+struct Issued {
+    sent: AtomicU64,
+    dropped: AtomicU64,
+    in_flight: Gauge,
+}
+
+/// What every request task needs, shared once per phase. The aggregator must not hold it: it
+/// owns a sender, and the aggregator ends when the last sender is gone (e.g. a cancelled phase).
+struct Shared {
+    requests: Vec<PreparedRequest>,
+    timeout: Duration,
+    records: mpsc::UnboundedSender<Message>,
+    issued: Arc<Issued>,
+}
+
+/// Runs one HTTP phase against `target` (which must be a loopback address) and returns its
+/// outcome. Arrivals follow `phase.rate`/`phase.ramp`; `Rate(f64::INFINITY)` runs closed loop,
+/// `max_in_flight` workers sending back to back. The mix is drawn from an rng seeded by the
+/// phase name, so a rerun of the same spec sends the same sequence of requests. The phase ends
+/// after `phase.duration`; in-flight requests then get `phase.timeout` (plus a short grace) to
+/// finish. Progress, when asked for, is published on `progress`; the engine never prints.
+pub async fn run_phase(
+    phase_name: &str,
+    phase: &HttpPhase,
+    target: SocketAddr,
+    metrics: &EngineMetrics,
+    progress: Option<watch::Sender<HttpProgress>>,
+) -> Result<HttpPhaseOutcome, LoadError> {
+    if !target.ip().is_loopback() {
+        return Err(LoadError::NonLoopbackTarget(target));
+    }
+    if phase.max_in_flight == 0 || phase.max_in_flight > MAX_IN_FLIGHT_LIMIT {
+        return Err(LoadError::InvalidPhase(format!(
+            "max_in_flight must be between 1 and {MAX_IN_FLIGHT_LIMIT}, got {}",
+            phase.max_in_flight
+        )));
+    }
+    if phase.timeout.is_zero() {
+        return Err(LoadError::InvalidPhase("timeout must be positive".into()));
+    }
+    let schedule = Schedule::new(phase.rate, phase.ramp, phase.duration)?;
+    let picker = MixPicker::new(phase.mix.iter().map(|r| r.weight))?;
+    let requests = phase
+        .mix
+        .iter()
+        .map(|r| PreparedRequest::new(r, target))
+        .collect::<Result<Vec<_>, _>>()?;
+    let aggregate = Aggregate::new(phase_name, &requests, metrics)?;
+    let (dropped_series, in_flight) = metrics.phase_handles(phase_name);
+    let issued = Arc::new(Issued {
+        sent: AtomicU64::new(0),
+        dropped: AtomicU64::new(0),
+        in_flight,
+    });
+    let (records, inbox) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
+        requests,
+        timeout: phase.timeout,
+        records,
+        issued: issued.clone(),
+    });
+
+    let start = Instant::now();
+    let inputs = AggregatorInputs {
+        phase: phase_name.to_owned(),
+        start,
+        issued: issued.clone(),
+        progress,
+    };
+    let aggregator = tokio::spawn(aggregate_records(inputs, inbox, aggregate));
+
+    let permits = Arc::new(Semaphore::new(phase.max_in_flight));
+    let seed = seed_of(phase_name);
+    if schedule.is_closed_loop() {
+        closed_loop(&shared, &schedule, &picker, seed, target, start, &permits);
+    } else {
+        open_loop(
+            &shared,
+            &schedule,
+            &picker,
+            seed,
+            target,
+            start,
+            &permits,
+            &dropped_series,
+        )
+        .await;
+    }
+    let max = u32::try_from(phase.max_in_flight).unwrap_or(u32::MAX);
+    let drained = timeout(phase.timeout + DRAIN_GRACE, permits.acquire_many(max)).await;
+    let abandoned = match drained {
+        Ok(_) => 0,
+        Err(_) => phase
+            .max_in_flight
+            .saturating_sub(permits.available_permits()) as u64,
+    };
+    let wall = start.elapsed();
+    // Every finished task sent its record before releasing its permit, so Stop comes after them.
+    let _ = shared.records.send(Message::Stop);
+    let mut aggregate = aggregator
+        .await
+        .map_err(|e| LoadError::InvalidPhase(format!("aggregator task failed: {e}")))?;
+    aggregate.abandoned(abandoned);
+
+    let duration = phase.duration.as_secs_f64();
+    let achieved_rate = if duration > 0.0 {
+        aggregate.completed as f64 / duration
+    } else {
+        0.0
+    };
+    Ok(HttpPhaseOutcome {
+        phase: phase_name.to_owned(),
+        requested_rate: (!schedule.is_closed_loop()).then_some(phase.rate.per_second()),
+        achieved_rate,
+        sent: issued.sent.load(Ordering::Relaxed),
+        completed: aggregate.completed,
+        ok: aggregate.ok,
+        status_classes: aggregate.classes.clone(),
+        latency: aggregate.latency(),
+        errors: aggregate.errors.clone(),
+        dropped: issued.dropped.load(Ordering::Relaxed),
+        duration,
+        wall_duration: wall.as_secs_f64(),
+    })
+}
+
+/// Issues arrivals at their scheduled instants whatever the latency of earlier ones: an arrival
+/// that finds `max_in_flight` requests outstanding is dropped, never queued.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
+async fn open_loop(
+    shared: &Arc<Shared>,
+    schedule: &Schedule,
+    picker: &MixPicker,
+    seed: u64,
+    target: SocketAddr,
+    start: Instant,
+    permits: &Arc<Semaphore>,
+    dropped_series: &Counter,
+) {
+    let pool = Arc::new(Pool::new(target));
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut since_yield = 0u32;
+    for n in 0..schedule.max_arrivals() {
+        let Some(offset) = schedule.offset_of(n) else {
+            break;
+        };
+        let due = start + offset;
+        if due > Instant::now() {
+            sleep_until(due).await;
+            since_yield = 0;
+        } else {
+            since_yield += 1;
+            if since_yield >= YIELD_EVERY {
+                tokio::task::yield_now().await;
+                since_yield = 0;
+            }
+        }
+        let request = picker.pick(&mut rng);
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            shared.issued.dropped.fetch_add(1, Ordering::Relaxed);
+            dropped_series.inc();
+            continue;
+        };
+        shared.issued.sent.fetch_add(1, Ordering::Relaxed);
+        shared.issued.in_flight.inc();
+        let (shared, pool) = (shared.clone(), pool.clone());
+        tokio::spawn(async move {
+            // The picker only yields indices into the mix; `get` keeps that a non-panicking fact.
+            let result = match shared.requests.get(request) {
+                Some(prepared) => timeout(shared.timeout, client::pooled_exchange(&pool, prepared))
+                    .await
+                    .unwrap_or(Err(ErrorKind::Timeout)),
+                None => Err(ErrorKind::Io),
+            };
+            // Latency from the scheduled instant: time spent waiting to be sent counts.
+            let latency = due.elapsed();
+            let _ = shared.records.send(Message::Done(Record {
+                request,
+                result,
+                latency,
+            }));
+            shared.issued.in_flight.dec();
+            drop(permit);
+        });
+    }
+}
+
+/// `max_in_flight` workers, each with its own connection, sending back to back until the phase
+/// ends or the closed-loop cap is reached. Each worker holds a permit for its whole life.
+fn closed_loop(
+    shared: &Arc<Shared>,
+    schedule: &Schedule,
+    picker: &MixPicker,
+    seed: u64,
+    target: SocketAddr,
+    start: Instant,
+    permits: &Arc<Semaphore>,
+) {
+    let deadline = start + schedule.duration();
+    let workers = permits.available_permits().max(1);
+    let per_worker = schedule.max_arrivals() / workers as u64 + 1;
+    for worker in 0..workers {
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            break;
+        };
+        let shared = shared.clone();
+        let picker = picker.clone();
+        let mut rng = SmallRng::seed_from_u64(seed ^ (worker as u64).wrapping_mul(0x9E37_79B9));
+        tokio::spawn(async move {
+            let mut connection = None;
+            for _ in 0..per_worker {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let request = picker.pick(&mut rng);
+                let Some(prepared) = shared.requests.get(request) else {
+                    break;
+                };
+                shared.issued.sent.fetch_add(1, Ordering::Relaxed);
+                shared.issued.in_flight.inc();
+                let sent_at = Instant::now();
+                let exchange = worker_exchange(&mut connection, target, prepared);
+                let result = timeout(shared.timeout, exchange)
+                    .await
+                    .unwrap_or(Err(ErrorKind::Timeout));
+                if result.is_err() {
+                    // The connection may hold a late response: never reuse it.
+                    connection = None;
+                }
+                let latency = sent_at.elapsed();
+                let _ = shared.records.send(Message::Done(Record {
+                    request,
+                    result,
+                    latency,
+                }));
+                shared.issued.in_flight.dec();
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn worker_exchange(
+    connection: &mut Option<client::Connection>,
+    target: SocketAddr,
+    request: &PreparedRequest,
+) -> Result<u16, ErrorKind> {
+    let open = match connection.take() {
+        Some(c) if !c.is_closed() => c,
+        _ => client::connect(target).await?,
+    };
+    let connection = connection.insert(open);
+    client::exchange(connection, request).await
+}
+
+struct AggregatorInputs {
+    phase: String,
+    start: Instant,
+    issued: Arc<Issued>,
+    progress: Option<watch::Sender<HttpProgress>>,
+}
+
+async fn aggregate_records(
+    inputs: AggregatorInputs,
+    mut inbox: mpsc::UnboundedReceiver<Message>,
+    mut aggregate: Aggregate,
+) -> Aggregate {
+    let mut batch = Vec::with_capacity(512);
+    let mut ticker = tokio::time::interval(PROGRESS_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            received = inbox.recv_many(&mut batch, 512) => {
+                if received == 0 {
+                    break;
+                }
+                let mut stop = false;
+                for message in batch.drain(..) {
+                    match message {
+                        Message::Done(record) => aggregate.record(record),
+                        Message::Stop => stop = true,
+                    }
+                }
+                if stop {
+                    break;
+                }
+            }
+            _ = ticker.tick() => publish(&inputs, &aggregate),
+        }
+    }
+    publish(&inputs, &aggregate);
+    aggregate
+}
+
+fn publish(inputs: &AggregatorInputs, aggregate: &Aggregate) {
+    let Some(progress) = &inputs.progress else {
+        return;
+    };
+    progress.send_replace(HttpProgress {
+        phase: inputs.phase.clone(),
+        elapsed: inputs.start.elapsed().as_secs_f64(),
+        sent: inputs.issued.sent.load(Ordering::Relaxed),
+        completed: aggregate.completed,
+        ok: aggregate.ok,
+        errors: aggregate.errors.total(),
+        dropped: inputs.issued.dropped.load(Ordering::Relaxed),
+        in_flight: u64::try_from(inputs.issued.in_flight.get()).unwrap_or(0),
+    });
+}
+
+/// Picks mix entries in proportion to their weights.
+#[derive(Debug, Clone)]
+pub(crate) struct MixPicker {
+    cumulative: Vec<u64>,
+}
+
+impl MixPicker {
+    pub fn new(weights: impl IntoIterator<Item = u32>) -> Result<Self, LoadError> {
+        let mut total = 0u64;
+        let mut cumulative = Vec::new();
+        for weight in weights {
+            if weight == 0 {
+                return Err(LoadError::InvalidPhase(
+                    "mix weights must be positive".into(),
+                ));
+            }
+            total += u64::from(weight);
+            cumulative.push(total);
+        }
+        if cumulative.is_empty() {
+            return Err(LoadError::InvalidPhase("the request mix is empty".into()));
+        }
+        Ok(Self { cumulative })
+    }
+
+    pub fn pick(&self, rng: &mut SmallRng) -> usize {
+        let total = self.cumulative.last().copied().unwrap_or(1);
+        let x = rng.random_range(0..total);
+        self.cumulative.partition_point(|c| *c <= x)
+    }
+}
+
+/// FNV-1a of the phase name: stable across runs, platforms and Rust versions (unlike std's hasher).
+fn seed_of(phase: &str) -> u64 {
+    phase.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}

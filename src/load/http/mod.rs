@@ -1,0 +1,13 @@
+//! The HTTP load engine: open-model constant arrival rate (or closed loop) over hyper http1
+//! keep-alive connections, measuring latency from each request's scheduled time.
+
+mod client;
+mod engine;
+mod outcome;
+
+#[cfg(test)]
+mod tests;
+
+pub use client::ErrorKind;
+pub use engine::run_phase;
+pub use outcome::{ErrorCounts, HttpPhaseOutcome, HttpProgress, LatencySummary, StatusClasses};
