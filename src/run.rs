@@ -42,6 +42,7 @@ impl Default for RunOptions {
 #[derive(Debug, Clone)]
 pub enum ProgressEvent {
     StackUp { services: usize, took: Duration },
+    TargetsUp { took: Duration },
     PhaseStarted { name: String, duration: Duration },
     PhaseTick { name: String, elapsed: Duration, summary: String },
     PhaseEnded { name: String },
@@ -87,6 +88,7 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
         report_dir: report_dir.clone(),
         started_at: unix_now(),
         bring_up_ms: 0,
+        first_scrape_ms: 0,
         services: Vec::new(),
         phases: Vec::new(),
         verdicts: Vec::new(),
@@ -159,9 +161,14 @@ async fn drive_stack(
 ) -> Result<(), Failure> {
     let prom = stack.prometheus().map(PromClient::new);
     if let Some(client) = &prom {
+        let waited = Instant::now();
         wait_targets_up(client, spec)
             .await
             .map_err(fail(FailureKind::StackFailed))?;
+        record.first_scrape_ms = waited.elapsed().as_millis() as u64;
+        notify(ProgressEvent::TargetsUp {
+            took: waited.elapsed(),
+        });
     }
     for phase in &spec.phases {
         notify(ProgressEvent::PhaseStarted {

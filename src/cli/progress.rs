@@ -18,7 +18,12 @@ pub fn observer(quiet: bool) -> Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>
         let mut bar = bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match event {
             ProgressEvent::StackUp { services, took } => {
-                eprintln!("stack up: {services} services in {took:.2?}");
+                eprintln!(
+                    "stack up: {services} services in {took:.2?}; waiting for the first scrape"
+                );
+            }
+            ProgressEvent::TargetsUp { took } => {
+                eprintln!("every target scraped after {took:.2?}");
             }
             ProgressEvent::PhaseStarted { name, duration } => {
                 let pb = ProgressBar::with_draw_target(

@@ -25,10 +25,11 @@ fn summary(record: &RunRecord) -> String {
     let _ = writeln!(out, "# perfgate run: {}\n", record.spec);
     let _ = writeln!(
         out,
-        "spec `{}`, run `{}`, stack up in {} ms\n",
+        "spec `{}`, run `{}`, stack up in {} ms, every target scraped {} ms later\n",
         record.spec_path.display(),
         record.run_id,
-        record.bring_up_ms
+        record.bring_up_ms,
+        record.first_scrape_ms
     );
     if let Some(f) = &record.failure {
         let _ = writeln!(out, "**{:?}**: {}\n", f.kind, f.message);

@@ -17,7 +17,11 @@ pub struct RunRecord {
     pub report_dir: PathBuf,
     /// Unix seconds.
     pub started_at: f64,
+    /// Every service started and ready.
     pub bring_up_ms: u64,
+    /// From ready to every scrape target reporting `up == 1` (Prometheus sends its first
+    /// discovered targets to the scrapers on a fixed 5 s tick).
+    pub first_scrape_ms: u64,
     pub services: Vec<ServiceRecord>,
     pub phases: Vec<PhaseRecord>,
     pub verdicts: Vec<Verdict>,

@@ -87,7 +87,11 @@ fn summarize_load(load: &serde_json::Value) -> String {
     if let Some(n) = num("completed") {
         parts.push(format!("{n:.0} done"));
     }
-    if let Some(p99) = num("p99").or_else(|| num("latency_p99")) {
+    let p99 = load
+        .get("latency")
+        .and_then(|l| l.get("p99"))
+        .and_then(serde_json::Value::as_f64);
+    if let Some(p99) = p99 {
         parts.push(format!("p99 {:.1}ms", p99 * 1000.0));
     }
     if let Some(d) = num("dropped").filter(|d| *d > 0.0) {
