@@ -136,12 +136,12 @@ fn promql_diagnostic(a: &Assertion, message: &str) -> Diagnostic {
                 column: a.query_location.column + c.saturating_sub(1),
             };
         }
-    Diagnostic {
+    Diagnostic::new(
         location,
-        len: 1,
-        message: format!("prometheus rejects this query: {detail}"),
-        hint: Some("check the PromQL; `$phase` is replaced by the window length".into()),
-    }
+        1,
+        format!("prometheus rejects this query: {detail}"),
+    )
+    .with_hint("check the PromQL; `$phase` is replaced by the window length")
 }
 
 pub fn list(args: SpecArgs) -> Exit {

@@ -1,7 +1,29 @@
 //! Spec files: raw serde shapes → validated model, with located diagnostics.
+//!
+//! [`load`] / [`parse`] are the entry points; [`model`] is what the rest of perfgate consumes.
 
+mod decode;
+mod diagnostic;
+mod locate;
 mod model;
+mod phases;
+mod raw;
+mod services;
+pub mod units;
+mod validate;
 
+use std::path::Path;
+
+pub use diagnostic::{Diagnostic, SpecError};
 pub use model::*;
-mod stub;
-pub use stub::*;
+pub use units::{format_prom_duration, parse_duration, parse_expectation, parse_rate, slug};
+pub use validate::parse;
+
+/// Reads and validates the spec at `path` (shown as given in every diagnostic).
+pub fn load(path: &Path) -> Result<Spec, SpecError> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        let d = Diagnostic::new(Location::default(), 1, format!("cannot read spec: {e}"));
+        SpecError::new(path, "", vec![d])
+    })?;
+    parse(&source, path)
+}

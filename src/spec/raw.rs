@@ -1,0 +1,212 @@
+//! Raw serde shapes of a spec file (pass 1): the YAML as written, units still strings.
+//!
+//! Collections of independent items (services, phases, mix entries, assertions) stay
+//! `serde_yaml_ng::Value`s here and are deserialized one by one, so one broken item does not hide
+//! the problems of the others. Kinds are dispatched by hand rather than with internally tagged
+//! enums, which buffer their content and lose the path of an error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+/// A scalar kept as text: strings as written, numbers and booleans as YAML spelled them, so that
+/// `duration: 10` can be reported as a missing unit rather than a type mismatch.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Text(pub(crate) String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl Visitor<'_> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSpec {
+    pub(crate) version: Option<u64>,
+    pub(crate) name: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) stack: Option<Value>,
+    #[serde(default)]
+    pub(crate) load: Vec<Value>,
+    #[serde(default)]
+    pub(crate) assert: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStack {
+    #[serde(default)]
+    pub(crate) backend: RawBackend,
+    #[serde(default)]
+    pub(crate) services: IndexMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum RawBackend {
+    #[default]
+    Auto,
+    Process,
+    Docker,
+}
+
+/// Service kinds as written in `kind:`; the ones reserved for later are listed so an unknown
+/// kind's error can tell them apart from typos.
+pub(crate) const SERVICE_KINDS: [&str; 3] = ["prometheus", "demo-api", "process"];
+
+/// Only peeks at `kind:`; the rest of the service is read by the kind's own shape.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawKind {
+    pub(crate) kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPrometheus {
+    #[expect(dead_code, reason = "read through RawKind; listed so `kind:` is a known field")]
+    pub(crate) kind: String,
+    pub(crate) scrape_interval: Option<Text>,
+    pub(crate) binary: Option<PathBuf>,
+    #[serde(default)]
+    pub(crate) args: Vec<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDemoApi {
+    #[expect(dead_code, reason = "read through RawKind; listed so `kind:` is a known field")]
+    pub(crate) kind: String,
+    pub(crate) seed: Option<u64>,
+    pub(crate) latency_factor: Option<f64>,
+    pub(crate) error_factor: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProcess {
+    #[expect(dead_code, reason = "read through RawKind; listed so `kind:` is a known field")]
+    pub(crate) kind: String,
+    pub(crate) command: Vec<Text>,
+    #[serde(default)]
+    pub(crate) ports: BTreeMap<String, u16>,
+    #[serde(default)]
+    pub(crate) env: BTreeMap<String, Text>,
+    /// `none` or a [`RawReady`] mapping; told apart by hand (no `untagged`).
+    pub(crate) ready: Option<Value>,
+    pub(crate) metrics: Option<String>,
+    pub(crate) startup_timeout: Option<Text>,
+}
+
+/// `{ http: /health }`, `{ http: /health, port: admin }`, `{ tcp: http }` or `{ log: "text" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReady {
+    pub(crate) http: Option<String>,
+    pub(crate) port: Option<String>,
+    pub(crate) tcp: Option<String>,
+    pub(crate) log: Option<String>,
+}
+
+/// One entry of `load:`: a name plus exactly one kind key (`http`, `pause`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPhase {
+    pub(crate) phase: String,
+    pub(crate) http: Option<RawHttp>,
+    pub(crate) pause: Option<Text>,
+}
+
+pub(crate) const PHASE_KINDS: [&str; 2] = ["http", "pause"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHttp {
+    pub(crate) target: String,
+    pub(crate) rate: Text,
+    pub(crate) ramp: Option<RawRamp>,
+    pub(crate) duration: Text,
+    pub(crate) max_in_flight: Option<usize>,
+    pub(crate) timeout: Option<Text>,
+    /// Each entry is a [`RawRequest`], read on its own.
+    pub(crate) mix: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRamp {
+    pub(crate) from: Text,
+    pub(crate) over: Text,
+}
+
+/// One weighted request; the method is the key holding the path (exactly one of them).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRequest {
+    pub(crate) weight: Option<u32>,
+    pub(crate) get: Option<String>,
+    pub(crate) post: Option<String>,
+    pub(crate) put: Option<String>,
+    pub(crate) delete: Option<String>,
+    pub(crate) json: Option<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) headers: BTreeMap<String, Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAssertion {
+    pub(crate) name: String,
+    pub(crate) during: Option<String>,
+    pub(crate) query: String,
+    pub(crate) expect: Text,
+    #[serde(rename = "for", default)]
+    pub(crate) series: RawSeriesMode,
+    #[serde(default)]
+    pub(crate) eval: RawEvalMode,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub(crate) enum RawSeriesMode {
+    #[default]
+    #[serde(rename = "aggregate")]
+    Aggregate,
+    #[serde(rename = "each series")]
+    EachSeries,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub(crate) enum RawEvalMode {
+    #[default]
+    #[serde(rename = "at end")]
+    AtEnd,
+    #[serde(rename = "throughout")]
+    Throughout,
+}

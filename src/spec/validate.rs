@@ -1,0 +1,202 @@
+//! Pass 2: a spec's text → the validated [`Spec`], collecting every problem with its location.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_yaml_ng::Value;
+
+use super::decode::Ctx;
+use super::diagnostic::{Diagnostic, SpecError};
+use super::locate::{SourceIndex, YamlPath};
+use super::model::{Assertion, EvalMode, Location, SeriesMode, ServiceKind, Spec};
+use super::raw::{RawAssertion, RawEvalMode, RawSeriesMode, RawSpec};
+use super::units::{is_identifier, parse_expectation, slug};
+use super::{phases, services};
+
+/// Parses and validates a spec's text; `path` names it in the model and in diagnostics.
+pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
+    let fail = |diagnostics: Vec<Diagnostic>| SpecError::new(path, source, diagnostics);
+    let index = SourceIndex::build(source).map_err(|(location, message)| {
+        fail(vec![Diagnostic::new(location, 1, format!("invalid YAML: {message}"))])
+    })?;
+    let mut root: Value = serde_yaml_ng::from_str(source).map_err(|e| {
+        let location = e.location().map_or(Location { line: 1, column: 1 }, |l| Location {
+            line: l.line(),
+            column: l.column(),
+        });
+        let message = e.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        fail(vec![Diagnostic::new(location, 1, format!("invalid YAML: {message}"))])
+    })?;
+    if let Err(e) = root.apply_merge() {
+        return Err(fail(vec![Diagnostic::new(Location { line: 1, column: 1 }, 1, format!("invalid YAML merge: {e}"))]));
+    }
+    if root.is_null() {
+        let d = Diagnostic::new(Location { line: 1, column: 1 }, 1, "the spec is empty")
+            .with_hint("a spec needs at least `stack:`; see docs/spec.md");
+        return Err(fail(vec![d]));
+    }
+    let mut ctx = Ctx::new(index);
+    let spec = spec(&mut ctx, &root, path);
+    let mut diagnostics = ctx.diagnostics;
+    match spec {
+        Some(spec) if diagnostics.is_empty() => Ok(spec),
+        _ => {
+            diagnostics.sort_by_key(|d| (d.location.line, d.location.column));
+            diagnostics.dedup();
+            if diagnostics.is_empty() {
+                diagnostics.push(Diagnostic::new(Location { line: 1, column: 1 }, 1, "the spec is invalid"));
+            }
+            Err(fail(diagnostics))
+        }
+    }
+}
+
+fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
+    let at = YamlPath::root();
+    let raw = ctx.de::<RawSpec>(root, &at)?;
+    if let Some(version) = raw.version {
+        if version != 1 {
+            ctx.at_value(&at.key("version"), format!("unsupported spec version `{version}` (hint: only `version: 1` is supported)"));
+        }
+    }
+    let name = match &raw.name {
+        Some(name) => {
+            if !is_identifier(name) {
+                let hint = match slug(name) {
+                    s if s.is_empty() => "use letters, digits, `_` and `-`".to_owned(),
+                    s => format!("use letters, digits, `_` and `-`, e.g. `{s}`"),
+                };
+                ctx.at_value(&at.key("name"), format!("invalid spec name `{name}`")).hint = Some(hint);
+            }
+            name.clone()
+        }
+        None => {
+            let stem = path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+            match slug(&stem) {
+                _ if is_identifier(&stem) => stem.into_owned(),
+                s if s.is_empty() => "spec".to_owned(),
+                s => s,
+            }
+        }
+    };
+    let stack = match &raw.stack {
+        Some(value) => services::stack(ctx, value, &at.key("stack")),
+        None => {
+            ctx.push(
+                Diagnostic::new(Location { line: 1, column: 1 }, 1, "missing field `stack`")
+                    .with_hint("add `stack: { services: { ... } }` with the services to run"),
+            );
+            services::stack(ctx, &Value::Mapping(Default::default()), &at.key("stack"))
+        }
+    };
+    let load = phases::load(ctx, &raw.load, &at.key("load"), &stack);
+    let assertions = assertions(ctx, &raw.assert, &at.key("assert"), &load.names);
+    if !raw.assert.is_empty() {
+        check_prometheus(ctx, &stack.stack, &at);
+        if raw.load.is_empty() {
+            ctx.at_key(&at.key("assert"), "assertions need at least one load phase to define their window")
+                .hint = Some("add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned());
+        }
+    }
+    Some(Spec {
+        name,
+        description: raw.description,
+        path: path.to_path_buf(),
+        stack: stack.stack,
+        phases: load.phases,
+        assertions: assertions?,
+    })
+}
+
+fn check_prometheus(ctx: &mut Ctx, stack: &super::model::Stack, at: &YamlPath) {
+    let proms: Vec<&str> = stack
+        .services
+        .iter()
+        .filter(|(_, s)| matches!(s.kind, ServiceKind::Prometheus(_)))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    match proms.as_slice() {
+        [] => {
+            ctx.at_key(&at.key("assert"), "assertions need a `prometheus` service to query")
+                .hint = Some("add `prometheus: { kind: prometheus }` under `stack.services`".to_owned());
+        }
+        [_] => {}
+        [first, rest @ ..] => {
+            for name in rest {
+                ctx.at_key(&at.key("stack").key("services").key(name), "only one `prometheus` service is supported")
+                    .hint = Some(format!("assertions query `{first}`; remove `{name}`"));
+            }
+        }
+    }
+}
+
+fn assertions(ctx: &mut Ctx, items: &[Value], at: &YamlPath, phases: &[String]) -> Option<Vec<Assertion>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    let mut ids: HashMap<String, (String, usize)> = HashMap::new();
+    for (i, value) in items.iter().enumerate() {
+        let path = at.index(i);
+        match assertion(ctx, value, &path, phases, &mut ids) {
+            Some(a) => out.push(a),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn assertion(
+    ctx: &mut Ctx,
+    value: &Value,
+    at: &YamlPath,
+    phases: &[String],
+    ids: &mut HashMap<String, (String, usize)>,
+) -> Option<Assertion> {
+    let raw = ctx.de::<RawAssertion>(value, at)?;
+    let mut ok = true;
+    let name_at = at.key("name");
+    let id = slug(&raw.name);
+    if id.is_empty() {
+        ctx.at_value(&name_at, format!("assertion name `{}` has no letters or digits (hint: the name becomes the test name)", raw.name));
+        ok = false;
+    } else if let Some((first, line)) = ids.get(&id) {
+        ctx.at_value(&name_at, format!("duplicate assertion id `{id}`"))
+            .hint = Some(format!("`{}` and `{first}` (line {line}) both become test `{id}`; rename one", raw.name));
+        ok = false;
+    } else {
+        let line = ctx.index.value(&name_at).location.line;
+        ids.insert(id.clone(), (raw.name.clone(), line));
+    }
+    if let Some(during) = &raw.during {
+        if !phases.iter().any(|p| p == during) {
+            let known: Vec<&str> = phases.iter().map(String::as_str).collect();
+            ctx.unknown_name(&at.key("during"), "phase", during, &known);
+            ok = false;
+        }
+    }
+    let query_at = at.key("query");
+    if raw.query.trim().is_empty() {
+        ctx.at_value(&query_at, "the query is empty (hint: write a PromQL expression)");
+        ok = false;
+    }
+    let expect = ctx.check(&at.key("expect"), parse_expectation(&raw.expect.0));
+    if !ok {
+        return None;
+    }
+    Some(Assertion {
+        name: raw.name,
+        id,
+        query: raw.query,
+        during: raw.during,
+        expect: expect?,
+        mode: match raw.series {
+            RawSeriesMode::Aggregate => SeriesMode::Aggregate,
+            RawSeriesMode::EachSeries => SeriesMode::EachSeries,
+        },
+        eval: match raw.eval {
+            RawEvalMode::AtEnd => EvalMode::AtEnd,
+            RawEvalMode::Throughout => EvalMode::Throughout,
+        },
+        query_location: ctx.index.content_start(&query_at),
+    })
+}
