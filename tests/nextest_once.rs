@@ -1,0 +1,38 @@
+//! Under cargo-nextest every test case runs in its own process; each spec's stack must still
+//! come up exactly once per test run. Runs the real `cargo nextest run` on the `specs` harness
+//! with a fixture folder of specs and counts the report folders the run left.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn nextest_brings_each_stack_up_once() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let probe = Command::new(&cargo).args(["nextest", "--version"]).output();
+    assert!(
+        probe.is_ok_and(|o| o.status.success()),
+        "cargo-nextest is required for this test: `cargo install cargo-nextest --locked` (CI installs it)"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("nextest-once-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let output = Command::new(&cargo)
+        .current_dir(root)
+        .args(["nextest", "run", "--test", "specs", "--no-fail-fast", "--color", "never"])
+        .env("PERFGATE_SPECS", root.join("fixtures/specs/nextest"))
+        .env("PERFGATE_OUT", &out)
+        .output()
+        .expect("cargo nextest runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "nextest failed:\n{stderr}");
+    assert!(
+        stderr.contains("3 tests run: 3 passed"),
+        "expected the 3 gates of once.yaml to run and pass:\n{stderr}"
+    );
+    let runs: Vec<_> = std::fs::read_dir(out.join("once"))
+        .expect("a report folder for the spec")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("report.json").is_file())
+        .collect();
+    assert_eq!(runs.len(), 1, "the stack came up {} times", runs.len());
+}
