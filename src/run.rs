@@ -41,17 +41,35 @@ impl Default for RunOptions {
 /// What a run tells its observer while it goes.
 #[derive(Debug, Clone)]
 pub enum ProgressEvent {
-    StackUp { services: usize, took: Duration },
-    TargetsUp { took: Duration },
-    PhaseStarted { name: String, duration: Duration },
-    PhaseTick { name: String, elapsed: Duration, summary: String },
-    PhaseEnded { name: String },
+    StackUp {
+        services: usize,
+        took: Duration,
+    },
+    TargetsUp {
+        took: Duration,
+    },
+    PhaseStarted {
+        name: String,
+        duration: Duration,
+    },
+    PhaseTick {
+        name: String,
+        elapsed: Duration,
+        summary: String,
+    },
+    PhaseEnded {
+        name: String,
+    },
     Evaluating,
 }
 
 /// `$PERFGATE_OUT`, else `$CARGO_TARGET_DIR/perfgate`, else `target/perfgate`.
 pub fn default_out_dir() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     env("PERFGATE_OUT")
         .or_else(|| env("CARGO_TARGET_DIR").map(|d| d.join("perfgate")))
         .unwrap_or_else(|| PathBuf::from("target").join("perfgate"))
@@ -98,7 +116,10 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
         record.failure = Some(failure);
     }
     if let Err(e) = report::write_report(&record) {
-        tracing::warn!("could not write the report to {}: {e}", report_dir.display());
+        tracing::warn!(
+            "could not write the report to {}: {e}",
+            report_dir.display()
+        );
     }
     record
 }
@@ -214,7 +235,10 @@ async fn drive_stack(
     notify(ProgressEvent::Evaluating);
     let settle = stack.scrape_interval();
     let whole = Window {
-        start: record.phases.first().map_or(record.started_at, |p| p.window.start),
+        start: record
+            .phases
+            .first()
+            .map_or(record.started_at, |p| p.window.start),
         end: record.phases.last().map_or_else(unix_now, |p| p.window.end),
     };
     wait_scraped_after(&client, whole.end, settle)
@@ -309,9 +333,9 @@ async fn wait_scraped_after(client: &PromClient, t: f64, interval: Duration) -> 
                 .first()
                 .and_then(|s| s.samples.first())
                 .is_some_and(|p| p.v >= t)
-            {
-                return Ok(());
-            }
+        {
+            return Ok(());
+        }
         if Instant::now() >= deadline {
             return Err(format!(
                 "prometheus did not scrape every target after {} within the deadline",

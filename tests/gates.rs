@@ -13,7 +13,9 @@ use perfgate::spec;
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -56,10 +58,21 @@ fn during_windows_select_their_phase_and_every_child_is_gone_after() {
     }
     let slow = record.verdict("slow_phase_sees_the_slow_rate").unwrap();
     let fast = record.verdict("fast_phase_sees_the_fast_rate").unwrap();
-    assert!(slow.window.end <= fast.window.start + 0.05, "windows overlap");
+    assert!(
+        slow.window.end <= fast.window.start + 0.05,
+        "windows overlap"
+    );
     let value = |v: &perfgate::report::Verdict| v.series[0].samples[0].v;
-    assert!(value(fast) > 2.0 * value(slow), "{} vs {}", value(fast), value(slow));
-    let endpoints = &record.verdict("every_endpoint_answered_200").unwrap().series;
+    assert!(
+        value(fast) > 2.0 * value(slow),
+        "{} vs {}",
+        value(fast),
+        value(slow)
+    );
+    let endpoints = &record
+        .verdict("every_endpoint_answered_200")
+        .unwrap()
+        .series;
     assert!(!endpoints.is_empty());
 
     assert!(!record.services.is_empty());
@@ -89,9 +102,18 @@ fn failing_gate_reports_query_value_expectation_window_and_report() {
         &perfgate::report::format_value(observed),
         "report.json",
     ] {
-        assert!(message.contains(needle), "{needle:?} missing from:\n{message}");
+        assert!(
+            message.contains(needle),
+            "{needle:?} missing from:\n{message}"
+        );
     }
-    assert!(record.verdict("health_never_fails").unwrap().outcome.passed());
+    assert!(
+        record
+            .verdict("health_never_fails")
+            .unwrap()
+            .outcome
+            .passed()
+    );
     assert_eq!(record.exit(), perfgate::error::Exit::GateFailed);
 }
 
@@ -110,7 +132,10 @@ fn a_panic_inside_a_phase_leaves_no_child_behind() {
     let outcome = std::thread::spawn(move || run("panicking.yaml", opts)).join();
     assert!(outcome.is_err(), "the injected panic did not happen");
     let pids = seen.lock().unwrap().clone();
-    assert!(pids.len() >= 2, "expected prometheus and the api running, saw {pids:?}");
+    assert!(
+        pids.len() >= 2,
+        "expected prometheus and the api running, saw {pids:?}"
+    );
     for pid in pids {
         assert!(!alive(pid), "pid {pid} outlived the panic");
     }

@@ -14,11 +14,20 @@ fn nextest_brings_each_stack_up_once() {
         "cargo-nextest is required for this test: `cargo install cargo-nextest --locked` (CI installs it)"
     );
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("nextest-once-{}", std::process::id()));
+    let out =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("nextest-once-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let output = Command::new(&cargo)
         .current_dir(root)
-        .args(["nextest", "run", "--test", "specs", "--no-fail-fast", "--color", "never"])
+        .args([
+            "nextest",
+            "run",
+            "--test",
+            "specs",
+            "--no-fail-fast",
+            "--color",
+            "never",
+        ])
         .env("PERFGATE_SPECS", root.join("fixtures/specs/nextest"))
         .env("PERFGATE_OUT", &out)
         .output()

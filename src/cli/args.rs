@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::demo_api::DemoApiConfig;
 
 #[derive(Debug, Parser)]
-#[command(name = "perfgate", version, about = "Declarative performance gates: YAML spec → real stack → load → PromQL verdicts")]
+#[command(
+    name = "perfgate",
+    version,
+    about = "Declarative performance gates: YAML spec → real stack → load → PromQL verdicts"
+)]
 pub struct Cli {
     /// More log output (-v info, -vv debug); PERFGATE_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

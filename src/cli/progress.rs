@@ -15,7 +15,9 @@ pub fn observer(quiet: bool) -> Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>
     }
     let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
     Some(Arc::new(move |event| {
-        let mut bar = bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut bar = bar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match event {
             ProgressEvent::StackUp { services, took } => {
                 eprintln!(
@@ -35,9 +37,12 @@ pub fn observer(quiet: bool) -> Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>
                         "{prefix:>12.cyan.bold} [{bar:30}] {elapsed:>4} / {duration_s}  {msg}",
                     )
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .with_key("duration_s", move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = write!(w, "{}s", duration.as_secs());
-                    })
+                    .with_key(
+                        "duration_s",
+                        move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = write!(w, "{}s", duration.as_secs());
+                        },
+                    )
                     .progress_chars("=> "),
                 );
                 pb.set_prefix(name);

@@ -10,7 +10,10 @@ use crate::run::{RunOptions, default_out_dir, run_spec};
 use crate::spec;
 
 pub fn run(args: RunArgs) -> Exit {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -27,9 +27,7 @@ pub async fn evaluate(
         EvalMode::AtEnd => client.query(&query, Some(evaluated_at)).await,
         EvalMode::Throughout => {
             let first = (window.start + step.as_secs_f64()).min(window.end);
-            client
-                .query_range(&query, first, window.end, step)
-                .await
+            client.query_range(&query, first, window.end, step).await
         }
     };
     let (series, outcome) = match result {
@@ -152,7 +150,10 @@ mod tests {
 
     #[test]
     fn aggregate_needs_exactly_one_series() {
-        let a = assertion(SeriesMode::Aggregate, Expectation::Compare(CompareOp::Lt, 1.0));
+        let a = assertion(
+            SeriesMode::Aggregate,
+            Expectation::Compare(CompareOp::Lt, 1.0),
+        );
         assert!(judge(&a, &[series("a", &[0.5])]).passed());
         assert!(!judge(&a, &[series("a", &[0.5]), series("b", &[0.5])]).passed());
         assert!(!judge(&a, &[]).passed());
@@ -173,7 +174,10 @@ mod tests {
 
     #[test]
     fn nan_never_passes() {
-        let a = assertion(SeriesMode::Aggregate, Expectation::Compare(CompareOp::Ge, 0.0));
+        let a = assertion(
+            SeriesMode::Aggregate,
+            Expectation::Compare(CompareOp::Ge, 0.0),
+        );
         assert!(!judge(&a, &[series("a", &[f64::NAN])]).passed());
     }
 

@@ -12,7 +12,8 @@ use crate::spec::{self, Spec};
 
 /// Runs every spec under `$PERFGATE_SPECS` (default `specs/`) as tests.
 pub fn main() -> ExitCode {
-    let dir = std::env::var_os("PERFGATE_SPECS").map_or_else(|| PathBuf::from("specs"), PathBuf::from);
+    let dir =
+        std::env::var_os("PERFGATE_SPECS").map_or_else(|| PathBuf::from("specs"), PathBuf::from);
     main_for_dir(&dir)
 }
 
@@ -85,13 +86,14 @@ fn check(spec: &Spec, id: &str) -> Result<(), Failed> {
         )
         .into());
     }
-    let verdict = record
-        .verdict(id)
-        .ok_or_else(|| format!("no verdict for `{id}` in {}", record.report_json().display()))?;
+    let verdict = record.verdict(id).ok_or_else(|| {
+        format!(
+            "no verdict for `{id}` in {}",
+            record.report_json().display()
+        )
+    })?;
     match &verdict.outcome {
         Outcome::Pass => Ok(()),
-        _ => Err(failure_message(&record, verdict)
-            .unwrap_or_default()
-            .into()),
+        _ => Err(failure_message(&record, verdict).unwrap_or_default().into()),
     }
 }

@@ -23,7 +23,9 @@ static ONE_STACK_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// The record of `spec`'s run in this test run, running it if nobody has yet.
 pub fn results_for(spec: &Spec) -> Result<RunRecord, String> {
     let cell = {
-        let mut cells = CELLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cells = CELLS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(
             cells
                 .get_or_insert_with(HashMap::new)
@@ -77,7 +79,8 @@ fn shared_across_processes(spec: &Spec, run: &str) -> Result<RunRecord, String> 
         return Ok(record);
     }
     let stacks_path = dir.join("one-stack-at-a-time.lock");
-    let stacks = File::create(&stacks_path).map_err(|e| format!("{}: {e}", stacks_path.display()))?;
+    let stacks =
+        File::create(&stacks_path).map_err(|e| format!("{}: {e}", stacks_path.display()))?;
     stacks
         .lock()
         .map_err(|e| format!("{}: {e}", stacks_path.display()))?;
@@ -92,6 +95,12 @@ fn shared_across_processes(spec: &Spec, run: &str) -> Result<RunRecord, String> 
 
 fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

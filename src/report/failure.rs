@@ -42,7 +42,11 @@ pub fn failure_message(record: &RunRecord, verdict: &Verdict) -> Option<String> 
     }
     for (i, series) in verdict.series.iter().enumerate() {
         if i == MAX_VALUES {
-            let _ = writeln!(out, "            … {} more series", verdict.series.len() - i);
+            let _ = writeln!(
+                out,
+                "            … {} more series",
+                verdict.series.len() - i
+            );
             break;
         }
         let values = series

@@ -46,8 +46,16 @@ fn summary(record: &RunRecord) -> String {
             s.log.display()
         );
     }
-    let _ = writeln!(out, "\n## Phases\n\n```\n{}\n```\n", phase_table(record, false));
-    let _ = writeln!(out, "## Assertions\n\n```\n{}\n```\n", verdict_table(record, false));
+    let _ = writeln!(
+        out,
+        "\n## Phases\n\n```\n{}\n```\n",
+        phase_table(record, false)
+    );
+    let _ = writeln!(
+        out,
+        "## Assertions\n\n```\n{}\n```\n",
+        verdict_table(record, false)
+    );
     for v in &record.verdicts {
         if let Some(msg) = failure_message(record, v) {
             let _ = writeln!(out, "```\n{msg}\n```\n");

@@ -19,7 +19,10 @@ fn table(header: &[&str], color: bool) -> Table {
 /// `verdict | assertion | window | observed | expected`.
 /// `color` allows ANSI colours when the output is a terminal.
 pub fn verdict_table(record: &RunRecord, color: bool) -> String {
-    let mut t = table(&["verdict", "assertion", "window", "observed", "expected"], color);
+    let mut t = table(
+        &["verdict", "assertion", "window", "observed", "expected"],
+        color,
+    );
     for v in &record.verdicts {
         let (word, color) = match &v.outcome {
             Outcome::Pass => ("PASS", Color::Green),

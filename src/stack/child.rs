@@ -104,7 +104,9 @@ impl ChildProcess {
 
     /// `Some(status)` once the child has exited.
     pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// Whether a line containing `needle` (registered at spawn) has been printed.

@@ -7,8 +7,8 @@ mod error;
 mod ports;
 mod process_backend;
 pub mod prometheus;
-pub mod reaper;
 mod ready;
+pub mod reaper;
 pub mod tools;
 
 pub use builtin::{dispatch_from_env, host_executable};

@@ -133,10 +133,11 @@ impl Drop for RunningStack {
 }
 
 fn http_port(ports: &BTreeMap<String, SocketAddr>) -> Option<SocketAddr> {
-    ports
-        .get("http")
-        .copied()
-        .or_else(|| (ports.len() == 1).then(|| ports.values().next().copied()).flatten())
+    ports.get("http").copied().or_else(|| {
+        (ports.len() == 1)
+            .then(|| ports.values().next().copied())
+            .flatten()
+    })
 }
 
 /// One service, planned: ports allocated, command built, not started yet.
@@ -198,8 +199,11 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
                     name: name.clone(),
                     kind: "demo-api",
                     ports: BTreeMap::from([("http".to_string(), addr)]),
-                    command: super::builtin::demo_api_command(&config, opts.host_executable.as_deref())
-                        .map_err(io(name))?,
+                    command: super::builtin::demo_api_command(
+                        &config,
+                        opts.host_executable.as_deref(),
+                    )
+                    .map_err(io(name))?,
                     ready: Readiness::Http {
                         addr,
                         path: "/health".into(),

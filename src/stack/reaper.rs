@@ -71,5 +71,6 @@ pub fn install_signal_handler() {
 }
 
 fn live() -> std::sync::MutexGuard<'static, BTreeSet<i32>> {
-    LIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

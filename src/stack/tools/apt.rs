@@ -38,8 +38,7 @@ pub(crate) fn provision(tool: &ToolSpec) -> Result<(PathBuf, Version), String> {
     lock.lock()
         .map_err(|e| format!("cannot lock the tool cache: {e}"))?;
     // Another process may have finished provisioning while we waited for the lock.
-    if let Some(found) = super::cache::newest_cached(tool).filter(|(_, v)| *v >= tool.min_version)
-    {
+    if let Some(found) = super::cache::newest_cached(tool).filter(|(_, v)| *v >= tool.min_version) {
         return Ok(found);
     }
     let mut suites: Vec<String> = PREFERRED_SUITES.iter().map(|s| s.to_string()).collect();
@@ -162,9 +161,10 @@ fn host_archive() -> Result<Archive, String> {
         for entry in dir.filter_map(Result::ok) {
             let p = entry.path();
             if p.extension().is_some_and(|e| e == "sources" || e == "list")
-                && let Ok(t) = std::fs::read_to_string(&p) {
-                    texts.push(t);
-                }
+                && let Ok(t) = std::fs::read_to_string(&p)
+            {
+                texts.push(t);
+            }
         }
     }
     texts
@@ -188,12 +188,13 @@ pub(crate) fn parse_archive(text: &str) -> Option<Archive> {
         };
         if let (Some(uris), Some(suites)) = (field("URIs"), field("Suites"))
             && let Some(uri) = uris.split_whitespace().find(|u| is_main(u))
-                && let Some(suite) = suites.split_whitespace().find_map(base_suite) {
-                    return Some(Archive {
-                        uri: uri.into(),
-                        suite,
-                    });
-                }
+            && let Some(suite) = suites.split_whitespace().find_map(base_suite)
+        {
+            return Some(Archive {
+                uri: uri.into(),
+                suite,
+            });
+        }
     }
     // one-line format: deb [opts] URI SUITE COMPONENTS...
     for line in text.lines().map(str::trim) {
@@ -207,12 +208,13 @@ pub(crate) fn parse_archive(text: &str) -> Option<Archive> {
         let mut words = rest.split_whitespace();
         if let (Some(uri), Some(suite)) = (words.next(), words.next())
             && is_main(uri)
-                && let Some(suite) = base_suite(suite) {
-                    return Some(Archive {
-                        uri: uri.into(),
-                        suite,
-                    });
-                }
+            && let Some(suite) = base_suite(suite)
+        {
+            return Some(Archive {
+                uri: uri.into(),
+                suite,
+            });
+        }
     }
     None
 }
@@ -253,7 +255,8 @@ mod tests {
 
     #[test]
     fn reads_one_line_sources() {
-        let text = "# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://m.invalid/debian/ trixie main\n";
+        let text =
+            "# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://m.invalid/debian/ trixie main\n";
         assert_eq!(
             parse_archive(text),
             Some(Archive {

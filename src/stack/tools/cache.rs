@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use super::{ToolSpec, Version};
 
 pub fn cache_dir() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     env("PERFGATE_CACHE_DIR")
         .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("perfgate")))
         .or_else(|| env("HOME").map(|d| d.join(".cache").join("perfgate")))

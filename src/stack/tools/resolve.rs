@@ -65,7 +65,11 @@ pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool,
         source,
     };
     let candidates = [
-        (explicit.map(Path::to_path_buf), ToolSource::Spec, "spec `binary:`".to_string()),
+        (
+            explicit.map(Path::to_path_buf),
+            ToolSource::Spec,
+            "spec `binary:`".to_string(),
+        ),
         (
             std::env::var_os(tool.env_var)
                 .filter(|v| !v.is_empty())
@@ -96,10 +100,7 @@ pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool,
     }
     match cache::newest_cached(tool) {
         Some((path, v)) if v >= tool.min_version => return Ok(found(path, v, ToolSource::Cache)),
-        Some((path, v)) => tried.push(format!(
-            "  - cache: {} is {v}, too old",
-            path.display()
-        )),
+        Some((path, v)) => tried.push(format!("  - cache: {} is {v}, too old", path.display())),
         None => tried.push(format!(
             "  - cache: nothing in {}",
             cache::tool_root(tool).display()

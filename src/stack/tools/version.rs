@@ -58,8 +58,14 @@ mod tests {
     use rstest::rstest;
 
     #[rstest]
-    #[case("prometheus, version 2.53.3+ds1 (branch: debian/sid)", Some(Version(2, 53, 3)))]
-    #[case("prometheus, version 2.42.0+ds (branch: debian/sid, revision: 1)", Some(Version(2, 42, 0)))]
+    #[case(
+        "prometheus, version 2.53.3+ds1 (branch: debian/sid)",
+        Some(Version(2, 53, 3))
+    )]
+    #[case(
+        "prometheus, version 2.42.0+ds (branch: debian/sid, revision: 1)",
+        Some(Version(2, 42, 0))
+    )]
     #[case("ffmpeg version 5.1.6-0+deb12u1 Copyright", Some(Version(5, 1, 6)))]
     #[case("no numbers here", None)]
     #[case("version 2.5", None)]
