@@ -1,0 +1,157 @@
+//! The `perfgate` binary as users meet it: exit codes, error messages naming files and tools,
+//! log tails of dying services, Ctrl-C teardown.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use rstest::rstest;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn out_dir(test: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{test}-{}", std::process::id()))
+}
+
+fn perfgate(args: &[&str], out: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    cmd.current_dir(root())
+        .args(args)
+        .env("PERFGATE_OUT", out)
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn run(args: &[&str], test: &str) -> (i32, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = perfgate(args, &out_dir(test)).output().expect("perfgate runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&stdout),
+        String::from_utf8_lossy(&stderr)
+    );
+    (status.code().unwrap_or(-1), text)
+}
+
+#[rstest]
+#[case::gate_failed(&["run", "fixtures/specs/gates/failing.yaml"], 1, &["FAIL", "gate failed: impossible throughput", "> 1000000000", "report.json"])]
+#[case::usage(&["run"], 2, &["Usage"])]
+#[case::invalid_spec(&["run", "fixtures/specs/cli/missing.yaml"], 3, &["fixtures/specs/cli/missing.yaml", "cannot read spec"])]
+#[case::stack_failed(&["run", "fixtures/specs/cli/dies_at_start.yaml"], 4, &["service `broken` exited before it was ready", "exit status: 7", "cannot open config", "broken.log"])]
+#[case::nothing_ran(&["run", "fixtures/specs/cli/no_assertions.yaml"], 5, &["nothing ran"])]
+#[case::filtered_out(&["run", "specs/quickstart.yaml", "--filter", "no-such-gate"], 5, &["nothing ran"])]
+#[case::promql_rejected(&["validate", "fixtures/specs/cli/bad_promql.yaml"], 3, &["prometheus rejects this query", "fixtures/specs/cli/bad_promql.yaml:17:"])]
+#[case::validate_ok(&["validate", "specs/quickstart.yaml"], 0, &["specs/quickstart.yaml: ok"])]
+#[case::list(&["list", "specs/quickstart.yaml"], 0, &["quickstart::p99_latency_under_500ms: test"])]
+fn exit_codes_and_messages(
+    #[case] args: &[&str],
+    #[case] code: i32,
+    #[case] needles: &[&str],
+) {
+    let test = args.join("-").replace(['/', '.'], "_");
+    let (got, text) = run(args, &test);
+    assert_eq!(got, code, "exit code of perfgate {args:?}; output:\n{text}");
+    for needle in needles {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+}
+
+/// A fake `prometheus` that reports an old version.
+fn old_prometheus(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let fake = dir.join("prometheus");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'prometheus, version 2.20.0 (branch: HEAD)'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    fake
+}
+
+#[test]
+fn an_explicit_too_old_prometheus_is_refused_by_name_and_version() {
+    let dir = out_dir("old-prometheus");
+    let fake = old_prometheus(&dir.join("bin"));
+    let output = perfgate(&["tools"], &dir)
+        .env("PERFGATE_PROMETHEUS", &fake)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    for needle in [
+        "prometheus >= 2.33.0",
+        "is 2.20.0, older than 2.33.0",
+        "PERFGATE_PROMETHEUS",
+        "hint:",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} missing from:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_too_old_prometheus_on_path_is_skipped_not_used() {
+    let dir = out_dir("old-on-path");
+    let bin = dir.join("bin");
+    old_prometheus(&bin);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let output = perfgate(&["tools"], &dir).env("PATH", path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.starts_with("prometheus "), "{stdout}");
+    assert!(!stdout.contains("2.20.0"), "the old binary was used: {stdout}");
+    assert!(!stdout.contains(&bin.display().to_string()), "{stdout}");
+}
+
+/// Children of `pid` (all threads), from /proc.
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.filter_map(Result::ok) {
+            if let Ok(text) = std::fs::read_to_string(t.path().join("children")) {
+                out.extend(text.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn ctrl_c_stops_every_service_and_exits_130() {
+    let dir = out_dir("ctrl-c");
+    let mut child = perfgate(&["run", "fixtures/specs/gates/panicking.yaml"], &dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let services = loop {
+        let kids = children(child.id());
+        if kids.len() >= 2 {
+            break kids;
+        }
+        assert!(Instant::now() < deadline, "services never started");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    for pid in services {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Gone, or at most a zombie waiting for init to reap it.
+        assert!(
+            stat.is_empty() || stat.contains(") Z "),
+            "pid {pid} survived Ctrl-C: {stat}"
+        );
+    }
+}
