@@ -132,10 +132,12 @@ pub fn parse_expectation(text: &str) -> Result<Expectation, String> {
             return Ok(Expectation::Compare(op, parse_value(rest)?));
         }
     }
-    if let Some(rest) = text.strip_prefix('=') {
-        return Err(format!(
-            "invalid comparison `{text}` (hint: did you mean `=={rest}`?)"
-        ));
+    for (wrong, right) in [("=>", ">="), ("=<", "<="), ("=", "==")] {
+        if let Some(rest) = text.strip_prefix(wrong) {
+            return Err(format!(
+                "invalid comparison `{text}` (hint: did you mean `{right}{rest}`?)"
+            ));
+        }
     }
     if parse_value(text).is_ok() {
         return Err(format!(
@@ -302,6 +304,8 @@ mod tests {
     #[rstest]
     #[case("0.3", "has no comparison (hint: write e.g. `< 0.3`")]
     #[case("= 0", "did you mean `== 0`?")]
+    #[case("=> 1", "did you mean `>= 1`?")]
+    #[case("=<1", "did you mean `<=1`?")]
     #[case("<", "missing number")]
     #[case("< fast", "invalid number `fast`")]
     #[case("< nan", "invalid number `nan`")]
