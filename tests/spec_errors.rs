@@ -23,7 +23,12 @@ fn invalid_specs_render_located_errors() {
         let err = spec::parse(&source, &shown).expect_err("fixture must be invalid");
         let rendered = err.to_string();
         for d in err.diagnostics() {
-            let at = format!("{}:{}:{}", shown.display(), d.location.line, d.location.column);
+            let at = format!(
+                "{}:{}:{}",
+                shown.display(),
+                d.location.line,
+                d.location.column
+            );
             assert!(rendered.contains(&at), "{rendered}\nmissing {at}");
         }
         insta::assert_snapshot!(rendered);
@@ -53,20 +58,29 @@ fn the_valid_fixture_round_trips_into_the_model() {
         panic!("prometheus kind")
     };
     assert_eq!(prom.scrape_interval, Duration::from_secs(2));
-    assert_eq!(prom.binary.as_deref(), Some(Path::new("/opt/prom/prometheus")));
+    assert_eq!(
+        prom.binary.as_deref(),
+        Some(Path::new("/opt/prom/prometheus"))
+    );
     assert_eq!(prom.extra_args, ["--log.level=warn"]);
 
     let ServiceKind::DemoApi(api) = &spec.stack.services["api"].kind else {
         panic!("demo-api kind")
     };
-    assert_eq!((api.seed, api.latency_factor, api.error_factor), (42, 1.5, 0.0));
+    assert_eq!(
+        (api.seed, api.latency_factor, api.error_factor),
+        (42, 1.5, 0.0)
+    );
 
     let ServiceKind::Process(web) = &spec.stack.services["web"].kind else {
         panic!("process kind")
     };
     assert_eq!(web.command[3], "{{port.http}}");
     assert_eq!(web.ports.get("admin"), Some(&9901));
-    assert_eq!(web.env.get("PYTHONUNBUFFERED").map(String::as_str), Some("1"));
+    assert_eq!(
+        web.env.get("PYTHONUNBUFFERED").map(String::as_str),
+        Some("1")
+    );
     let ready = ReadyCheck::Http {
         port: "admin".into(),
         path: "/health".into(),
@@ -128,15 +142,40 @@ fn the_valid_fixture_round_trips_into_the_model() {
     assert_eq!(p99.id, "p99_latency_under_300ms");
     assert_eq!(p99.during.as_deref(), Some("steady"));
     assert_eq!(p99.expect, Expectation::Compare(CompareOp::Lt, 0.3));
-    assert_eq!((p99.mode, p99.eval), (SeriesMode::Aggregate, EvalMode::AtEnd));
-    assert_eq!(p99.query_location, Location { line: 47, column: 12 });
+    assert_eq!(
+        (p99.mode, p99.eval),
+        (SeriesMode::Aggregate, EvalMode::AtEnd)
+    );
+    assert_eq!(
+        p99.query_location,
+        Location {
+            line: 47,
+            column: 12
+        }
+    );
     assert_eq!(errors.during, None);
     assert_eq!(errors.expect, Expectation::Between(0.0, 0.01));
     assert_eq!(errors.eval, EvalMode::Throughout);
-    assert!(errors.query.starts_with("sum(rate(http_requests_total{code=~\"5..\"}"));
-    assert_eq!(errors.query_location, Location { line: 50, column: 13 });
+    assert!(
+        errors
+            .query
+            .starts_with("sum(rate(http_requests_total{code=~\"5..\"}")
+    );
+    assert_eq!(
+        errors.query_location,
+        Location {
+            line: 50,
+            column: 13
+        }
+    );
     assert_eq!(every.mode, SeriesMode::EachSeries);
     assert_eq!(every.expect, Expectation::Compare(CompareOp::Ge, 1.0));
     assert!(every.query.starts_with("sum by (endpoint) (\n  increase"));
-    assert_eq!(every.query_location, Location { line: 57, column: 7 });
+    assert_eq!(
+        every.query_location,
+        Location {
+            line: 57,
+            column: 7
+        }
+    );
 }

@@ -101,13 +101,21 @@ impl Ctx {
     }
 
     /// An error pointing at the value at `path` (a scalar, or the key owning a collection).
-    pub(crate) fn at_value(&mut self, path: &YamlPath, message: impl Into<String>) -> &mut Diagnostic {
+    pub(crate) fn at_value(
+        &mut self,
+        path: &YamlPath,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         let span = self.index.value_or_key(path);
         self.at(span, message)
     }
 
     /// An error pointing at the key naming `path`.
-    pub(crate) fn at_key(&mut self, path: &YamlPath, message: impl Into<String>) -> &mut Diagnostic {
+    pub(crate) fn at_key(
+        &mut self,
+        path: &YamlPath,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         let span = self.index.key(path);
         self.at(span, message)
     }
@@ -129,7 +137,10 @@ impl Ctx {
     pub(crate) fn duration(&mut self, path: &YamlPath, text: &str) -> Option<Duration> {
         let d = self.check(path, units::parse_duration(text))?;
         if d.is_zero() {
-            self.at_value(path, format!("`{}` must be longer than zero", key_name(path)));
+            self.at_value(
+                path,
+                format!("`{}` must be longer than zero", key_name(path)),
+            );
             return None;
         }
         Some(d)
@@ -158,8 +169,7 @@ impl Ctx {
             None if known.is_empty() => format!("no {what} is defined"),
             None => format!("expected one of {}", backticked(known.iter().copied())),
         };
-        self.at_value(path, format!("unknown {what} `{word}`"))
-            .hint = Some(hint);
+        self.at_value(path, format!("unknown {what} `{word}`")).hint = Some(hint);
     }
 }
 
@@ -248,8 +258,14 @@ mod tests {
     use super::*;
 
     #[rstest]
-    #[case("invalid type: string \"x\", expected struct RawPhase", "invalid type: string \"x\", expected a mapping")]
-    #[case("invalid type: map, expected enum RawEvalMode", "invalid type: map, expected `at end` or `throughout`")]
+    #[case(
+        "invalid type: string \"x\", expected struct RawPhase",
+        "invalid type: string \"x\", expected a mapping"
+    )]
+    #[case(
+        "invalid type: map, expected enum RawEvalMode",
+        "invalid type: map, expected `at end` or `throughout`"
+    )]
     #[case("unknown field `a`", "unknown field `a`")]
     fn tidies(#[case] message: &str, #[case] expected: &str) {
         assert_eq!(tidy(message), expected);

@@ -37,7 +37,10 @@ impl Diagnostic {
 
     /// Like [`Diagnostic::new`], moving a trailing `(hint: …)` of `message` into the hint.
     pub(crate) fn split_hint(location: Location, len: usize, message: &str) -> Self {
-        match message.strip_suffix(')').and_then(|m| m.rsplit_once(" (hint: ")) {
+        match message
+            .strip_suffix(')')
+            .and_then(|m| m.rsplit_once(" (hint: "))
+        {
             Some((message, hint)) => Self::new(location, len, message).with_hint(hint),
             None => Self::new(location, len, message),
         }
@@ -55,7 +58,11 @@ pub struct SpecError {
 
 impl SpecError {
     /// `path` is shown as given; `text` is the file's content (empty when it could not be read).
-    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>, diagnostics: Vec<Diagnostic>) -> Self {
+    pub fn new(
+        path: impl Into<PathBuf>,
+        text: impl Into<String>,
+        diagnostics: Vec<Diagnostic>,
+    ) -> Self {
         Self {
             path: path.into(),
             text: text.into(),
@@ -88,10 +95,24 @@ fn render(path: &Path, text: &str, diagnostics: &[Diagnostic]) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let _ = write!(out, "{}", DiagnosticView { path, lines: &lines, width, d });
+        let _ = write!(
+            out,
+            "{}",
+            DiagnosticView {
+                path,
+                lines: &lines,
+                width,
+                d
+            }
+        );
     }
     if diagnostics.len() > 1 {
-        let _ = write!(out, "\n{} problems in {}", diagnostics.len(), path.display());
+        let _ = write!(
+            out,
+            "\n{} problems in {}",
+            diagnostics.len(),
+            path.display()
+        );
     }
     out
 }
@@ -105,7 +126,12 @@ struct DiagnosticView<'a> {
 
 impl fmt::Display for DiagnosticView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self { path, lines, width, d } = self;
+        let Self {
+            path,
+            lines,
+            width,
+            d,
+        } = self;
         let Location { line, column } = d.location;
         writeln!(f, "error: {}", d.message)?;
         let pad = " ".repeat(*width);
@@ -136,7 +162,10 @@ impl fmt::Display for DiagnosticView<'_> {
 
 /// The candidate closest to `word` by edit distance (a swap counts once), if close enough to be
 /// a plausible typo.
-pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = match word.chars().count() {
         0..=3 => 1,
         n => (n / 3).max(2),
@@ -197,7 +226,11 @@ mod tests {
     #[case("gte", &["get", "post"], Some("get"))]
     #[case("colour", &["target", "rate"], None)]
     #[case("x", &["get", "put"], None)]
-    fn suggestions(#[case] word: &str, #[case] candidates: &[&str], #[case] expected: Option<&str>) {
+    fn suggestions(
+        #[case] word: &str,
+        #[case] candidates: &[&str],
+        #[case] expected: Option<&str>,
+    ) {
         assert_eq!(did_you_mean(word, candidates.iter().copied()), expected);
     }
 
@@ -210,7 +243,11 @@ mod tests {
             vec![
                 Diagnostic::new(Location { line: 4, column: 5 }, 4, "unknown field `rtae`")
                     .with_hint("did you mean `rate`?"),
-                Diagnostic::new(Location { line: 1, column: 4 }, 99, "too wide caret is clipped"),
+                Diagnostic::new(
+                    Location { line: 1, column: 4 },
+                    99,
+                    "too wide caret is clipped",
+                ),
                 Diagnostic::new(Location::default(), 1, "cannot read spec"),
             ],
         );

@@ -241,8 +241,14 @@ impl Builder<'_> {
     /// Records a node starting at `mark`; returns its path when it is a value (not a key).
     fn node(&mut self, span: Span, shape: ValueShape, key_text: Option<&str>) -> Option<YamlPath> {
         // yaml-rust2 marks a block collection one column late; its first child is exact.
-        if let Some(Frame::Map { path, first: true, .. } | Frame::Seq { path, first: true, .. }) =
-            self.stack.last()
+        if let Some(
+            Frame::Map {
+                path, first: true, ..
+            }
+            | Frame::Seq {
+                path, first: true, ..
+            },
+        ) = self.stack.last()
         {
             if let Some(entry) = self.entries.get_mut(path) {
                 entry.value = Span {
@@ -406,7 +412,10 @@ mod tests {
     ) {
         let index = SourceIndex::build(DOC).unwrap();
         let span = index.value(&p(path));
-        assert_eq!((span.location.line, span.location.column, span.len), (line, column, len));
+        assert_eq!(
+            (span.location.line, span.location.column, span.len),
+            (line, column, len)
+        );
     }
 
     #[rstest]

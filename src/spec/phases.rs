@@ -42,7 +42,9 @@ pub(crate) fn load(ctx: &mut Ctx, items: &[Value], at: &YamlPath, stack: &StackI
         }
         if let Some(line) = first_seen.get(&name) {
             ctx.at_value(&name_at, format!("duplicate phase `{name}`"))
-                .hint = Some(format!("phase names must be unique; `{name}` is first defined on line {line}"));
+                .hint = Some(format!(
+                "phase names must be unique; `{name}` is first defined on line {line}"
+            ));
         } else {
             let line = ctx.index.value(&name_at).location.line;
             first_seen.insert(name.clone(), line);
@@ -63,19 +65,30 @@ fn phase_kind(ctx: &mut Ctx, raw: RawPhase, at: &YamlPath, stack: &StackInfo) ->
         .collect();
     match given.as_slice() {
         [] => {
-            ctx.at_key(&at.key("phase"), format!("phase `{name}` says nothing to do"))
-                .hint = Some(format!("add one of {}", backticked(PHASE_KINDS)));
+            ctx.at_key(
+                &at.key("phase"),
+                format!("phase `{name}` says nothing to do"),
+            )
+            .hint = Some(format!("add one of {}", backticked(PHASE_KINDS)));
             return None;
         }
         [_] => {}
         [_, second, ..] => {
-            ctx.at_key(&at.key(second), format!("phase `{name}` has several kinds: {}", backticked(given.iter().copied())))
-                .hint = Some("split it into one phase per kind".to_owned());
+            ctx.at_key(
+                &at.key(second),
+                format!(
+                    "phase `{name}` has several kinds: {}",
+                    backticked(given.iter().copied())
+                ),
+            )
+            .hint = Some("split it into one phase per kind".to_owned());
             return None;
         }
     }
     if let Some(pause) = raw.pause {
-        return ctx.duration(&at.key("pause"), &pause.0).map(PhaseKind::Pause);
+        return ctx
+            .duration(&at.key("pause"), &pause.0)
+            .map(PhaseKind::Pause);
     }
     let http = raw.http?;
     http_phase(ctx, http, &at.key("http"), stack).map(PhaseKind::Http)
@@ -94,16 +107,25 @@ fn http_phase(ctx: &mut Ctx, raw: RawHttp, at: &YamlPath, stack: &StackInfo) -> 
             let over = ctx.duration(&ramp_at.key("over"), &r.over.0);
             let mut ok = true;
             if from.is_some_and(|f| f.0.is_infinite()) {
-                ctx.at_value(&ramp_at.key("from"), "a ramp cannot start at `max` (hint: ramps need a finite rate such as `5/s`)");
+                ctx.at_value(
+                    &ramp_at.key("from"),
+                    "a ramp cannot start at `max` (hint: ramps need a finite rate such as `5/s`)",
+                );
                 ok = false;
             }
             if rate.is_some_and(|r| r.0.is_infinite()) {
-                ctx.at_value(&rate_at, "a ramp cannot end at `rate: max` (hint: give a finite rate, or drop the ramp)");
+                ctx.at_value(
+                    &rate_at,
+                    "a ramp cannot end at `rate: max` (hint: give a finite rate, or drop the ramp)",
+                );
                 ok = false;
             }
             if let (Some(over), Some(total)) = (over, duration) {
                 if over > total {
-                    ctx.at_value(&ramp_at.key("over"), "the ramp is longer than the phase's `duration`");
+                    ctx.at_value(
+                        &ramp_at.key("over"),
+                        "the ramp is longer than the phase's `duration`",
+                    );
                     ok = false;
                 }
             }
@@ -115,9 +137,16 @@ fn http_phase(ctx: &mut Ctx, raw: RawHttp, at: &YamlPath, stack: &StackInfo) -> 
     };
     let max_in_flight = raw.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
     if max_in_flight == 0 {
-        ctx.at_value(&at.key("max_in_flight"), "`max_in_flight` must be at least 1");
+        ctx.at_value(
+            &at.key("max_in_flight"),
+            "`max_in_flight` must be at least 1",
+        );
     }
-    let timeout = ctx.optional_duration(&at.key("timeout"), raw.timeout.as_ref().map(|t| t.0.as_str()), DEFAULT_TIMEOUT);
+    let timeout = ctx.optional_duration(
+        &at.key("timeout"),
+        raw.timeout.as_ref().map(|t| t.0.as_str()),
+        DEFAULT_TIMEOUT,
+    );
     let mix = mix(ctx, &raw.mix, &at.key("mix"));
     if !target_ok || max_in_flight == 0 {
         return None;
@@ -137,8 +166,13 @@ fn http_phase(ctx: &mut Ctx, raw: RawHttp, at: &YamlPath, stack: &StackInfo) -> 
 fn target(ctx: &mut Ctx, name: &str, at: &YamlPath, stack: &StackInfo) -> bool {
     match stack.stack.services.get(name) {
         Some(service) if http_ports(service).is_empty() => {
-            ctx.at_value(at, format!("service `{name}` has no ports, so it cannot be a target"))
-                .hint = Some(format!("declare its HTTP port, e.g. `ports: {{ http: 0 }}` under `stack.services.{name}`"));
+            ctx.at_value(
+                at,
+                format!("service `{name}` has no ports, so it cannot be a target"),
+            )
+            .hint = Some(format!(
+                "declare its HTTP port, e.g. `ports: {{ http: 0 }}` under `stack.services.{name}`"
+            ));
             false
         }
         Some(_) => true,
@@ -154,7 +188,10 @@ fn target(ctx: &mut Ctx, name: &str, at: &YamlPath, stack: &StackInfo) -> bool {
 
 fn mix(ctx: &mut Ctx, items: &[Value], at: &YamlPath) -> Option<Vec<WeightedRequest>> {
     if items.is_empty() {
-        ctx.at_value(at, "the request `mix` is empty (hint: add e.g. `- { get: /health }`)");
+        ctx.at_value(
+            at,
+            "the request `mix` is empty (hint: add e.g. `- { get: /health }`)",
+        );
         return None;
     }
     let mut out = Vec::new();
@@ -181,29 +218,46 @@ fn request(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<WeightedReques
     .collect();
     let (key, method, path) = match methods.as_slice() {
         [] => {
-            ctx.at_value(at, "request names no method").hint = Some("write the path under its method, e.g. `get: /health` or `post: /api/orders`".to_owned());
+            ctx.at_value(at, "request names no method").hint = Some(
+                "write the path under its method, e.g. `get: /health` or `post: /api/orders`"
+                    .to_owned(),
+            );
             return None;
         }
         [one] => *one,
         [_, (second, ..), ..] => {
             let names = backticked(methods.iter().map(|(k, ..)| *k));
-            ctx.at_key(&at.key(second), format!("request has several methods: {names}"))
-                .hint = Some("one request per entry; add another `mix` entry for the other method".to_owned());
+            ctx.at_key(
+                &at.key(second),
+                format!("request has several methods: {names}"),
+            )
+            .hint = Some(
+                "one request per entry; add another `mix` entry for the other method".to_owned(),
+            );
             return None;
         }
     };
     let mut ok = true;
     let path_at = at.key(key);
     if !path.starts_with('/') {
-        ctx.at_value(&path_at, format!("request path `{path}` must start with `/` (hint: `/{path}`)"));
+        ctx.at_value(
+            &path_at,
+            format!("request path `{path}` must start with `/` (hint: `/{path}`)"),
+        );
         ok = false;
     }
     if raw.weight == Some(0) {
-        ctx.at_value(&at.key("weight"), "`weight` must be at least 1 (hint: remove the entry to stop sending it)");
+        ctx.at_value(
+            &at.key("weight"),
+            "`weight` must be at least 1 (hint: remove the entry to stop sending it)",
+        );
         ok = false;
     }
     if raw.json.is_some() && method == Method::Get {
-        ctx.at_key(&at.key("json"), "a `get` request cannot carry a `json` body (hint: use `post` or `put`)");
+        ctx.at_key(
+            &at.key("json"),
+            "a `get` request cannot carry a `json` body (hint: use `post` or `put`)",
+        );
         ok = false;
     }
     if !ok {

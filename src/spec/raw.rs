@@ -10,8 +10,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use serde_yaml_ng::Value;
 
 /// A scalar kept as text: strings as written, numbers and booleans as YAML spelled them, so that
@@ -91,7 +91,10 @@ pub(crate) struct RawKind {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPrometheus {
-    #[expect(dead_code, reason = "read through RawKind; listed so `kind:` is a known field")]
+    #[expect(
+        dead_code,
+        reason = "read through RawKind; listed so `kind:` is a known field"
+    )]
     pub(crate) kind: String,
     pub(crate) scrape_interval: Option<Text>,
     pub(crate) binary: Option<PathBuf>,
@@ -102,7 +105,10 @@ pub(crate) struct RawPrometheus {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawDemoApi {
-    #[expect(dead_code, reason = "read through RawKind; listed so `kind:` is a known field")]
+    #[expect(
+        dead_code,
+        reason = "read through RawKind; listed so `kind:` is a known field"
+    )]
     pub(crate) kind: String,
     pub(crate) seed: Option<u64>,
     pub(crate) latency_factor: Option<f64>,
@@ -112,7 +118,10 @@ pub(crate) struct RawDemoApi {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawProcess {
-    #[expect(dead_code, reason = "read through RawKind; listed so `kind:` is a known field")]
+    #[expect(
+        dead_code,
+        reason = "read through RawKind; listed so `kind:` is a known field"
+    )]
     pub(crate) kind: String,
     pub(crate) command: Vec<Text>,
     #[serde(default)]

@@ -9,7 +9,7 @@ use super::decode::Ctx;
 use super::diagnostic::backticked;
 use super::locate::YamlPath;
 use super::model::{
-    BackendChoice, DemoApiService, PrometheusService, ProcessService, ReadyCheck, Service,
+    BackendChoice, DemoApiService, ProcessService, PrometheusService, ReadyCheck, Service,
     ServiceKind, Stack,
 };
 use super::raw::{
@@ -101,15 +101,15 @@ fn service(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
         "prometheus" => {
             let raw = ctx.de::<RawPrometheus>(value, at)?;
             prometheus(ctx, raw, at)
-        },
+        }
         "demo-api" => {
             let raw = ctx.de::<RawDemoApi>(value, at)?;
             demo_api(ctx, raw, at)
-        },
+        }
         "process" => {
             let raw = ctx.de::<RawProcess>(value, at)?;
             process(ctx, raw, at)
-        },
+        }
         future if FUTURE_KINDS.contains(&future) => {
             ctx.at_value(
                 &kind_at,
@@ -172,7 +172,10 @@ fn process(ctx: &mut Ctx, raw: RawProcess, at: &YamlPath) -> Option<ServiceKind>
     let port_names: Vec<&str> = ports.keys().map(String::as_str).collect();
     for name in &port_names {
         if !is_identifier(name) {
-            ctx.at_key(&at.key("ports").key(name), format!("invalid port name `{name}` (hint: use letters, digits, `_` and `-`)"));
+            ctx.at_key(
+                &at.key("ports").key(name),
+                format!("invalid port name `{name}` (hint: use letters, digits, `_` and `-`)"),
+            );
             ok = false;
         }
     }
@@ -184,7 +187,10 @@ fn process(ctx: &mut Ctx, raw: RawProcess, at: &YamlPath) -> Option<ServiceKind>
     if let Some(metrics) = &raw.metrics {
         let path = at.key("metrics");
         if !metrics.starts_with('/') {
-            ctx.at_value(&path, format!("metrics path `{metrics}` must start with `/` (hint: `/{metrics}`)"));
+            ctx.at_value(
+                &path,
+                format!("metrics path `{metrics}` must start with `/` (hint: `/{metrics}`)"),
+            );
             ok = false;
         } else if default_port(&port_names).is_none() {
             ctx.at_value(&path, "a metrics path needs an `http` port or exactly one port (hint: declare `ports: { http: 0 }`)");
@@ -223,18 +229,27 @@ fn default_port<'a>(ports: &[&'a str]) -> Option<&'a str> {
 /// A readiness check; `None` when it was invalid (already reported).
 fn ready(ctx: &mut Ctx, value: &Value, at: &YamlPath, ports: &[&str]) -> Option<ReadyCheck> {
     let raw = ctx.de::<RawReady>(value, at)?;
-    let given: Vec<&str> = [("http", raw.http.is_some()), ("tcp", raw.tcp.is_some()), ("log", raw.log.is_some())]
-        .into_iter()
-        .filter_map(|(k, present)| present.then_some(k))
-        .collect();
+    let given: Vec<&str> = [
+        ("http", raw.http.is_some()),
+        ("tcp", raw.tcp.is_some()),
+        ("log", raw.log.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, present)| present.then_some(k))
+    .collect();
     if given.len() != 1 {
         let message = if given.is_empty() {
             "readiness check names no kind".to_owned()
         } else {
-            format!("readiness check has several kinds: {}", backticked(given.iter().copied()))
+            format!(
+                "readiness check has several kinds: {}",
+                backticked(given.iter().copied())
+            )
         };
-        ctx.at_key(at, message).hint =
-            Some("write one of `{ http: /health }`, `{ tcp: http }`, `{ log: \"listening\" }` or `none`".to_owned());
+        ctx.at_key(at, message).hint = Some(
+            "write one of `{ http: /health }`, `{ tcp: http }`, `{ log: \"listening\" }` or `none`"
+                .to_owned(),
+        );
         return None;
     }
     let port = |ctx: &mut Ctx, key: &str, name: Option<&str>| -> Option<String> {
@@ -249,7 +264,11 @@ fn ready(ctx: &mut Ctx, value: &Value, at: &YamlPath, ports: &[&str]) -> Option<
             },
         };
         if !ports.contains(&name) {
-            let path = if key == "http" { at.key("port") } else { at.key(key) };
+            let path = if key == "http" {
+                at.key("port")
+            } else {
+                at.key(key)
+            };
             ctx.unknown_name(&path, "port", name, ports);
             return None;
         }
@@ -261,7 +280,10 @@ fn ready(ctx: &mut Ctx, value: &Value, at: &YamlPath, ports: &[&str]) -> Option<
     }
     if let Some(path) = raw.http {
         if !path.starts_with('/') {
-            ctx.at_value(&at.key("http"), format!("readiness path `{path}` must start with `/` (hint: `/{path}`)"));
+            ctx.at_value(
+                &at.key("http"),
+                format!("readiness path `{path}` must start with `/` (hint: `/{path}`)"),
+            );
             return None;
         }
         let port = port(ctx, "http", raw.port.as_deref())?;
@@ -318,7 +340,10 @@ fn check_placeholders(ctx: &mut Ctx, stack: &Stack, services_at: &YamlPath) {
                     Some((other, port)) => match stack.services.get(other) {
                         None => Some((
                             format!("placeholder names unknown service `{other}`"),
-                            format!("services are {}", backticked(stack.services.keys().map(String::as_str))),
+                            format!(
+                                "services are {}",
+                                backticked(stack.services.keys().map(String::as_str))
+                            ),
                         )),
                         Some(s) if !http_ports(s).contains(&port) => Some((
                             format!("placeholder names unknown port `{port}` of service `{other}`"),
@@ -332,7 +357,13 @@ fn check_placeholders(ctx: &mut Ctx, stack: &Stack, services_at: &YamlPath) {
                     )),
                 };
                 if let Some((message, hint)) = problem {
-                    problems.push((path.clone(), offset, inner.chars().count() + 4, message, hint));
+                    problems.push((
+                        path.clone(),
+                        offset,
+                        inner.chars().count() + 4,
+                        message,
+                        hint,
+                    ));
                 }
             }
         }

@@ -16,10 +16,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("empty duration (hint: write e.g. `30s`, `500ms` or `1m30s`)".to_owned());
     }
     if text.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("duration `{text}` has no unit (hint: write `{text}s`)"));
+        return Err(format!(
+            "duration `{text}` has no unit (hint: write `{text}s`)"
+        ));
     }
     let bad = || {
-        format!("invalid duration `{text}` (hint: write e.g. `30s`, `500ms` or `1m30s`; units are h, m, s, ms)")
+        format!(
+            "invalid duration `{text}` (hint: write e.g. `30s`, `500ms` or `1m30s`; units are h, m, s, ms)"
+        )
     };
     let mut rest = text;
     let mut millis: u64 = 0;
@@ -83,7 +87,9 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
     let hint = "(hint: write e.g. `200/s`, `50/m`, `3600/h` or `max`)";
     let Some((number, unit)) = text.split_once('/') else {
         if parse_number(text).is_some() {
-            return Err(format!("rate `{text}` has no unit (hint: write `{text}/s`)"));
+            return Err(format!(
+                "rate `{text}` has no unit (hint: write `{text}/s`)"
+            ));
         }
         return Err(format!("invalid rate `{text}` {hint}"));
     };
@@ -93,7 +99,8 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
         "h" => 3600.0,
         _ => return Err(format!("invalid rate unit `/{unit}` {hint}")),
     };
-    let value = parse_number(number.trim()).ok_or_else(|| format!("invalid rate `{text}` {hint}"))?;
+    let value =
+        parse_number(number.trim()).ok_or_else(|| format!("invalid rate `{text}` {hint}"))?;
     if value <= 0.0 {
         return Err(format!(
             "rate `{text}` must be greater than zero (hint: use a `pause` phase for no load)"
@@ -205,7 +212,9 @@ pub fn slug(name: &str) -> String {
 /// Whether `name` can be used as-is in test names and placeholders: `[A-Za-z0-9_-]+`, starting
 /// with a letter or digit.
 pub(crate) fn is_identifier(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')

@@ -26,7 +26,9 @@ pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
                 .iter()
                 .map(|(span, key, first)| {
                     Diagnostic::new(span.location, span.len, format!("duplicate key `{key}`"))
-                        .with_hint(format!("`{key}` is first written on line {first}; keep one"))
+                        .with_hint(format!(
+                            "`{key}` is first written on line {first}; keep one"
+                        ))
                 })
                 .collect();
             return Err(fail(diagnostics));
@@ -37,10 +39,18 @@ pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
         Err(e) => return Err(fail(vec![yaml_error(&e)])),
     };
     let index = index.map_err(|(location, message)| {
-        fail(vec![Diagnostic::new(location, 1, format!("invalid YAML: {message}"))])
+        fail(vec![Diagnostic::new(
+            location,
+            1,
+            format!("invalid YAML: {message}"),
+        )])
     })?;
     if let Err(e) = root.apply_merge() {
-        return Err(fail(vec![Diagnostic::new(start, 1, format!("invalid YAML merge: {e}"))]));
+        return Err(fail(vec![Diagnostic::new(
+            start,
+            1,
+            format!("invalid YAML merge: {e}"),
+        )]));
     }
     if root.is_null() {
         let d = Diagnostic::new(start, 1, "the spec is empty")
@@ -65,10 +75,12 @@ pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
 
 /// A YAML syntax error from libyaml, whose messages say what construct was being read.
 fn yaml_error(e: &serde_yaml_ng::Error) -> Diagnostic {
-    let location = e.location().map_or(Location { line: 1, column: 1 }, |l| Location {
-        line: l.line(),
-        column: l.column(),
-    });
+    let location = e
+        .location()
+        .map_or(Location { line: 1, column: 1 }, |l| Location {
+            line: l.line(),
+            column: l.column(),
+        });
     let text = e.to_string();
     if text.contains("more than one document") {
         return Diagnostic::new(location, 1, "a spec file holds a single YAML document")
@@ -91,7 +103,12 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     let raw = ctx.de::<RawSpec>(root, &at)?;
     if let Some(version) = raw.version {
         if version != 1 {
-            ctx.at_value(&at.key("version"), format!("unsupported spec version `{version}` (hint: only `version: 1` is supported)"));
+            ctx.at_value(
+                &at.key("version"),
+                format!(
+                    "unsupported spec version `{version}` (hint: only `version: 1` is supported)"
+                ),
+            );
         }
     }
     let name = match &raw.name {
@@ -101,12 +118,16 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
                     s if s.is_empty() => "use letters, digits, `_` and `-`".to_owned(),
                     s => format!("use letters, digits, `_` and `-`, e.g. `{s}`"),
                 };
-                ctx.at_value(&at.key("name"), format!("invalid spec name `{name}`")).hint = Some(hint);
+                ctx.at_value(&at.key("name"), format!("invalid spec name `{name}`"))
+                    .hint = Some(hint);
             }
             name.clone()
         }
         None => {
-            let stem = path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy())
+                .unwrap_or_default();
             match slug(&stem) {
                 _ if is_identifier(&stem) => stem.into_owned(),
                 s if s.is_empty() => "spec".to_owned(),
@@ -132,8 +153,13 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     }
     if !raw.assert.is_empty() {
         if raw.load.is_empty() {
-            ctx.at_key(&at.key("assert"), "assertions need at least one load phase to define their window")
-                .hint = Some("add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned());
+            ctx.at_key(
+                &at.key("assert"),
+                "assertions need at least one load phase to define their window",
+            )
+            .hint = Some(
+                "add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned(),
+            );
         }
     }
     Some(Spec {
@@ -155,20 +181,32 @@ fn check_prometheus(ctx: &mut Ctx, stack: &super::model::Stack, at: &YamlPath) {
         .collect();
     match proms.as_slice() {
         [] => {
-            ctx.at_key(&at.key("assert"), "assertions need a `prometheus` service to query")
-                .hint = Some("add `prometheus: { kind: prometheus }` under `stack.services`".to_owned());
+            ctx.at_key(
+                &at.key("assert"),
+                "assertions need a `prometheus` service to query",
+            )
+            .hint =
+                Some("add `prometheus: { kind: prometheus }` under `stack.services`".to_owned());
         }
         [_] => {}
         [first, rest @ ..] => {
             for name in rest {
-                ctx.at_key(&at.key("stack").key("services").key(name), "only one `prometheus` service is supported")
-                    .hint = Some(format!("assertions query `{first}`; remove `{name}`"));
+                ctx.at_key(
+                    &at.key("stack").key("services").key(name),
+                    "only one `prometheus` service is supported",
+                )
+                .hint = Some(format!("assertions query `{first}`; remove `{name}`"));
             }
         }
     }
 }
 
-fn assertions(ctx: &mut Ctx, items: &[Value], at: &YamlPath, phases: &[String]) -> Option<Vec<Assertion>> {
+fn assertions(
+    ctx: &mut Ctx,
+    items: &[Value],
+    at: &YamlPath,
+    phases: &[String],
+) -> Option<Vec<Assertion>> {
     let mut out = Vec::new();
     let mut ok = true;
     let mut ids: HashMap<String, (String, usize)> = HashMap::new();
@@ -198,7 +236,10 @@ fn assertion(
         ok = false;
     } else if let Some((first, line)) = ids.get(&id) {
         ctx.at_value(&name_at, format!("duplicate assertion id `{id}`"))
-            .hint = Some(format!("`{}` and `{first}` (line {line}) both become test `{id}`; rename one", raw.name));
+            .hint = Some(format!(
+            "`{}` and `{first}` (line {line}) both become test `{id}`; rename one",
+            raw.name
+        ));
         ok = false;
     } else {
         let line = ctx.index.value(&name_at).location.line;
@@ -213,7 +254,10 @@ fn assertion(
     }
     let query_at = at.key("query");
     if raw.query.trim().is_empty() {
-        ctx.at_value(&query_at, "the query is empty (hint: write a PromQL expression)");
+        ctx.at_value(
+            &query_at,
+            "the query is empty (hint: write a PromQL expression)",
+        );
         ok = false;
     }
     let expect = ctx.check(&at.key("expect"), parse_expectation(&raw.expect.0));
