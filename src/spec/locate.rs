@@ -249,13 +249,12 @@ impl Builder<'_> {
                 path, first: true, ..
             },
         ) = self.stack.last()
+            && let Some(entry) = self.entries.get_mut(path)
         {
-            if let Some(entry) = self.entries.get_mut(path) {
-                entry.value = Span {
-                    location: span.location,
-                    len: 1,
-                };
-            }
+            entry.value = Span {
+                location: span.location,
+                len: 1,
+            };
         }
         match self.stack.last_mut() {
             Some(Frame::Map { first, .. } | Frame::Seq { first, .. }) => *first = false,

@@ -58,19 +58,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Sub-millisecond remainders round up so a window never shrinks to nothing.
 pub fn format_prom_duration(duration: Duration) -> String {
     let mut millis = duration.as_millis();
-    if duration.subsec_nanos() % 1_000_000 != 0 {
+    if !duration.subsec_nanos().is_multiple_of(1_000_000) {
         millis += 1;
     }
     if millis == 0 {
         return "0s".to_owned();
     }
-    if millis % 1000 != 0 {
+    if !millis.is_multiple_of(1000) {
         return format!("{millis}ms");
     }
     let secs = millis / 1000;
-    if secs % 3600 == 0 {
+    if secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
-    } else if secs % 60 == 0 {
+    } else if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {
         format!("{secs}s")
@@ -165,10 +165,10 @@ fn parse_value(text: &str) -> Result<f64, String> {
     if let Some(v) = parse_number(text) {
         return Ok(v);
     }
-    if let Some(pct) = text.strip_suffix('%') {
-        if let Some(v) = parse_number(pct.trim()) {
-            return Ok(v / 100.0);
-        }
+    if let Some(pct) = text.strip_suffix('%')
+        && let Some(v) = parse_number(pct.trim())
+    {
+        return Ok(v / 100.0);
     }
     if let Ok(d) = parse_duration(text) {
         return Ok(d.as_secs_f64());
@@ -265,7 +265,7 @@ mod tests {
     #[case(Duration::ZERO, "0s")]
     fn prom_durations(#[case] d: Duration, #[case] text: &str) {
         assert_eq!(format_prom_duration(d), text);
-        if !d.is_zero() && d.subsec_nanos() % 1_000_000 == 0 {
+        if !d.is_zero() && d.subsec_nanos().is_multiple_of(1_000_000) {
             assert_eq!(parse_duration(text), Ok(d), "round trip");
         }
     }

@@ -19,20 +19,20 @@ pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
     let start = Location { line: 1, column: 1 };
     let parsed = serde_yaml_ng::from_str::<Value>(source);
     let index = SourceIndex::build(source);
-    if let Ok(index) = &index {
-        if !index.duplicates.is_empty() {
-            let diagnostics = index
-                .duplicates
-                .iter()
-                .map(|(span, key, first)| {
-                    Diagnostic::new(span.location, span.len, format!("duplicate key `{key}`"))
-                        .with_hint(format!(
-                            "`{key}` is first written on line {first}; keep one"
-                        ))
-                })
-                .collect();
-            return Err(fail(diagnostics));
-        }
+    if let Ok(index) = &index
+        && !index.duplicates.is_empty()
+    {
+        let diagnostics = index
+            .duplicates
+            .iter()
+            .map(|(span, key, first)| {
+                Diagnostic::new(span.location, span.len, format!("duplicate key `{key}`"))
+                    .with_hint(format!(
+                        "`{key}` is first written on line {first}; keep one"
+                    ))
+            })
+            .collect();
+        return Err(fail(diagnostics));
     }
     let mut root = match parsed {
         Ok(root) => root,
@@ -101,15 +101,13 @@ fn yaml_error(e: &serde_yaml_ng::Error) -> Diagnostic {
 fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     let at = YamlPath::root();
     let raw = ctx.de::<RawSpec>(root, &at)?;
-    if let Some(version) = raw.version {
-        if version != 1 {
-            ctx.at_value(
-                &at.key("version"),
-                format!(
-                    "unsupported spec version `{version}` (hint: only `version: 1` is supported)"
-                ),
-            );
-        }
+    if let Some(version) = raw.version
+        && version != 1
+    {
+        ctx.at_value(
+            &at.key("version"),
+            format!("unsupported spec version `{version}` (hint: only `version: 1` is supported)"),
+        );
     }
     let name = match &raw.name {
         Some(name) => {
@@ -151,16 +149,13 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     if !raw.assert.is_empty() && stack.names.len() == stack.stack.services.len() {
         check_prometheus(ctx, &stack.stack, &at);
     }
-    if !raw.assert.is_empty() {
-        if raw.load.is_empty() {
-            ctx.at_key(
-                &at.key("assert"),
-                "assertions need at least one load phase to define their window",
-            )
-            .hint = Some(
-                "add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned(),
-            );
-        }
+    if !raw.assert.is_empty() && raw.load.is_empty() {
+        ctx.at_key(
+            &at.key("assert"),
+            "assertions need at least one load phase to define their window",
+        )
+        .hint =
+            Some("add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned());
     }
     Some(Spec {
         name,
@@ -245,12 +240,12 @@ fn assertion(
         let line = ctx.index.value(&name_at).location.line;
         ids.insert(id.clone(), (raw.name.clone(), line));
     }
-    if let Some(during) = &raw.during {
-        if !phases.iter().any(|p| p == during) {
-            let known: Vec<&str> = phases.iter().map(String::as_str).collect();
-            ctx.unknown_name(&at.key("during"), "phase", during, &known);
-            ok = false;
-        }
+    if let Some(during) = &raw.during
+        && !phases.iter().any(|p| p == during)
+    {
+        let known: Vec<&str> = phases.iter().map(String::as_str).collect();
+        ctx.unknown_name(&at.key("during"), "phase", during, &known);
+        ok = false;
     }
     let query_at = at.key("query");
     if raw.query.trim().is_empty() {
