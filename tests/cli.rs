@@ -29,7 +29,9 @@ fn run(args: &[&str], test: &str) -> (i32, String) {
         status,
         stdout,
         stderr,
-    } = perfgate(args, &out_dir(test)).output().expect("perfgate runs");
+    } = perfgate(args, &out_dir(test))
+        .output()
+        .expect("perfgate runs");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&stdout),
@@ -48,11 +50,7 @@ fn run(args: &[&str], test: &str) -> (i32, String) {
 #[case::promql_rejected(&["validate", "fixtures/specs/cli/bad_promql.yaml"], 3, &["prometheus rejects this query", "fixtures/specs/cli/bad_promql.yaml:17:"])]
 #[case::validate_ok(&["validate", "specs/quickstart.yaml"], 0, &["specs/quickstart.yaml: ok"])]
 #[case::list(&["list", "specs/quickstart.yaml"], 0, &["quickstart::p99_latency_under_500ms: test"])]
-fn exit_codes_and_messages(
-    #[case] args: &[&str],
-    #[case] code: i32,
-    #[case] needles: &[&str],
-) {
+fn exit_codes_and_messages(#[case] args: &[&str], #[case] code: i32, #[case] needles: &[&str]) {
     let test = args.join("-").replace(['/', '.'], "_");
     let (got, text) = run(args, &test);
     assert_eq!(got, code, "exit code of perfgate {args:?}; output:\n{text}");
@@ -91,7 +89,10 @@ fn an_explicit_too_old_prometheus_is_refused_by_name_and_version() {
         "PERFGATE_PROMETHEUS",
         "hint:",
     ] {
-        assert!(stderr.contains(needle), "{needle:?} missing from:\n{stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{needle:?} missing from:\n{stderr}"
+        );
     }
 }
 
@@ -101,11 +102,21 @@ fn a_too_old_prometheus_on_path_is_skipped_not_used() {
     let bin = dir.join("bin");
     old_prometheus(&bin);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let output = perfgate(&["tools"], &dir).env("PATH", path).output().unwrap();
+    let output = perfgate(&["tools"], &dir)
+        .env("PATH", path)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.starts_with("prometheus "), "{stdout}");
-    assert!(!stdout.contains("2.20.0"), "the old binary was used: {stdout}");
+    assert!(
+        !stdout.contains("2.20.0"),
+        "the old binary was used: {stdout}"
+    );
     assert!(!stdout.contains(&bin.display().to_string()), "{stdout}");
 }
 
@@ -115,7 +126,10 @@ fn children(pid: u32) -> Vec<u32> {
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for t in tasks.filter_map(Result::ok) {
             if let Ok(text) = std::fs::read_to_string(t.path().join("children")) {
-                out.extend(text.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+                out.extend(
+                    text.split_whitespace()
+                        .filter_map(|p| p.parse::<u32>().ok()),
+                );
             }
         }
     }

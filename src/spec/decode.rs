@@ -39,6 +39,8 @@ impl Ctx {
     pub(crate) fn de<T: DeserializeOwned>(&mut self, value: &Value, at: &YamlPath) -> Option<T> {
         let mut working = value.clone();
         let mut pruned: Vec<YamlPath> = Vec::new();
+        // Fields that a dropped unknown key was probably a typo of (`rtae` → `rate`).
+        let mut meant: Vec<YamlPath> = Vec::new();
         let mut only_unknown = true;
         for _ in 0..MAX_ERRORS_PER_ITEM {
             let err = match serde_path_to_error::deserialize::<_, T>(working.clone()) {
@@ -49,13 +51,19 @@ impl Ctx {
             let message = tidy(&err.inner().to_string());
             if let Some(field) = backticked_word(&message, "missing field ") {
                 // Dropping a mistyped required key makes it "missing": already reported.
-                if pruned.contains(&rel.key(field)) {
+                if pruned.contains(&rel.key(field)) || meant.contains(&rel.key(field)) {
                     return None;
                 }
             }
             let unknown = message.starts_with("unknown field ");
             only_unknown &= unknown;
             self.serde_error(&at.join(&rel), &message);
+            if let (true, Some((Seg::Key(key), parent))) = (unknown, rel.0.split_last()) {
+                let candidates = backticked_words(&message).into_iter().skip(1);
+                if let Some(best) = did_you_mean(key, candidates) {
+                    meant.push(YamlPath(parent.to_vec()).key(best));
+                }
+            }
             match rel.0.last() {
                 Some(Seg::Key(_)) if remove(&mut working, &rel) => pruned.push(rel),
                 _ => return None,
@@ -219,6 +227,11 @@ fn tidy(message: &str) -> String {
         out.replace_range(start..name_start + len, "a mapping");
     }
     for (from, to) in [
+        ("expected u16", "expected a port number from 0 to 65535"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected f64", "expected a number"),
         ("enum RawSeriesMode", "`aggregate` or `each series`"),
         ("enum RawEvalMode", "`at end` or `throughout`"),
         ("enum RawBackend", "`auto`, `process` or `docker`"),

@@ -91,7 +91,8 @@ struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct SourceIndex {
     entries: HashMap<YamlPath, Entry>,
-    lines: Vec<String>,
+    /// Keys written twice in one mapping: (second occurrence, key, line of the first).
+    pub(crate) duplicates: Vec<(Span, String, usize)>,
 }
 
 impl SourceIndex {
@@ -103,14 +104,18 @@ impl SourceIndex {
             stack: Vec::new(),
             entries: HashMap::new(),
             documents: 0,
+            duplicates: Vec::new(),
         };
         let mut parser = Parser::new_from_str(source);
         parser.load(&mut builder, true).map_err(|e| {
             let m = e.marker();
             (to_location(m), e.info().to_owned())
         })?;
-        let entries = builder.entries;
-        Ok(Self { entries, lines })
+        let (entries, duplicates) = (builder.entries, builder.duplicates);
+        Ok(Self {
+            entries,
+            duplicates,
+        })
     }
 
     /// Span of the value at `path`, or of its nearest indexed ancestor (aliases, merges).
@@ -189,6 +194,8 @@ enum Frame {
         path: YamlPath,
         pending_key: Option<(Option<String>, Span)>,
         first: bool,
+        /// Keys seen so far, with their line.
+        seen: HashMap<String, usize>,
     },
     Seq {
         path: YamlPath,
@@ -202,6 +209,7 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     entries: HashMap<YamlPath, Entry>,
     documents: usize,
+    duplicates: Vec<(Span, String, usize)>,
 }
 
 impl Builder<'_> {
@@ -241,13 +249,12 @@ impl Builder<'_> {
                 path, first: true, ..
             },
         ) = self.stack.last()
+            && let Some(entry) = self.entries.get_mut(path)
         {
-            if let Some(entry) = self.entries.get_mut(path) {
-                entry.value = Span {
-                    location: span.location,
-                    len: 1,
-                };
-            }
+            entry.value = Span {
+                location: span.location,
+                len: 1,
+            };
         }
         match self.stack.last_mut() {
             Some(Frame::Map { first, .. } | Frame::Seq { first, .. }) => *first = false,
@@ -261,9 +268,22 @@ impl Builder<'_> {
                 (p, None)
             }
             Some(Frame::Map {
-                path, pending_key, ..
+                path,
+                pending_key,
+                seen,
+                ..
             }) => match pending_key.take() {
                 None => {
+                    if let Some(key) = key_text {
+                        match seen.get(key) {
+                            Some(first) => {
+                                self.duplicates.push((span, key.to_owned(), *first));
+                            }
+                            None => {
+                                seen.insert(key.to_owned(), span.location.line);
+                            }
+                        }
+                    }
                     *pending_key = Some((key_text.map(str::to_owned), span));
                     return None;
                 }
@@ -314,6 +334,7 @@ impl MarkedEventReceiver for Builder<'_> {
                         path,
                         pending_key: None,
                         first: true,
+                        seen: HashMap::new(),
                     }
                 } else {
                     Frame::Seq {

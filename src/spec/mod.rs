@@ -12,6 +12,9 @@ mod services;
 pub mod units;
 mod validate;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, SpecError};

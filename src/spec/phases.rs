@@ -120,14 +120,14 @@ fn http_phase(ctx: &mut Ctx, raw: RawHttp, at: &YamlPath, stack: &StackInfo) -> 
                 );
                 ok = false;
             }
-            if let (Some(over), Some(total)) = (over, duration) {
-                if over > total {
-                    ctx.at_value(
-                        &ramp_at.key("over"),
-                        "the ramp is longer than the phase's `duration`",
-                    );
-                    ok = false;
-                }
+            if let (Some(over), Some(total)) = (over, duration)
+                && over > total
+            {
+                ctx.at_value(
+                    &ramp_at.key("over"),
+                    "the ramp is longer than the phase's `duration`",
+                );
+                ok = false;
             }
             match (from, over, ok) {
                 (Some(from), Some(over), true) => Some(Some(Ramp { from, over })),

@@ -88,10 +88,11 @@ fn service(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
     let kind = match ctx.de::<RawKind>(value, at) {
         Some(k) => k.kind,
         None => {
-            if let Some(d) = ctx.diagnostics.last_mut() {
-                if d.message == "missing field `kind`" && d.hint.is_none() {
-                    d.hint = Some(format!("expected one of {}", backticked(SERVICE_KINDS)));
-                }
+            if let Some(d) = ctx.diagnostics.last_mut()
+                && d.message == "missing field `kind`"
+                && d.hint.is_none()
+            {
+                d.hint = Some(format!("expected one of {}", backticked(SERVICE_KINDS)));
             }
             return None;
         }

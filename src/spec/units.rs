@@ -58,19 +58,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Sub-millisecond remainders round up so a window never shrinks to nothing.
 pub fn format_prom_duration(duration: Duration) -> String {
     let mut millis = duration.as_millis();
-    if duration.subsec_nanos() % 1_000_000 != 0 {
+    if !duration.subsec_nanos().is_multiple_of(1_000_000) {
         millis += 1;
     }
     if millis == 0 {
         return "0s".to_owned();
     }
-    if millis % 1000 != 0 {
+    if !millis.is_multiple_of(1000) {
         return format!("{millis}ms");
     }
     let secs = millis / 1000;
-    if secs % 3600 == 0 {
+    if secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
-    } else if secs % 60 == 0 {
+    } else if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {
         format!("{secs}s")
@@ -139,10 +139,12 @@ pub fn parse_expectation(text: &str) -> Result<Expectation, String> {
             return Ok(Expectation::Compare(op, parse_value(rest)?));
         }
     }
-    if let Some(rest) = text.strip_prefix('=') {
-        return Err(format!(
-            "invalid comparison `{text}` (hint: did you mean `=={rest}`?)"
-        ));
+    for (wrong, right) in [("=>", ">="), ("=<", "<="), ("=", "==")] {
+        if let Some(rest) = text.strip_prefix(wrong) {
+            return Err(format!(
+                "invalid comparison `{text}` (hint: did you mean `{right}{rest}`?)"
+            ));
+        }
     }
     if parse_value(text).is_ok() {
         return Err(format!(
@@ -163,10 +165,10 @@ fn parse_value(text: &str) -> Result<f64, String> {
     if let Some(v) = parse_number(text) {
         return Ok(v);
     }
-    if let Some(pct) = text.strip_suffix('%') {
-        if let Some(v) = parse_number(pct.trim()) {
-            return Ok(v / 100.0);
-        }
+    if let Some(pct) = text.strip_suffix('%')
+        && let Some(v) = parse_number(pct.trim())
+    {
+        return Ok(v / 100.0);
     }
     if let Ok(d) = parse_duration(text) {
         return Ok(d.as_secs_f64());
@@ -263,7 +265,7 @@ mod tests {
     #[case(Duration::ZERO, "0s")]
     fn prom_durations(#[case] d: Duration, #[case] text: &str) {
         assert_eq!(format_prom_duration(d), text);
-        if !d.is_zero() && d.subsec_nanos() % 1_000_000 == 0 {
+        if !d.is_zero() && d.subsec_nanos().is_multiple_of(1_000_000) {
             assert_eq!(parse_duration(text), Ok(d), "round trip");
         }
     }
@@ -311,6 +313,8 @@ mod tests {
     #[rstest]
     #[case("0.3", "has no comparison (hint: write e.g. `< 0.3`")]
     #[case("= 0", "did you mean `== 0`?")]
+    #[case("=> 1", "did you mean `>= 1`?")]
+    #[case("=<1", "did you mean `<=1`?")]
     #[case("<", "missing number")]
     #[case("< fast", "invalid number `fast`")]
     #[case("< nan", "invalid number `nan`")]

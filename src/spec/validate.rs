@@ -16,26 +16,29 @@ use super::{phases, services};
 /// Parses and validates a spec's text; `path` names it in the model and in diagnostics.
 pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
     let fail = |diagnostics: Vec<Diagnostic>| SpecError::new(path, source, diagnostics);
-    let index = SourceIndex::build(source).map_err(|(location, message)| {
-        fail(vec![Diagnostic::new(
-            location,
-            1,
-            format!("invalid YAML: {message}"),
-        )])
-    })?;
-    let mut root: Value = serde_yaml_ng::from_str(source).map_err(|e| {
-        let location = e
-            .location()
-            .map_or(Location { line: 1, column: 1 }, |l| Location {
-                line: l.line(),
-                column: l.column(),
-            });
-        let message = e.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_owned();
+    let start = Location { line: 1, column: 1 };
+    let parsed = serde_yaml_ng::from_str::<Value>(source);
+    let index = SourceIndex::build(source);
+    if let Ok(index) = &index
+        && !index.duplicates.is_empty()
+    {
+        let diagnostics = index
+            .duplicates
+            .iter()
+            .map(|(span, key, first)| {
+                Diagnostic::new(span.location, span.len, format!("duplicate key `{key}`"))
+                    .with_hint(format!(
+                        "`{key}` is first written on line {first}; keep one"
+                    ))
+            })
+            .collect();
+        return Err(fail(diagnostics));
+    }
+    let mut root = match parsed {
+        Ok(root) => root,
+        Err(e) => return Err(fail(vec![yaml_error(&e)])),
+    };
+    let index = index.map_err(|(location, message)| {
         fail(vec![Diagnostic::new(
             location,
             1,
@@ -44,13 +47,13 @@ pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
     })?;
     if let Err(e) = root.apply_merge() {
         return Err(fail(vec![Diagnostic::new(
-            Location { line: 1, column: 1 },
+            start,
             1,
             format!("invalid YAML merge: {e}"),
         )]));
     }
     if root.is_null() {
-        let d = Diagnostic::new(Location { line: 1, column: 1 }, 1, "the spec is empty")
+        let d = Diagnostic::new(start, 1, "the spec is empty")
             .with_hint("a spec needs at least `stack:`; see docs/spec.md");
         return Err(fail(vec![d]));
     }
@@ -63,29 +66,48 @@ pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
             diagnostics.sort_by_key(|d| (d.location.line, d.location.column));
             diagnostics.dedup();
             if diagnostics.is_empty() {
-                diagnostics.push(Diagnostic::new(
-                    Location { line: 1, column: 1 },
-                    1,
-                    "the spec is invalid",
-                ));
+                diagnostics.push(Diagnostic::new(start, 1, "the spec is invalid"));
             }
             Err(fail(diagnostics))
         }
     }
 }
 
+/// A YAML syntax error from libyaml, whose messages say what construct was being read.
+fn yaml_error(e: &serde_yaml_ng::Error) -> Diagnostic {
+    let location = e
+        .location()
+        .map_or(Location { line: 1, column: 1 }, |l| Location {
+            line: l.line(),
+            column: l.column(),
+        });
+    let text = e.to_string();
+    if text.contains("more than one document") {
+        return Diagnostic::new(location, 1, "a spec file holds a single YAML document")
+            .with_hint("remove the extra `---` separators, or split the file");
+    }
+    let (problem, context) = match text.split_once(", while ") {
+        Some((problem, context)) => (problem, Some(context)),
+        None => (text.as_str(), None),
+    };
+    let problem = problem.split(" at line ").next().unwrap_or(problem);
+    let d = Diagnostic::new(location, 1, format!("invalid YAML: {problem}"));
+    match context {
+        Some(context) => d.with_hint(format!("found while {context}")),
+        None => d,
+    }
+}
+
 fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     let at = YamlPath::root();
     let raw = ctx.de::<RawSpec>(root, &at)?;
-    if let Some(version) = raw.version {
-        if version != 1 {
-            ctx.at_value(
-                &at.key("version"),
-                format!(
-                    "unsupported spec version `{version}` (hint: only `version: 1` is supported)"
-                ),
-            );
-        }
+    if let Some(version) = raw.version
+        && version != 1
+    {
+        ctx.at_value(
+            &at.key("version"),
+            format!("unsupported spec version `{version}` (hint: only `version: 1` is supported)"),
+        );
     }
     let name = match &raw.name {
         Some(name) => {
@@ -123,17 +145,17 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     };
     let load = phases::load(ctx, &raw.load, &at.key("load"), &stack);
     let assertions = assertions(ctx, &raw.assert, &at.key("assert"), &load.names);
-    if !raw.assert.is_empty() {
+    // A service that failed validation may be the prometheus one: don't guess.
+    if !raw.assert.is_empty() && stack.names.len() == stack.stack.services.len() {
         check_prometheus(ctx, &stack.stack, &at);
-        if raw.load.is_empty() {
-            ctx.at_key(
-                &at.key("assert"),
-                "assertions need at least one load phase to define their window",
-            )
-            .hint = Some(
-                "add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned(),
-            );
-        }
+    }
+    if !raw.assert.is_empty() && raw.load.is_empty() {
+        ctx.at_key(
+            &at.key("assert"),
+            "assertions need at least one load phase to define their window",
+        )
+        .hint =
+            Some("add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned());
     }
     Some(Spec {
         name,
@@ -218,12 +240,12 @@ fn assertion(
         let line = ctx.index.value(&name_at).location.line;
         ids.insert(id.clone(), (raw.name.clone(), line));
     }
-    if let Some(during) = &raw.during {
-        if !phases.iter().any(|p| p == during) {
-            let known: Vec<&str> = phases.iter().map(String::as_str).collect();
-            ctx.unknown_name(&at.key("during"), "phase", during, &known);
-            ok = false;
-        }
+    if let Some(during) = &raw.during
+        && !phases.iter().any(|p| p == during)
+    {
+        let known: Vec<&str> = phases.iter().map(String::as_str).collect();
+        ctx.unknown_name(&at.key("during"), "phase", during, &known);
+        ok = false;
     }
     let query_at = at.key("query");
     if raw.query.trim().is_empty() {

@@ -1,0 +1,257 @@
+//! Validation table: inline specs next to the diagnostic they must produce.
+
+use std::path::Path;
+
+use indoc::indoc;
+use rstest::rstest;
+
+use super::*;
+
+/// A valid spec with `{services}`, `{load}` and `{assert}` slots, so each case shows only what
+/// it breaks.
+fn spec(services: &str, load: &str, assert: &str) -> String {
+    format!(
+        indoc! {"
+            stack:
+              services:
+                prometheus: {{ kind: prometheus }}
+                api: {{ kind: demo-api }}
+            {}
+            load:
+              - phase: steady
+                http: {{ target: api, rate: 10/s, duration: 5s, mix: [{{ get: /health }}] }}
+            {}
+            assert:
+              - name: p99
+                during: steady
+                query: up
+                expect: == 1
+            {}
+        "},
+        services, load, assert
+    )
+}
+
+fn errors(source: &str) -> Vec<String> {
+    match parse(source, Path::new("t.yaml")) {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .diagnostics()
+            .iter()
+            .map(|d| {
+                let hint = d
+                    .hint
+                    .as_deref()
+                    .map(|h| format!(" (hint: {h})"))
+                    .unwrap_or_default();
+                format!(
+                    "{}:{} {}{hint}",
+                    d.location.line, d.location.column, d.message
+                )
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn the_template_is_valid() {
+    let source = spec("", "", "");
+    let parsed = parse(&source, Path::new("dir/my-gate.yaml")).unwrap();
+    assert_eq!(parsed.name, "my-gate");
+    assert_eq!(
+        parsed.assertions[0].query_location,
+        Location {
+            line: 13,
+            column: 12
+        }
+    );
+}
+
+#[rstest]
+#[case::unknown_key_in_service(
+    "    web: { kind: process, command: [x], ports: { http: 0 }, readdy: none }",
+    "",
+    "",
+    "5:61 unknown field `readdy`, expected one of `kind`, `command`, `ports`, `env`, `ready`, `metrics`, `startup_timeout` (hint: did you mean `ready`?)"
+)]
+#[case::missing_kind(
+    "    web: { command: [x] }",
+    "",
+    "",
+    "5:5 missing field `kind` (hint: expected one of `prometheus`, `demo-api`, `process`)"
+)]
+#[case::future_kind(
+    "    otel: { kind: otel-collector }",
+    "",
+    "",
+    "5:19 service kind `otel-collector` is not supported yet (hint: supported kinds are `prometheus`, `demo-api`, `process`)"
+)]
+#[case::bad_service_name(
+    "    my api: { kind: demo-api }",
+    "",
+    "",
+    "5:5 invalid service name `my api` (hint: use letters, digits, `_` and `-`, starting with a letter or digit)"
+)]
+#[case::ready_port_unknown(
+    "    web: { kind: process, command: [x], ports: { http: 0 }, ready: { tcp: admin } }",
+    "",
+    "",
+    "5:75 unknown port `admin` (hint: expected one of `http`)"
+)]
+#[case::ready_two_kinds(
+    "    web: { kind: process, command: [x], ports: { http: 0 }, ready: { tcp: http, log: up } }",
+    "",
+    "",
+    "5:61 readiness check has several kinds: `tcp`, `log` (hint: write one of `{ http: /health }`, `{ tcp: http }`, `{ log: \"listening\" }` or `none`)"
+)]
+#[case::ready_without_port(
+    "    web: { kind: process, command: [x], ready: { http: /health } }",
+    "",
+    "",
+    "5:56 the check needs a port: declare `ports: { http: 0 }` or name one with `port:`"
+)]
+#[case::empty_command(
+    "    web: { kind: process, command: [], ports: { http: 0 } }",
+    "",
+    "",
+    "5:27 `command` is empty (hint: write the program and its arguments, e.g. `[python3, -m, http.server]`)"
+)]
+#[case::placeholder_other_service(
+    "    web: { kind: process, command: [x, \"{{apii.http}}\"], ports: { http: 0 } }",
+    "",
+    "",
+    "5:41 placeholder names unknown service `apii` (hint: services are `prometheus`, `api`, `web`)"
+)]
+#[case::port_out_of_range(
+    "    web: { kind: process, command: [x], ports: { http: 70000 } }",
+    "",
+    "",
+    "5:56 invalid value: integer `70000`, expected a port number from 0 to 65535"
+)]
+#[case::negative_factor(
+    "    slow: { kind: demo-api, error_factor: -2 }",
+    "",
+    "",
+    "5:43 `error_factor` must be a number ≥ 0 (hint: 1.0 is the documented behaviour)"
+)]
+#[case::metrics_path_without_slash(
+    "    web: { kind: process, command: [x], ports: { http: 0 }, metrics: metrics }",
+    "",
+    "",
+    "5:70 metrics path `metrics` must start with `/` (hint: `/metrics`)"
+)]
+fn stack_problems(
+    #[case] services: &str,
+    #[case] load: &str,
+    #[case] assert: &str,
+    #[case] expected: &str,
+) {
+    let source = spec(services, load, assert);
+    let expected: Vec<&str> = expected.lines().collect();
+    assert_eq!(errors(&source), expected, "\n{source}");
+}
+
+#[rstest]
+#[case::no_kind(
+    "  - phase: idle",
+    "9:5 phase `idle` says nothing to do (hint: add one of `http`, `pause`)"
+)]
+#[case::two_kinds(
+    "  - { phase: both, pause: 1s, http: { target: api, rate: 1/s, duration: 1s, mix: [{ get: / }] } }",
+    "9:20 phase `both` has several kinds: `http`, `pause` (hint: split it into one phase per kind)"
+)]
+#[case::ramp_longer_than_phase(
+    "  - { phase: p, http: { target: api, rate: 1/s, duration: 1s, ramp: { from: 1/s, over: 2s }, mix: [{ get: / }] } }",
+    "9:88 the ramp is longer than the phase's `duration`"
+)]
+#[case::ramp_from_max(
+    "  - { phase: p, http: { target: api, rate: 1/s, duration: 9s, ramp: { from: max, over: 2s }, mix: [{ get: / }] } }",
+    "9:77 a ramp cannot start at `max` (hint: ramps need a finite rate such as `5/s`)"
+)]
+#[case::zero_in_flight(
+    "  - { phase: p, http: { target: api, rate: 1/s, duration: 9s, max_in_flight: 0, mix: [{ get: / }] } }",
+    "9:78 `max_in_flight` must be at least 1"
+)]
+#[case::zero_timeout(
+    "  - { phase: p, http: { target: api, rate: 1/s, duration: 9s, timeout: 0ms, mix: [{ get: / }] } }",
+    "9:72 `timeout` must be longer than zero"
+)]
+#[case::mix_not_a_list(
+    "  - { phase: p, http: { target: api, rate: 1/s, duration: 9s, mix: { get: / } } }",
+    "9:63 invalid type: map, expected a sequence"
+)]
+#[case::bad_phase_name(
+    "  - { phase: \"two words\", pause: 1s }",
+    "9:14 invalid phase name `two words` (hint: use letters, digits, `_` and `-`, starting with a letter or digit)"
+)]
+#[case::several_unknown_keys(
+    "  - { phase: p, paus: 1s, http: { target: api, rat: 1/s, duration: 9s, mix: [{ get: / }] } }",
+    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
+)]
+fn load_problems(#[case] load: &str, #[case] expected: &str) {
+    let source = spec("", load, "");
+    let expected: Vec<&str> = expected.lines().collect();
+    assert_eq!(errors(&source), expected, "\n{source}");
+}
+
+#[rstest]
+#[case::unknown_eval(
+    "    eval: at the end",
+    "15:11 unknown variant `at the end`, expected `at end` or `throughout`"
+)]
+#[case::empty_query(
+    "  - { name: blank, query: \"  \", expect: < 1 }",
+    "15:27 the query is empty (hint: write a PromQL expression)"
+)]
+#[case::nameless(
+    "  - { name: \"???\", query: up, expect: < 1 }",
+    "15:13 assertion name `???` has no letters or digits (hint: the name becomes the test name)"
+)]
+#[case::missing_expect("  - { name: other, query: up }", "15:7 missing field `expect`")]
+#[case::reversed_range(
+    "  - { name: other, query: up, expect: between 2 and 1 }",
+    "15:39 empty range `between 2 and 1`: the lower bound is above the upper one"
+)]
+fn assertion_problems(#[case] assert: &str, #[case] expected: &str) {
+    let source = spec("", "", assert);
+    let expected: Vec<&str> = expected.lines().collect();
+    assert_eq!(errors(&source), expected, "\n{source}");
+}
+
+#[rstest]
+#[case::plain("query: up", 3, 12)]
+#[case::double_quoted("query: \"up\"", 3, 13)]
+#[case::single_quoted("query:   'up'", 3, 15)]
+#[case::literal_block("query: |\n      sum(up)\n      / 2", 4, 7)]
+#[case::folded_block("query: >-\n\n      sum(up)", 5, 7)]
+fn query_locations(#[case] query: &str, #[case] line: usize, #[case] column: usize) {
+    let source = format!(
+        "stack: {{ services: {{ p: {{ kind: prometheus }} }} }}\nassert:\n  - {query}\n    name: q\n    expect: < 1\nload: [{{ phase: x, pause: 1s }}]\n"
+    );
+    let parsed = parse(&source, Path::new("q.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        parsed.assertions[0].query_location,
+        Location { line, column },
+        "\n{source}"
+    );
+}
+
+#[test]
+fn merge_keys_and_anchors_are_followed() {
+    let source = indoc! {"
+        stack:
+          services:
+            prometheus: { kind: prometheus }
+            api: { kind: demo-api }
+        load:
+          - phase: a
+            http: &base { target: api, rate: 10/s, duration: 5s, mix: [{ get: /x }] }
+          - phase: b
+            http: { <<: *base, rate: 20/s }
+    "};
+    let parsed = parse(source, Path::new("m.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let PhaseKind::Http(b) = &parsed.phases[1].kind else {
+        panic!("http phase")
+    };
+    assert_eq!((b.rate, b.duration.as_secs()), (Rate(20.0), 5));
+}
