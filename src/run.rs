@@ -63,16 +63,9 @@ pub enum ProgressEvent {
     Evaluating,
 }
 
-/// `$PERFGATE_OUT`, else `$CARGO_TARGET_DIR/perfgate`, else `target/perfgate`.
+/// See [`crate::paths::out_dir`].
 pub fn default_out_dir() -> PathBuf {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    env("PERFGATE_OUT")
-        .or_else(|| env("CARGO_TARGET_DIR").map(|d| d.join("perfgate")))
-        .unwrap_or_else(|| PathBuf::from("target").join("perfgate"))
+    crate::paths::out_dir()
 }
 
 pub fn unix_now() -> f64 {

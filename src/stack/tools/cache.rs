@@ -1,21 +1,9 @@
-//! perfgate's tool cache: `$PERFGATE_CACHE_DIR`, else `$XDG_CACHE_HOME/perfgate`, else
-//! `~/.cache/perfgate`, else `target/perfgate-cache`. One folder per tool version.
+//! perfgate's tool cache (see `paths::cache_dir`): one folder per tool version.
 
 use std::path::{Path, PathBuf};
 
 use super::{ToolSpec, Version};
-
-pub fn cache_dir() -> PathBuf {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    env("PERFGATE_CACHE_DIR")
-        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("perfgate")))
-        .or_else(|| env("HOME").map(|d| d.join(".cache").join("perfgate")))
-        .unwrap_or_else(|| PathBuf::from("target").join("perfgate-cache"))
-}
+pub use crate::paths::cache_dir;
 
 /// `<cache>/tools/<tool>`: holds `<version>/` trees unpacked from packages.
 pub(crate) fn tool_root(tool: &ToolSpec) -> PathBuf {
