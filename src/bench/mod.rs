@@ -1,1 +1,3 @@
-//! TODO
+//! Benchmarks' shared logic; the `benches/` entry points stay thin.
+
+pub mod http;

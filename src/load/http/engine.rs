@@ -21,6 +21,8 @@ use crate::spec::HttpPhase;
 
 /// Extra time, beyond the per-request timeout, that in-flight requests get after the phase.
 const DRAIN_GRACE: Duration = Duration::from_millis(250);
+/// Granularity of tokio's timer wheel.
+const TIMER_TICK: Duration = Duration::from_millis(1);
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// Far above any sensible concurrency, and below tokio's semaphore limit.
 const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
@@ -161,7 +163,8 @@ pub async fn run_phase(
 }
 
 /// Issues arrivals at their scheduled instants whatever the latency of earlier ones: an arrival
-/// that finds `max_in_flight` requests outstanding is dropped, never queued.
+/// that finds `max_in_flight` requests outstanding is dropped, never queued. Arrivals go out at
+/// most one timer tick early and are never held back, so the rate does not drift.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
@@ -184,8 +187,11 @@ async fn open_loop(
             break;
         };
         let due = start + offset;
-        if due > Instant::now() {
-            sleep_until(due).await;
+        // tokio's timer fires on the first 1 ms tick at or after its deadline; aiming one tick
+        // early keeps the dispatcher from adding up to a millisecond to every latency.
+        let wake = due.checked_sub(TIMER_TICK).unwrap_or(due);
+        if wake > Instant::now() {
+            sleep_until(wake).await;
             since_yield = 0;
         } else {
             since_yield += 1;
@@ -203,6 +209,9 @@ async fn open_loop(
         shared.issued.sent.fetch_add(1, Ordering::Relaxed);
         shared.issued.in_flight.inc();
         let (shared, pool) = (shared.clone(), pool.clone());
+        // Measured from the scheduled instant when the send is late (time spent waiting to be
+        // sent counts: no coordinated omission), from the send when it is up to a tick early.
+        let reference = due.min(Instant::now());
         tokio::spawn(async move {
             // The picker only yields indices into the mix; `get` keeps that a non-panicking fact.
             let result = match shared.requests.get(request) {
@@ -211,8 +220,7 @@ async fn open_loop(
                     .unwrap_or(Err(ErrorKind::Timeout)),
                 None => Err(ErrorKind::Io),
             };
-            // Latency from the scheduled instant: time spent waiting to be sent counts.
-            let latency = due.elapsed();
+            let latency = reference.elapsed();
             let _ = shared.records.send(Message::Done(Record {
                 request,
                 result,

@@ -16,8 +16,9 @@ use crate::load::exporter::{EngineMetrics, LatencyLabels, RequestLabels};
 /// Highest latency the histogram resolves (1 h in µs); longer ones saturate at it.
 const MAX_LATENCY_MICROS: u64 = 3_600_000_000;
 
-/// The result of one HTTP phase. Latencies are in seconds, measured from each request's
-/// scheduled time (closed loop: its send time) to the last byte of its response.
+/// The result of one HTTP phase. Latencies are in seconds, measured to the last byte of the
+/// response from the request's scheduled time, or from its send when the dispatcher sent it up
+/// to one timer tick (1 ms) early; closed loop: from its send.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HttpPhaseOutcome {
     pub phase: String,
