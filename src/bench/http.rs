@@ -59,6 +59,7 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
 
     // Warm the server (and the page cache) so the first measurement is not the odd one out.
     measure(target, 2, Rate(f64::INFINITY), 1.0, CONNECTIONS)?;
+    let load_before = load_average();
     let mut max = Vec::new();
     for threads in [1, 2] {
         let outcome = measure(target, threads, Rate(f64::INFINITY), secs, CONNECTIONS)?;
@@ -87,7 +88,14 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
     let hwm = vm_hwm_kib();
     drop(server);
 
-    let section = render(secs, &max, oha.as_ref().ok().copied(), &fixed, hwm);
+    let section = render(
+        secs,
+        (load_before, load_average()),
+        &max,
+        oha.as_ref().ok().copied(),
+        &fixed,
+        hwm,
+    );
     println!("{section}");
     write_section(doc, &section).with_context(|| format!("updating {}", doc.display()))?;
     eprintln!("http_engine: figures written to {}", doc.display());
@@ -127,7 +135,7 @@ fn measure(
         runtime.spawn(async move { run_phase("bench", &phase, target, &metrics, None).await });
     let outcome = runtime.block_on(task)??;
     if outcome.errors.total() > 0 {
-        bail!("the benchmark phase saw errors: {:?}", outcome.errors);
+        bail!("the benchmark phase saw errors: {outcome:#?}");
     }
     Ok(outcome)
 }
@@ -222,8 +230,19 @@ fn vm_hwm_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The 1-minute load average: other work on the machine skews every figure here.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn render(
     secs: f64,
+    load: (Option<f64>, Option<f64>),
     max: &[(usize, HttpPhaseOutcome)],
     oha: Option<f64>,
     fixed: &[HttpPhaseOutcome],
@@ -256,6 +275,14 @@ fn render(
          **share the same {nproc} cores**, so these are figures for the whole loop on this \
          machine, not the engine alone; the server is usually the bottleneck.",
         today()
+    ));
+    let show = |l: Option<f64>| l.map_or("?".into(), |l| format!("{l:.2}"));
+    line(String::new());
+    line(format!(
+        "1-minute load average before / after the measurements: {} / {} (the machine may be \
+         shared with other work; rerun on a quiet machine for comparable figures).",
+        show(load.0),
+        show(load.1)
     ));
     line(String::new());
     line(format!(

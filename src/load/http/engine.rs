@@ -12,7 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::{Semaphore, mpsc, watch};
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use super::client::{self, ErrorKind, Pool, PreparedRequest};
 use super::outcome::{Aggregate, HttpPhaseOutcome, HttpProgress, Record};
@@ -125,7 +125,10 @@ pub async fn run_phase(
         .await;
     }
     let max = u32::try_from(phase.max_in_flight).unwrap_or(u32::MAX);
-    let drained = timeout(phase.timeout + DRAIN_GRACE, permits.acquire_many(max)).await;
+    // Closed-loop workers hold their permits until the phase ends, so the drain deadline counts
+    // from the scheduled end, not from when this line is reached.
+    let drain_deadline = (start + phase.duration).max(Instant::now()) + phase.timeout + DRAIN_GRACE;
+    let drained = timeout_at(drain_deadline, permits.acquire_many(max)).await;
     let abandoned = match drained {
         Ok(_) => 0,
         Err(_) => phase

@@ -231,10 +231,14 @@ async fn latency_is_measured_from_the_schedule() {
 async fn closed_loop_sends_back_to_back() {
     let (addr, _stop) = demo_api().await;
     let metrics = EngineMetrics::new();
-    let spec = phase(f64::INFINITY, 1.0, 4, vec![get(1, "/health")]);
+    let mut spec = phase(f64::INFINITY, 1.0, 4, vec![get(1, "/health")]);
+    // Shorter than the phase: the drain must not give up on workers that are still sending.
+    spec.timeout = Duration::from_millis(300);
     let outcome = run_phase("max", &spec, addr, &metrics, None)
         .await
         .expect("phase");
+    assert_eq!(outcome.errors.total(), 0, "{outcome:#?}");
+    assert!(outcome.wall_duration >= 1.0, "{outcome:#?}");
     assert_eq!(outcome.requested_rate, None);
     assert_eq!(outcome.dropped, 0);
     assert!(outcome.completed >= 100, "{outcome:#?}");
