@@ -22,6 +22,8 @@ use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
 pub const SERVER_ENV: &str = "PERFGATE_BENCH_SERVER";
 /// Overrides the length of every measurement (seconds, default 5).
 pub const SECONDS_ENV: &str = "PERFGATE_BENCH_SECS";
+/// Overrides the number of interleaved max-throughput rounds (default 3).
+pub const ROUNDS_ENV: &str = "PERFGATE_BENCH_ROUNDS";
 const CONNECTIONS: usize = 50;
 const FIXED_RATES: [f64; 3] = [1_000.0, 5_000.0, 20_000.0];
 const SECTION_BEGIN: &str =
@@ -60,21 +62,43 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
     // Warm the server (and the page cache) so the first measurement is not the odd one out.
     measure(target, 2, Rate(f64::INFINITY), 1.0, CONNECTIONS)?;
     let load_before = load_average();
-    let mut max = Vec::new();
-    for threads in [1, 2] {
-        let outcome = measure(target, threads, Rate(f64::INFINITY), secs, CONNECTIONS)?;
-        eprintln!(
-            "http_engine: perfgate, {threads} worker(s): {:.0} req/s",
-            outcome.achieved_rate
-        );
-        max.push((threads, outcome));
-    }
-    let oha = run_oha(target, secs);
-    match &oha {
-        Ok(rps) => eprintln!("http_engine: oha: {rps:.0} req/s"),
-        Err(why) => eprintln!(
-            "\n!!! http_engine: oha comparison SKIPPED: {why:#}\n!!! install it with `cargo install oha --locked`\n"
-        ),
+    // The machine is shared: interleave the clients over several rounds and report medians, so
+    // a burst of someone else's work cannot favour one client.
+    let rounds: usize = match std::env::var(ROUNDS_ENV) {
+        Ok(s) => s
+            .parse()
+            .with_context(|| format!("{ROUNDS_ENV}={s} is not a count"))?,
+        Err(_) => 3,
+    };
+    let mut max = [
+        Throughput::new("perfgate, 1 tokio worker"),
+        Throughput::new("perfgate, 2 tokio workers"),
+    ];
+    let mut oha = Throughput::new(&format!("oha `-c {CONNECTIONS} -z {secs}s`"));
+    let mut oha_skipped = None;
+    for round in 1..=rounds.max(1) {
+        for (threads, row) in [1, 2].into_iter().zip(max.iter_mut()) {
+            let o = measure(target, threads, Rate(f64::INFINITY), secs, CONNECTIONS)?;
+            eprintln!(
+                "http_engine: round {round}: {}: {:.0} req/s",
+                row.label, o.achieved_rate
+            );
+            row.push(o.achieved_rate, o.latency.p50, o.latency.p99);
+        }
+        if oha_skipped.is_none() {
+            match run_oha(target, secs) {
+                Ok((rps, p50, p99)) => {
+                    eprintln!("http_engine: round {round}: oha: {rps:.0} req/s");
+                    oha.push(rps, p50, p99);
+                }
+                Err(why) => {
+                    eprintln!(
+                        "\n!!! http_engine: oha comparison SKIPPED: {why:#}\n!!! install it with `cargo install oha --locked`\n"
+                    );
+                    oha_skipped = Some(format!("{why:#}"));
+                }
+            }
+        }
     }
     let mut fixed = Vec::new();
     for rate in FIXED_RATES {
@@ -88,18 +112,51 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
     let hwm = vm_hwm_kib();
     drop(server);
 
-    let section = render(
-        secs,
-        (load_before, load_average()),
-        &max,
-        oha.as_ref().ok().copied(),
-        &fixed,
-        hwm,
-    );
+    let load = (load_before, load_average());
+    let skipped = oha_skipped.as_deref();
+    let section = render(secs, load, &max, &oha, skipped, &fixed, hwm);
     println!("{section}");
     write_section(doc, &section).with_context(|| format!("updating {}", doc.display()))?;
     eprintln!("http_engine: figures written to {}", doc.display());
     Ok(())
+}
+
+/// Closed-loop results of one client over the rounds.
+struct Throughput {
+    label: String,
+    rates: Vec<f64>,
+    p50: Vec<f64>,
+    p99: Vec<f64>,
+}
+
+impl Throughput {
+    fn new(label: &str) -> Self {
+        Self {
+            label: label.to_owned(),
+            rates: Vec::new(),
+            p50: Vec::new(),
+            p99: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, rate: f64, p50: f64, p99: f64) {
+        self.rates.push(rate);
+        self.p50.push(p50);
+        self.p99.push(p99);
+    }
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n == 0 {
+        None
+    } else if n % 2 == 1 {
+        sorted.get(n / 2).copied()
+    } else {
+        Some((sorted.get(n / 2 - 1)? + sorted.get(n / 2)?) / 2.0)
+    }
 }
 
 /// One phase of GET /health on a fresh runtime with `threads` workers; the whole phase runs on
@@ -140,8 +197,8 @@ fn measure(
     Ok(outcome)
 }
 
-/// oha against the same target, same connection count; its requests per second.
-fn run_oha(target: SocketAddr, secs: f64) -> anyhow::Result<f64> {
+/// oha against the same target, same connection count: requests/s, p50 and p99 in seconds.
+fn run_oha(target: SocketAddr, secs: f64) -> anyhow::Result<(f64, f64, f64)> {
     let mut candidates = vec![std::path::PathBuf::from("oha")];
     if let Some(home) = std::env::var_os("CARGO_HOME")
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo").into_os_string()))
@@ -170,9 +227,16 @@ fn run_oha(target: SocketAddr, secs: f64) -> anyhow::Result<f64> {
         }
         let json: serde_json::Value =
             serde_json::from_slice(&output.stdout).context("oha's JSON output")?;
-        return json["summary"]["requestsPerSec"]
-            .as_f64()
-            .context("oha's JSON has no summary.requestsPerSec");
+        let field = |pointer: &str| {
+            json.pointer(pointer)
+                .and_then(serde_json::Value::as_f64)
+                .with_context(|| format!("oha's JSON has no {pointer}"))
+        };
+        return Ok((
+            field("/summary/requestsPerSec")?,
+            field("/latencyPercentiles/p50")?,
+            field("/latencyPercentiles/p99")?,
+        ));
     }
     bail!("oha not found on PATH or in ~/.cargo/bin")
 }
@@ -243,8 +307,9 @@ fn load_average() -> Option<f64> {
 fn render(
     secs: f64,
     load: (Option<f64>, Option<f64>),
-    max: &[(usize, HttpPhaseOutcome)],
-    oha: Option<f64>,
+    max: &[Throughput],
+    oha: &Throughput,
+    oha_skipped: Option<&str>,
     fixed: &[HttpPhaseOutcome],
     hwm_kib: Option<u64>,
 ) -> String {
@@ -273,7 +338,7 @@ fn render(
         "Measured {} on {nproc} cores ({cpu}), release build, {secs} s per row. Target: the demo \
          API's `GET /health` as a separate process on loopback. The server, the engine and oha \
          **share the same {nproc} cores**, so these are figures for the whole loop on this \
-         machine, not the engine alone; the server is usually the bottleneck.",
+         machine, not of the engine alone.",
         today()
     ));
     let show = |l: Option<f64>| l.map_or("?".into(), |l| format!("{l:.2}"));
@@ -289,24 +354,33 @@ fn render(
         "### Max throughput ({CONNECTIONS} connections, closed loop)"
     ));
     line(String::new());
-    line("| client | req/s | p50 ms | p99 ms | vs oha |".into());
-    line("|---|---:|---:|---:|---:|".into());
-    for (threads, o) in max {
-        let ratio = oha.map_or("n/a".into(), |r| format!("{:.2}", o.achieved_rate / r));
+    line(format!(
+        "Median of {} interleaved rounds; the range is min–max over the rounds.",
+        max.first().map_or(0, |m| m.rates.len())
+    ));
+    line(String::new());
+    line("| client | req/s (median) | range | p50 ms | p99 ms | vs oha |".into());
+    line("|---|---:|---:|---:|---:|---:|".into());
+    let oha_median = median(&oha.rates);
+    for row in max.iter().chain(std::iter::once(oha)) {
+        let Some(rps) = median(&row.rates) else {
+            continue;
+        };
+        let ratio = oha_median.map_or("n/a".into(), |r| format!("{:.2}", rps / r));
+        let lo = row.rates.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = row.rates.iter().copied().fold(0.0, f64::max);
+        let ms = |v: Option<f64>| v.map_or("?".into(), |v| format!("{:.2}", v * 1e3));
         line(format!(
-            "| perfgate, {threads} tokio worker(s) | {:.0} | {:.2} | {:.2} | {ratio} |",
-            o.achieved_rate,
-            o.latency.p50 * 1e3,
-            o.latency.p99 * 1e3
+            "| {} | {rps:.0} | {lo:.0}–{hi:.0} | {} | {} | {ratio} |",
+            row.label,
+            ms(median(&row.p50)),
+            ms(median(&row.p99)),
         ));
     }
-    match oha {
-        Some(r) => line(format!(
-            "| oha `-c {CONNECTIONS} -z {secs}s` | {r:.0} | | | 1.00 |"
-        )),
-        None => {
-            line("| oha | skipped: not installed (`cargo install oha --locked`) | | | |".into())
-        }
+    if let Some(why) = oha_skipped {
+        line(format!(
+            "| oha | skipped: {why} (`cargo install oha --locked`) | | | | |"
+        ));
     }
     line(String::new());
     line("### Achieved vs requested rate (open model, 2 tokio workers, max_in_flight 1024)".into());
@@ -342,7 +416,8 @@ fn render(
           time, or from its send when the dispatcher sent it up to one 1 ms timer tick early \
           (closed loop: from its send), so a late dispatcher can only make figures worse. \
           Reproduce with `cargo bench --bench http_engine` \
-          (`PERFGATE_BENCH_SECS` changes the row length)."
+          (`PERFGATE_BENCH_SECS` sets the row length, `PERFGATE_BENCH_ROUNDS` the number of \
+          max-throughput rounds)."
             .into(),
     );
     line(SECTION_END.into());
@@ -361,7 +436,7 @@ fn write_section(doc: &Path, section: &str) -> std::io::Result<()> {
             let after = &existing[end + SECTION_END.len()..];
             format!("{}{}{}", &existing[..begin], section.trim_end(), after)
         }
-        _ => format!("{}\n{}", existing.trim_end(), section),
+        _ => format!("{}\n\n{}", existing.trim_end(), section),
     };
     if let Some(parent) = doc.parent() {
         std::fs::create_dir_all(parent)?;
@@ -404,6 +479,13 @@ mod tests {
             "{text}"
         );
         assert_eq!(text.matches(SECTION_BEGIN).count(), 1);
+    }
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
     }
 
     #[test]
