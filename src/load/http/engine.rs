@@ -123,6 +123,9 @@ pub async fn run_phase(
             &dropped_series,
         )
         .await;
+        // The last arrival is due before the end; the phase still lasts its full duration, so
+        // its window (and a zero-rate phase) keeps the length the spec gave it.
+        sleep_until(start + phase.duration).await;
     }
     let max = u32::try_from(phase.max_in_flight).unwrap_or(u32::MAX);
     // Closed-loop workers hold their permits until the phase ends, so the drain deadline counts
@@ -140,7 +143,7 @@ pub async fn run_phase(
     let _ = shared.records.send(Message::Stop);
     let mut aggregate = aggregator
         .await
-        .map_err(|e| LoadError::InvalidPhase(format!("aggregator task failed: {e}")))?;
+        .map_err(|e| LoadError::Task(e.to_string()))?;
     aggregate.abandoned(abandoned);
 
     let duration = phase.duration.as_secs_f64();
@@ -295,12 +298,22 @@ async fn worker_exchange(
     target: SocketAddr,
     request: &PreparedRequest,
 ) -> Result<u16, ErrorKind> {
-    let open = match connection.take() {
-        Some(c) if !c.is_closed() => c,
-        _ => client::connect(target).await?,
+    let reusable = match connection.take() {
+        Some(mut c) if !c.is_closed() => client::ready(&mut c).await.ok().map(|()| c),
+        _ => None,
     };
-    let connection = connection.insert(open);
-    client::exchange(connection, request).await
+    let mut open = match reusable {
+        Some(c) => c,
+        // None yet, or gone since its last exchange (nothing was sent on it): reconnect.
+        None => {
+            let mut fresh = client::connect(target).await?;
+            client::ready(&mut fresh).await?;
+            fresh
+        }
+    };
+    let status = client::exchange(&mut open, request).await?;
+    *connection = Some(open);
+    Ok(status)
 }
 
 struct AggregatorInputs {

@@ -285,3 +285,44 @@ async fn connection_refused_is_a_connect_error() {
     assert_eq!(outcome.errors.connect, outcome.sent, "{outcome:#?}");
     assert_eq!(outcome.sent + outcome.dropped, 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_closed_by_the_server_are_replaced() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // `Connection: close` on every response: no connection can ever be reused.
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { ([(axum::http::header::CONNECTION, "close")], "bye") }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let metrics = EngineMetrics::new();
+    for (name, rate) in [("open", 100.0), ("closed", f64::INFINITY)] {
+        let spec = phase(rate, 0.5, 4, vec![get(1, "/")]);
+        let outcome = run_phase(name, &spec, addr, &metrics, None)
+            .await
+            .expect("phase");
+        assert_eq!(outcome.errors.total(), 0, "{outcome:#?}");
+        assert!(outcome.completed >= 40, "{outcome:#?}");
+    }
+}
+
+#[tokio::test]
+async fn a_phase_lasts_its_duration_even_without_arrivals() {
+    let (addr, _stop) = demo_api().await;
+    let metrics = EngineMetrics::new();
+    let outcome = run_phase(
+        "idle",
+        &phase(0.0, 0.3, 4, vec![get(1, "/health")]),
+        addr,
+        &metrics,
+        None,
+    )
+    .await
+    .expect("phase");
+    assert_eq!(
+        (outcome.sent, outcome.completed, outcome.achieved_rate),
+        (0, 0, 0.0)
+    );
+    assert!(outcome.wall_duration >= 0.3, "{outcome:#?}");
+}
