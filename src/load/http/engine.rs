@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use super::client::{self, ErrorKind, Pool, PreparedRequest};
-use super::outcome::{Aggregate, HttpPhaseOutcome, HttpProgress, Record};
+use super::outcome::{Aggregate, HttpPhaseOutcome, HttpProgress, LagRecorder, Record};
 use crate::load::{EngineMetrics, LoadError, Schedule};
 use crate::spec::HttpPhase;
 
@@ -109,6 +109,7 @@ pub async fn run_phase(
 
     let permits = Arc::new(Semaphore::new(phase.max_in_flight));
     let seed = seed_of(phase_name);
+    let mut lag = LagRecorder::new()?;
     if schedule.is_closed_loop() {
         closed_loop(&shared, &schedule, &picker, seed, target, start, &permits);
     } else {
@@ -121,6 +122,7 @@ pub async fn run_phase(
             start,
             &permits,
             &dropped_series,
+            &mut lag,
         )
         .await;
         // The last arrival is due before the end; the phase still lasts its full duration, so
@@ -161,6 +163,7 @@ pub async fn run_phase(
         ok: aggregate.ok,
         status_classes: aggregate.classes.clone(),
         latency: aggregate.latency(),
+        dispatch_lag: (!schedule.is_closed_loop()).then(|| lag.summary()),
         errors: aggregate.errors.clone(),
         dropped: issued.dropped.load(Ordering::Relaxed),
         duration,
@@ -184,6 +187,7 @@ async fn open_loop(
     start: Instant,
     permits: &Arc<Semaphore>,
     dropped_series: &Counter,
+    lag: &mut LagRecorder,
 ) {
     let pool = Arc::new(Pool::new(target));
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -206,6 +210,8 @@ async fn open_loop(
                 since_yield = 0;
             }
         }
+        let issued_at = Instant::now();
+        lag.record(issued_at.saturating_duration_since(due));
         let request = picker.pick(&mut rng);
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             shared.issued.dropped.fetch_add(1, Ordering::Relaxed);
@@ -217,7 +223,7 @@ async fn open_loop(
         let (shared, pool) = (shared.clone(), pool.clone());
         // Measured from the scheduled instant when the send is late (time spent waiting to be
         // sent counts: no coordinated omission), from the send when it is up to a tick early.
-        let reference = due.min(Instant::now());
+        let reference = due.min(issued_at);
         tokio::spawn(async move {
             // The picker only yields indices into the mix; `get` keeps that a non-panicking fact.
             let result = match shared.requests.get(request) {

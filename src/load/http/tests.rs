@@ -105,6 +105,11 @@ async fn achieved_count_matches_rate_times_duration() {
     assert_eq!(outcome.completed, outcome.ok);
     assert!((outcome.achieved_rate - 200.0).abs() <= 4.0, "{outcome:#?}");
     assert_eq!(outcome.requested_rate, Some(200.0));
+    let lag = outcome
+        .dispatch_lag
+        .clone()
+        .expect("open model reports its lag");
+    assert!(lag.p50 < 0.1 && lag.max < 1.0, "{outcome:#?}");
     assert!(outcome.latency.p99 < 1.0 && outcome.latency.samples == outcome.completed);
     let last = progress_rx.borrow().clone();
     assert_eq!(
@@ -239,7 +244,10 @@ async fn closed_loop_sends_back_to_back() {
         .expect("phase");
     assert_eq!(outcome.errors.total(), 0, "{outcome:#?}");
     assert!(outcome.wall_duration >= 1.0, "{outcome:#?}");
-    assert_eq!(outcome.requested_rate, None);
+    assert_eq!(
+        (outcome.requested_rate, outcome.dispatch_lag.clone()),
+        (None, None)
+    );
     assert_eq!(outcome.dropped, 0);
     assert!(outcome.completed >= 100, "{outcome:#?}");
     assert_eq!(outcome.completed, outcome.sent, "{outcome:#?}");
