@@ -1,1 +1,3 @@
-//! Benchmarks' shared code (HTTP engine).
+//! Benchmarks' shared logic; the `benches/` entry points stay thin.
+
+pub mod http;

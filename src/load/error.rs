@@ -17,4 +17,6 @@ pub enum LoadError {
         path: String,
         reason: String,
     },
+    #[error("a load engine task failed: {0}")]
+    Task(String),
 }

@@ -124,12 +124,17 @@ pub(crate) async fn connect(target: SocketAddr) -> Result<Connection, ErrorKind>
     Ok(sender)
 }
 
-/// Sends `request` on `connection` and reads the whole response body; returns the status.
+/// Waits until `connection` can take a request. A kept-alive connection the server has since
+/// closed fails here, before anything was sent, so the caller may safely reconnect once.
+pub(crate) async fn ready(connection: &mut Connection) -> Result<(), ErrorKind> {
+    connection.ready().await.map_err(|_| ErrorKind::Io)
+}
+
+/// Sends `request` on a ready `connection` and reads the whole response body; returns the status.
 pub(crate) async fn exchange(
     connection: &mut Connection,
     request: &PreparedRequest,
 ) -> Result<u16, ErrorKind> {
-    connection.ready().await.map_err(|_| ErrorKind::Io)?;
     let response = connection
         .send_request(request.build())
         .await
@@ -158,17 +163,17 @@ impl Pool {
         }
     }
 
-    /// Reuses an idle connection that is still open, or connects a new one.
-    pub async fn checkout(&self) -> Result<Connection, ErrorKind> {
+    /// An idle connection that is still open (`true`: reused), or a new one.
+    pub async fn checkout(&self) -> Result<(Connection, bool), ErrorKind> {
         loop {
             let candidate = match self.idle.lock() {
                 Ok(mut idle) => idle.pop(),
                 Err(_) => None,
             };
             match candidate {
-                Some(connection) if !connection.is_closed() => return Ok(connection),
+                Some(connection) if !connection.is_closed() => return Ok((connection, true)),
                 Some(_) => continue,
-                None => return connect(self.target).await,
+                None => return Ok((connect(self.target).await?, false)),
             }
         }
     }
@@ -189,7 +194,14 @@ pub(crate) async fn pooled_exchange(
     pool: &Pool,
     request: &PreparedRequest,
 ) -> Result<u16, ErrorKind> {
-    let mut connection = pool.checkout().await?;
+    let (mut connection, reused) = pool.checkout().await?;
+    if ready(&mut connection).await.is_err() {
+        if !reused {
+            return Err(ErrorKind::Io);
+        }
+        connection = connect(pool.target).await?;
+        ready(&mut connection).await?;
+    }
     let status = exchange(&mut connection, request).await?;
     pool.checkin(connection);
     Ok(status)

@@ -12,15 +12,17 @@ use prometheus_client::metrics::gauge::Gauge;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::{Semaphore, mpsc, watch};
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use super::client::{self, ErrorKind, Pool, PreparedRequest};
-use super::outcome::{Aggregate, HttpPhaseOutcome, HttpProgress, Record};
+use super::outcome::{Aggregate, HttpPhaseOutcome, HttpProgress, LagRecorder, Record};
 use crate::load::{EngineMetrics, LoadError, Schedule};
 use crate::spec::HttpPhase;
 
 /// Extra time, beyond the per-request timeout, that in-flight requests get after the phase.
 const DRAIN_GRACE: Duration = Duration::from_millis(250);
+/// Granularity of tokio's timer wheel.
+const TIMER_TICK: Duration = Duration::from_millis(1);
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// Far above any sensible concurrency, and below tokio's semaphore limit.
 const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
@@ -107,6 +109,7 @@ pub async fn run_phase(
 
     let permits = Arc::new(Semaphore::new(phase.max_in_flight));
     let seed = seed_of(phase_name);
+    let mut lag = LagRecorder::new()?;
     if schedule.is_closed_loop() {
         closed_loop(&shared, &schedule, &picker, seed, target, start, &permits);
     } else {
@@ -119,11 +122,18 @@ pub async fn run_phase(
             start,
             &permits,
             &dropped_series,
+            &mut lag,
         )
         .await;
+        // The last arrival is due before the end; the phase still lasts its full duration, so
+        // its window (and a zero-rate phase) keeps the length the spec gave it.
+        sleep_until(start + phase.duration).await;
     }
     let max = u32::try_from(phase.max_in_flight).unwrap_or(u32::MAX);
-    let drained = timeout(phase.timeout + DRAIN_GRACE, permits.acquire_many(max)).await;
+    // Closed-loop workers hold their permits until the phase ends, so the drain deadline counts
+    // from the scheduled end, not from when this line is reached.
+    let drain_deadline = (start + phase.duration).max(Instant::now()) + phase.timeout + DRAIN_GRACE;
+    let drained = timeout_at(drain_deadline, permits.acquire_many(max)).await;
     let abandoned = match drained {
         Ok(_) => 0,
         Err(_) => phase
@@ -135,7 +145,7 @@ pub async fn run_phase(
     let _ = shared.records.send(Message::Stop);
     let mut aggregate = aggregator
         .await
-        .map_err(|e| LoadError::InvalidPhase(format!("aggregator task failed: {e}")))?;
+        .map_err(|e| LoadError::Task(e.to_string()))?;
     aggregate.abandoned(abandoned);
 
     let duration = phase.duration.as_secs_f64();
@@ -153,6 +163,7 @@ pub async fn run_phase(
         ok: aggregate.ok,
         status_classes: aggregate.classes.clone(),
         latency: aggregate.latency(),
+        dispatch_lag: (!schedule.is_closed_loop()).then(|| lag.summary()),
         errors: aggregate.errors.clone(),
         dropped: issued.dropped.load(Ordering::Relaxed),
         duration,
@@ -161,7 +172,8 @@ pub async fn run_phase(
 }
 
 /// Issues arrivals at their scheduled instants whatever the latency of earlier ones: an arrival
-/// that finds `max_in_flight` requests outstanding is dropped, never queued.
+/// that finds `max_in_flight` requests outstanding is dropped, never queued. Arrivals go out at
+/// most one timer tick early and are never held back, so the rate does not drift.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
@@ -175,6 +187,7 @@ async fn open_loop(
     start: Instant,
     permits: &Arc<Semaphore>,
     dropped_series: &Counter,
+    lag: &mut LagRecorder,
 ) {
     let pool = Arc::new(Pool::new(target));
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -184,8 +197,11 @@ async fn open_loop(
             break;
         };
         let due = start + offset;
-        if due > Instant::now() {
-            sleep_until(due).await;
+        // tokio's timer fires on the first 1 ms tick at or after its deadline; aiming one tick
+        // early keeps the dispatcher from adding up to a millisecond to every latency.
+        let wake = due.checked_sub(TIMER_TICK).unwrap_or(due);
+        if wake > Instant::now() {
+            sleep_until(wake).await;
             since_yield = 0;
         } else {
             since_yield += 1;
@@ -194,6 +210,8 @@ async fn open_loop(
                 since_yield = 0;
             }
         }
+        let issued_at = Instant::now();
+        lag.record(issued_at.saturating_duration_since(due));
         let request = picker.pick(&mut rng);
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             shared.issued.dropped.fetch_add(1, Ordering::Relaxed);
@@ -203,6 +221,9 @@ async fn open_loop(
         shared.issued.sent.fetch_add(1, Ordering::Relaxed);
         shared.issued.in_flight.inc();
         let (shared, pool) = (shared.clone(), pool.clone());
+        // Measured from the scheduled instant when the send is late (time spent waiting to be
+        // sent counts: no coordinated omission), from the send when it is up to a tick early.
+        let reference = due.min(issued_at);
         tokio::spawn(async move {
             // The picker only yields indices into the mix; `get` keeps that a non-panicking fact.
             let result = match shared.requests.get(request) {
@@ -211,8 +232,7 @@ async fn open_loop(
                     .unwrap_or(Err(ErrorKind::Timeout)),
                 None => Err(ErrorKind::Io),
             };
-            // Latency from the scheduled instant: time spent waiting to be sent counts.
-            let latency = due.elapsed();
+            let latency = reference.elapsed();
             let _ = shared.records.send(Message::Done(Record {
                 request,
                 result,
@@ -284,12 +304,22 @@ async fn worker_exchange(
     target: SocketAddr,
     request: &PreparedRequest,
 ) -> Result<u16, ErrorKind> {
-    let open = match connection.take() {
-        Some(c) if !c.is_closed() => c,
-        _ => client::connect(target).await?,
+    let reusable = match connection.take() {
+        Some(mut c) if !c.is_closed() => client::ready(&mut c).await.ok().map(|()| c),
+        _ => None,
     };
-    let connection = connection.insert(open);
-    client::exchange(connection, request).await
+    let mut open = match reusable {
+        Some(c) => c,
+        // None yet, or gone since its last exchange (nothing was sent on it): reconnect.
+        None => {
+            let mut fresh = client::connect(target).await?;
+            client::ready(&mut fresh).await?;
+            fresh
+        }
+    };
+    let status = client::exchange(&mut open, request).await?;
+    *connection = Some(open);
+    Ok(status)
 }
 
 struct AggregatorInputs {

@@ -10,4 +10,6 @@ mod tests;
 
 pub use client::ErrorKind;
 pub use engine::run_phase;
-pub use outcome::{ErrorCounts, HttpPhaseOutcome, HttpProgress, LatencySummary, StatusClasses};
+pub use outcome::{
+    ErrorCounts, HttpPhaseOutcome, HttpProgress, LagSummary, LatencySummary, StatusClasses,
+};

@@ -16,8 +16,9 @@ use crate::load::exporter::{EngineMetrics, LatencyLabels, RequestLabels};
 /// Highest latency the histogram resolves (1 h in µs); longer ones saturate at it.
 const MAX_LATENCY_MICROS: u64 = 3_600_000_000;
 
-/// The result of one HTTP phase. Latencies are in seconds, measured from each request's
-/// scheduled time (closed loop: its send time) to the last byte of its response.
+/// The result of one HTTP phase. Latencies are in seconds, measured to the last byte of the
+/// response from the request's scheduled time, or from its send when the dispatcher sent it up
+/// to one timer tick (1 ms) early; closed loop: from its send.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HttpPhaseOutcome {
     pub phase: String,
@@ -36,6 +37,8 @@ pub struct HttpPhaseOutcome {
     /// Arrivals not sent because `max_in_flight` requests were outstanding.
     pub dropped: u64,
     pub latency: LatencySummary,
+    /// How late arrivals were issued relative to their schedule; `None` in closed loop.
+    pub dispatch_lag: Option<LagSummary>,
     /// The scheduled phase length, in seconds.
     pub duration: f64,
     /// From the first arrival to the last response (or the drain deadline), in seconds.
@@ -83,6 +86,55 @@ pub struct LatencySummary {
     pub p90: f64,
     pub p99: f64,
     pub max: f64,
+}
+
+/// Lateness of the dispatcher in seconds (0 when on time or up to one timer tick early). A
+/// large lag means the client, not the target, limited the rate: the latency figures then
+/// include the wait, as they should, but the run is a poor measurement of the target.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LagSummary {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// Records dispatcher lag; owned by the dispatcher alone.
+pub(crate) struct LagRecorder {
+    histogram: Histogram<u64>,
+}
+
+impl LagRecorder {
+    pub fn new() -> Result<Self, LoadError> {
+        let histogram = Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3)
+            .map_err(|e| LoadError::InvalidPhase(format!("lag histogram: {e}")))?;
+        Ok(Self { histogram })
+    }
+
+    pub fn record(&mut self, lag: Duration) {
+        // Zero (on time) is recorded as the lowest bucket, 1 µs.
+        let micros = u64::try_from(lag.as_micros()).unwrap_or(u64::MAX).max(1);
+        self.histogram.saturating_record(micros);
+    }
+
+    pub fn summary(&self) -> LagSummary {
+        let h = &self.histogram;
+        if h.is_empty() {
+            return LagSummary::default();
+        }
+        // Values at or below 1 µs mean "on time": report them as 0.
+        let s = |micros: u64| {
+            if micros <= 1 {
+                0.0
+            } else {
+                micros as f64 / 1e6
+            }
+        };
+        LagSummary {
+            p50: s(h.value_at_quantile(0.50)),
+            p99: s(h.value_at_quantile(0.99)),
+            max: s(h.max()),
+        }
+    }
 }
 
 /// A live view of a running phase, published a few times a second.

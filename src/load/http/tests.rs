@@ -105,6 +105,11 @@ async fn achieved_count_matches_rate_times_duration() {
     assert_eq!(outcome.completed, outcome.ok);
     assert!((outcome.achieved_rate - 200.0).abs() <= 4.0, "{outcome:#?}");
     assert_eq!(outcome.requested_rate, Some(200.0));
+    let lag = outcome
+        .dispatch_lag
+        .clone()
+        .expect("open model reports its lag");
+    assert!(lag.p50 < 0.1 && lag.max < 1.0, "{outcome:#?}");
     assert!(outcome.latency.p99 < 1.0 && outcome.latency.samples == outcome.completed);
     let last = progress_rx.borrow().clone();
     assert_eq!(
@@ -231,11 +236,18 @@ async fn latency_is_measured_from_the_schedule() {
 async fn closed_loop_sends_back_to_back() {
     let (addr, _stop) = demo_api().await;
     let metrics = EngineMetrics::new();
-    let spec = phase(f64::INFINITY, 1.0, 4, vec![get(1, "/health")]);
+    let mut spec = phase(f64::INFINITY, 1.0, 4, vec![get(1, "/health")]);
+    // Shorter than the phase: the drain must not give up on workers that are still sending.
+    spec.timeout = Duration::from_millis(300);
     let outcome = run_phase("max", &spec, addr, &metrics, None)
         .await
         .expect("phase");
-    assert_eq!(outcome.requested_rate, None);
+    assert_eq!(outcome.errors.total(), 0, "{outcome:#?}");
+    assert!(outcome.wall_duration >= 1.0, "{outcome:#?}");
+    assert_eq!(
+        (outcome.requested_rate, outcome.dispatch_lag.clone()),
+        (None, None)
+    );
     assert_eq!(outcome.dropped, 0);
     assert!(outcome.completed >= 100, "{outcome:#?}");
     assert_eq!(outcome.completed, outcome.sent, "{outcome:#?}");
@@ -280,4 +292,45 @@ async fn connection_refused_is_a_connect_error() {
     .expect("phase");
     assert_eq!(outcome.errors.connect, outcome.sent, "{outcome:#?}");
     assert_eq!(outcome.sent + outcome.dropped, 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_closed_by_the_server_are_replaced() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // `Connection: close` on every response: no connection can ever be reused.
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { ([(axum::http::header::CONNECTION, "close")], "bye") }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let metrics = EngineMetrics::new();
+    for (name, rate) in [("open", 100.0), ("closed", f64::INFINITY)] {
+        let spec = phase(rate, 0.5, 4, vec![get(1, "/")]);
+        let outcome = run_phase(name, &spec, addr, &metrics, None)
+            .await
+            .expect("phase");
+        assert_eq!(outcome.errors.total(), 0, "{outcome:#?}");
+        assert!(outcome.completed >= 40, "{outcome:#?}");
+    }
+}
+
+#[tokio::test]
+async fn a_phase_lasts_its_duration_even_without_arrivals() {
+    let (addr, _stop) = demo_api().await;
+    let metrics = EngineMetrics::new();
+    let outcome = run_phase(
+        "idle",
+        &phase(0.0, 0.3, 4, vec![get(1, "/health")]),
+        addr,
+        &metrics,
+        None,
+    )
+    .await
+    .expect("phase");
+    assert_eq!(
+        (outcome.sent, outcome.completed, outcome.achieved_rate),
+        (0, 0, 0.0)
+    );
+    assert!(outcome.wall_duration >= 0.3, "{outcome:#?}");
 }
