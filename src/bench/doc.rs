@@ -18,11 +18,9 @@ pub fn write_section(doc: &Path, key: &str, command: &str, body: &str) -> std::i
         Err(e) => return Err(e),
     };
     let updated = match (existing.find(&begin_prefix), existing.find(&end)) {
-        (Some(b), Some(e)) if e > b => format!(
-            "{}{section}{}",
-            &existing[..b],
-            &existing[e + end.len()..]
-        ),
+        (Some(b), Some(e)) if e > b => {
+            format!("{}{section}{}", &existing[..b], &existing[e + end.len()..])
+        }
         _ => format!("{}\n\n{section}\n", existing.trim_end()),
     };
     if let Some(parent) = doc.parent() {

@@ -1,5 +1,5 @@
 //! Benchmarks' shared logic; the `benches/` entry points stay thin.
 
-pub mod http;
 pub mod doc;
+pub mod http;
 pub mod quickstart;
