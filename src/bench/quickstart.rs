@@ -52,8 +52,8 @@ pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
             record.bring_up_ms, record.first_scrape_ms
         );
     }
-    // Max RSS over every waited-for child: the perfgate processes (their own children — the
-    // services — are counted in each perfgate's own rusage, not here).
+    // ru_maxrss of waited-for children is the largest single process among them and their
+    // waited-for descendants: perfgate itself or one of its services (Prometheus, usually).
     let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN)?.max_rss();
     let median = |f: &dyn Fn(&Sample) -> f64| {
         let mut v: Vec<f64> = samples.iter().map(f).collect();
@@ -69,7 +69,7 @@ pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
          | stack bring-up (both services started and ready) | {bring:.0} ms | < 3 s |\n\
          | then until Prometheus has scraped every target | {scrape:.0} ms | |\n\
          | load phases (2 s + 6 s scheduled, plus in-flight drain) | {load:.2} s | |\n\
-         | peak RSS of the perfgate process | {rss:.1} MiB | |\n\n\
+         | largest peak RSS of one process (perfgate or a service) | {rss:.1} MiB | |\n\n\
          Most of the wait for the first scrape is Prometheus's own: its service discovery hands \
          targets to the scrapers on a fixed 5 s tick after start-up (not configurable in 2.x), \
          and perfgate waits for every target's `up == 1` before the first phase so that every \
