@@ -71,9 +71,8 @@ impl ChildProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        let mut child = command.spawn()?;
+        let mut child = reaper::spawn_registered(&mut command)?;
         let pgid = Pid::from_raw(child.id() as i32);
-        reaper::register(pgid);
         let log = Arc::new(Mutex::new(File::create(log_path)?));
         let output = Arc::new(Mutex::new(OutputTail {
             watch_for,

@@ -4,30 +4,52 @@
 //! otherwise end perfgate without unwinding.
 
 use std::collections::BTreeSet;
+use std::process::{Child, Command};
 use std::sync::{Mutex, Once};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-static LIVE: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+/// Live process groups, and whether perfgate is shutting down (then nothing new may start).
+struct Registry {
+    groups: BTreeSet<i32>,
+    closed: bool,
+}
+
+static LIVE: Mutex<Registry> = Mutex::new(Registry {
+    groups: BTreeSet::new(),
+    closed: false,
+});
 static HANDLER: Once = Once::new();
 
-pub(crate) fn register(pgid: Pid) {
-    live().insert(pgid.as_raw());
+/// Spawns a child leading its own process group and registers the group in one step, under
+/// the registry's lock, so a signal arriving in between cannot miss it; refuses once
+/// `kill_all` has run.
+pub(crate) fn spawn_registered(command: &mut Command) -> std::io::Result<Child> {
+    let mut live = live();
+    if live.closed {
+        return Err(std::io::Error::other("perfgate is shutting down"));
+    }
+    let child = command.spawn()?;
+    live.groups.insert(child.id() as i32);
+    Ok(child)
 }
 
 pub(crate) fn unregister(pgid: Pid) {
-    live().remove(&pgid.as_raw());
+    live().groups.remove(&pgid.as_raw());
 }
 
 /// Process groups perfgate started that are still running.
 pub fn live_groups() -> Vec<u32> {
-    live().iter().map(|&p| p as u32).collect()
+    live().groups.iter().map(|&p| p as u32).collect()
 }
 
-/// Kills every registered group at once (SIGKILL: we are about to exit).
+/// Kills every registered group at once (SIGKILL: we are about to exit) and refuses every
+/// later spawn.
 pub fn kill_all() {
-    for pgid in std::mem::take(&mut *live()) {
+    let mut live = live();
+    live.closed = true;
+    for pgid in std::mem::take(&mut live.groups) {
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
     }
 }
@@ -70,7 +92,7 @@ pub fn install_signal_handler() {
     });
 }
 
-fn live() -> std::sync::MutexGuard<'static, BTreeSet<i32>> {
+fn live() -> std::sync::MutexGuard<'static, Registry> {
     LIVE.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
