@@ -5,6 +5,9 @@
 
 use std::collections::BTreeSet;
 use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use std::sync::{Mutex, Once};
 
 use nix::sys::signal::{Signal, killpg};
@@ -21,6 +24,8 @@ static LIVE: Mutex<Registry> = Mutex::new(Registry {
     closed: false,
 });
 static HANDLER: Once = Once::new();
+/// How long `kill_all` waits for killed leaders to be gone.
+const REAP_WITHIN: Duration = Duration::from_secs(2);
 
 /// Spawns a child leading its own process group and registers the group in one step, under
 /// the registry's lock, so a signal arriving in between cannot miss it; refuses once
@@ -44,13 +49,25 @@ pub fn live_groups() -> Vec<u32> {
     live().groups.iter().map(|&p| p as u32).collect()
 }
 
-/// Kills every registered group at once (SIGKILL: we are about to exit) and refuses every
-/// later spawn.
+/// Kills every registered group at once (SIGKILL: we are about to exit), refuses every later
+/// spawn, and reaps the group leaders (bounded wait), so none is still running when perfgate
+/// exits: SIGKILL takes effect asynchronously, a process mid-exec can run on for a moment.
 pub fn kill_all() {
     let mut live = live();
     live.closed = true;
-    for pgid in std::mem::take(&mut live.groups) {
+    let groups = std::mem::take(&mut live.groups);
+    for &pgid in &groups {
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    }
+    let deadline = Instant::now() + REAP_WITHIN;
+    for pgid in groups {
+        while Instant::now() < deadline {
+            match waitpid(Pid::from_raw(pgid), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
+                // Reaped now, or already reaped elsewhere (ECHILD).
+                _ => break,
+            }
+        }
     }
 }
 
