@@ -1,5 +1,6 @@
 //! Prometheus's HTTP API: instant and range queries, target health, typed errors.
 
+pub mod remote_write;
 mod client;
 mod response;
 
