@@ -56,6 +56,8 @@ pub struct EngineMetrics {
     pub(crate) latency: HistogramFamily<LatencyLabels>,
     pub(crate) dropped: Family<PhaseLabel, Counter>,
     pub(crate) in_flight: Family<PhaseLabel, Gauge>,
+    /// The replication engine's `perfgate_replicate_*` families (its own prefix).
+    pub(crate) replicate: crate::load::replicate::ReplicateMetrics,
 }
 
 impl Default for EngineMetrics {
@@ -96,13 +98,16 @@ impl EngineMetrics {
             latency,
             dropped,
             in_flight,
+            replicate: crate::load::replicate::ReplicateMetrics::new(),
         }
     }
 
     /// The registry in the OpenMetrics text format.
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::with_capacity(8 * 1024);
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        prometheus_client::encoding::text::encode_registry(&mut out, &self.registry)?;
+        prometheus_client::encoding::text::encode_registry(&mut out, &self.replicate.registry)?;
+        prometheus_client::encoding::text::encode_eof(&mut out)?;
         Ok(out)
     }
 
