@@ -196,7 +196,9 @@ pub async fn replicate(
     let mut generator = Generator {
         config,
         queues,
-        pending: (0..config.concurrency).map(|_| Pending::default()).collect(),
+        pending: (0..config.concurrency)
+            .map(|_| Pending::default())
+            .collect(),
         next: 0,
         deadline,
         shared: &shared,
@@ -300,7 +302,13 @@ impl Generator<'_> {
 
     /// Adds one copy to `shard`'s pending batch, splitting it across batches when it is longer
     /// than the room left; full batches are queued.
-    async fn push(&mut self, shard: usize, labels: Vec<Label>, samples: &[Sample], shift: i64) -> bool {
+    async fn push(
+        &mut self,
+        shard: usize,
+        labels: Vec<Label>,
+        samples: &[Sample],
+        shift: i64,
+    ) -> bool {
         let batch = self.config.batch;
         let mut rest = samples;
         let mut first = true;
@@ -334,7 +342,8 @@ impl Generator<'_> {
     async fn queue(&mut self, shard: usize) -> bool {
         let job = self.pending[shard].take();
         let samples = job.samples;
-        let sent = tokio::time::timeout_at(self.deadline.into(), self.queues[shard].send(job)).await;
+        let sent =
+            tokio::time::timeout_at(self.deadline.into(), self.queues[shard].send(job)).await;
         if matches!(sent, Ok(Ok(()))) {
             return true;
         }
@@ -357,7 +366,9 @@ impl Generator<'_> {
     fn abandon(&mut self) {
         for p in &mut self.pending {
             if p.samples > 0 {
-                self.shared.counters.drop_samples("deadline", p.samples, None);
+                self.shared
+                    .counters
+                    .drop_samples("deadline", p.samples, None);
                 self.shared.handles.dropped("deadline", p.samples);
                 *p = Pending::default();
             }
@@ -408,12 +419,12 @@ async fn sender(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
         handles.retries.inc_by(attempts - 1);
         handles.bytes.inc_by(body * attempts);
         match outcome {
-            SendOutcome::Accepted { status, .. } => {
+            SendOutcome::Accepted { .. } => {
                 add(&counters.series, new_series);
                 add(&counters.samples, samples);
                 handles.series.inc_by(new_series);
                 handles.samples.inc_by(samples);
-                handles.request(Some(status));
+                handles.request(true);
             }
             SendOutcome::Dropped {
                 reason,
@@ -427,7 +438,7 @@ async fn sender(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
                 };
                 counters.drop_samples(reason.as_str(), samples, Some(shown));
                 handles.dropped(reason.as_str(), samples);
-                handles.request(status);
+                handles.request(false);
             }
         }
     }

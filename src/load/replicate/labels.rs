@@ -88,7 +88,10 @@ mod tests {
                 .filter(|s| !s.is_empty())
                 .map(|l| {
                     let (name, values) = l.split_once('=').expect("name=values");
-                    (name.to_owned(), values.split(',').map(str::to_owned).collect())
+                    (
+                        name.to_owned(),
+                        values.split(',').map(str::to_owned).collect(),
+                    )
                 })
                 .collect(),
         )

@@ -23,8 +23,8 @@ pub(crate) struct DroppedLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct RequestLabels {
     pub phase: String,
-    /// The final HTTP status of a batch, or `transport` when none came.
-    pub status: String,
+    /// `accepted` or `dropped` (the reason is in `samples_dropped`).
+    pub outcome: String,
 }
 
 /// Reasons a sample is dropped: the writer's, plus `deadline` (the phase's timeout ran out
@@ -86,7 +86,7 @@ impl ReplicateMetrics {
         );
         registry.register(
             "requests",
-            "Remote-write requests by final HTTP status (or transport)",
+            "Remote-write batches by outcome (accepted, dropped), retries not counted",
             metrics.requests.clone(),
         );
         registry.register(
@@ -117,7 +117,6 @@ impl ReplicateMetrics {
             phase: phase.to_owned(),
         };
         PhaseHandles {
-            phase: phase.to_owned(),
             series: self.series.get_or_create_owned(&label),
             samples: self.samples.get_or_create_owned(&label),
             retries: self.retries.get_or_create_owned(&label),
@@ -133,7 +132,14 @@ impl ReplicateMetrics {
                     (*r, self.dropped.get_or_create_owned(&labels))
                 })
                 .collect(),
-            requests: self.requests.clone(),
+            accepted: self.requests.get_or_create_owned(&RequestLabels {
+                phase: phase.to_owned(),
+                outcome: "accepted".into(),
+            }),
+            rejected: self.requests.get_or_create_owned(&RequestLabels {
+                phase: phase.to_owned(),
+                outcome: "dropped".into(),
+            }),
         }
     }
 }
@@ -141,14 +147,14 @@ impl ReplicateMetrics {
 /// One phase's handles, created once so senders do no label hashing per batch.
 #[derive(Clone)]
 pub struct PhaseHandles {
-    phase: String,
     pub(crate) series: Counter,
     pub(crate) samples: Counter,
     pub(crate) retries: Counter,
     pub(crate) bytes: Counter,
     pub(crate) source_series: Gauge,
     dropped: HashMap<&'static str, Counter>,
-    requests: Family<RequestLabels, Counter>,
+    accepted: Counter,
+    rejected: Counter,
 }
 
 impl PhaseHandles {
@@ -158,13 +164,11 @@ impl PhaseHandles {
         }
     }
 
-    pub(crate) fn request(&self, status: Option<u16>) {
-        let status = status.map_or_else(|| "transport".to_owned(), |s| s.to_string());
-        self.requests
-            .get_or_create(&RequestLabels {
-                phase: self.phase.clone(),
-                status,
-            })
-            .inc();
+    pub(crate) fn request(&self, accepted: bool) {
+        if accepted {
+            self.accepted.inc();
+        } else {
+            self.rejected.inc();
+        }
     }
 }

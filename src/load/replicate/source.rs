@@ -25,7 +25,9 @@ pub(crate) async fn metric_names(
     exclude: &[Regex],
     range: (f64, f64),
 ) -> Result<(Vec<String>, usize), PromError> {
-    let mut names = client.label_values("__name__", matchers, Some(range)).await?;
+    let mut names = client
+        .label_values("__name__", matchers, Some(range))
+        .await?;
     names.sort();
     names.dedup();
     let before = names.len();
@@ -48,7 +50,10 @@ pub(crate) fn scoped_query(matchers: &[String], name: &str) -> Option<String> {
         .filter_map(|m| {
             let m = m.trim();
             let (metric, inner) = match m.find('{') {
-                Some(open) => (m[..open].trim(), m[open + 1..].trim_end().strip_suffix('}')?),
+                Some(open) => (
+                    m[..open].trim(),
+                    m[open + 1..].trim_end().strip_suffix('}')?,
+                ),
                 None => (m, ""),
             };
             if !metric.is_empty() && metric != name {
@@ -120,7 +125,11 @@ mod tests {
         "up",
         Some(r#"{__name__="up",job="a"} or {__name__="up"}"#),
     )]
-    fn scoped_queries(#[case] matchers: &[&str], #[case] name: &str, #[case] expected: Option<&str>) {
+    fn scoped_queries(
+        #[case] matchers: &[&str],
+        #[case] name: &str,
+        #[case] expected: Option<&str>,
+    ) {
         let matchers: Vec<String> = matchers.iter().map(|s| (*s).to_owned()).collect();
         assert_eq!(scoped_query(&matchers, name).as_deref(), expected);
     }

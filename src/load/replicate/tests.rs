@@ -54,7 +54,10 @@ async fn write(State(r): State<Received>, body: Bytes) -> (StatusCode, &'static 
     *r.requests.lock().expect("lock") += 1;
     let status = *r.status.lock().expect("lock");
     if status != 204 {
-        return (StatusCode::from_u16(status).expect("status"), "out of bounds");
+        return (
+            StatusCode::from_u16(status).expect("status"),
+            "out of bounds",
+        );
     }
     let mut series = r.series.lock().expect("lock");
     for ts in request.timeseries {
@@ -167,7 +170,10 @@ async fn time_shift_moves_the_newest_sample_to_now() {
     assert_eq!(series.len(), 4);
     for samples in series.values() {
         let newest = samples[2].0;
-        assert!(newest >= before - 60_000 && newest <= after, "{newest} not near now");
+        assert!(
+            newest >= before - 60_000 && newest <= after,
+            "{newest} not near now"
+        );
         assert_eq!(samples[1].0 - samples[0].0, 15_000, "spacing kept");
     }
 }

@@ -27,5 +27,5 @@ mod tests;
 
 pub use encode::{BatchEncoder, EncodeError, EncodedBatch, decode_body};
 pub use proto::{Label, MetricMetadata, MetricType, Sample, TimeSeries, WriteRequest, sort_labels};
-pub use writer::{DropReason, RemoteWriter, RetryPolicy, SendOutcome, WriteError};
 pub(crate) use writer::check_loopback;
+pub use writer::{DropReason, RemoteWriter, RetryPolicy, SendOutcome, WriteError};

@@ -42,7 +42,12 @@ fn request() -> WriteRequest {
 fn hex(bytes: &[u8]) -> String {
     bytes
         .chunks(16)
-        .map(|c| c.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "))
+        .map(|c| {
+            c.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -75,7 +80,10 @@ fn golden_bytes_decode_back_to_the_request() {
     let raw = snap::raw::Decoder::new()
         .decompress_vec(&batch.body)
         .expect("snappy block");
-    assert_eq!(WriteRequest::decode(raw.as_slice()).expect("prost"), request);
+    assert_eq!(
+        WriteRequest::decode(raw.as_slice()).expect("prost"),
+        request
+    );
 }
 
 #[test]
@@ -103,7 +111,12 @@ fn only_loopback_urls_are_accepted() {
     ] {
         assert!(check_loopback(ok).is_ok(), "{ok}");
     }
-    for bad in ["http://10.0.0.1/w", "http://example.com/w", "ftp://127.0.0.1/w", "nonsense"] {
+    for bad in [
+        "http://10.0.0.1/w",
+        "http://example.com/w",
+        "ftp://127.0.0.1/w",
+        "nonsense",
+    ] {
         assert!(check_loopback(bad).is_err(), "{bad}");
     }
 }
