@@ -45,7 +45,13 @@ pub(crate) fn replicate_phase(
     }
     for (i, pattern) in raw.exclude.iter().enumerate() {
         if let Err(e) = regex::Regex::new(pattern) {
-            let first = e.to_string().lines().last().unwrap_or_default().to_owned();
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_owned();
             ctx.at_value(
                 &at.key("exclude").index(i),
                 format!("`exclude` pattern `{pattern}` is not a valid regex: {first}"),
