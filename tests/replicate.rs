@@ -24,6 +24,9 @@ stack:
     prometheus: { kind: prometheus, scrape_interval: 1s }
 ";
 
+/// Label pairs (sorted) → (timestamp ms, value) points.
+type Points = BTreeMap<Vec<(String, String)>, Vec<(i64, f64)>>;
+
 fn now_ms() -> i64 {
     (perfgate::run::unix_now() * 1000.0) as i64
 }
@@ -71,12 +74,8 @@ fn round_trip_through_real_prometheus() {
 
 async fn exercise(base: &str) -> Result<(), String> {
     let client = PromClient::from_url(base);
-    let writer = RemoteWriter::new(
-        &format!("{base}/api/v1/write"),
-        &[],
-        RetryPolicy::default(),
-    )
-    .map_err(|e| e.to_string())?;
+    let writer = RemoteWriter::new(&format!("{base}/api/v1/write"), &[], RetryPolicy::default())
+        .map_err(|e| e.to_string())?;
     let end = now_ms();
     let written = known_series(end);
     // Two requests (the series split across them), so batching is part of the round trip.
@@ -86,8 +85,13 @@ async fn exercise(base: &str) -> Result<(), String> {
             timeseries: part.to_vec(),
             metadata: vec![],
         };
-        let outcome = writer.send(&encoder.encode(&request).map_err(|e| e.to_string())?).await;
-        assert!(matches!(outcome, SendOutcome::Accepted { .. }), "{outcome:?}");
+        let outcome = writer
+            .send(&encoder.encode(&request).map_err(|e| e.to_string())?)
+            .await;
+        assert!(
+            matches!(outcome, SendOutcome::Accepted { .. }),
+            "{outcome:?}"
+        );
     }
 
     // Raw samples over a range covering all of them, at a time after the newest.
@@ -96,11 +100,15 @@ async fn exercise(base: &str) -> Result<(), String> {
         .query("perfgate_roundtrip[5m]", Some(at))
         .await
         .map_err(|e| e.to_string())?;
-    let read: BTreeMap<Vec<(String, String)>, Vec<(i64, f64)>> = value
+    let read: Points = value
         .series
         .iter()
         .map(|s| {
-            let labels = s.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let labels = s
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             let samples = s
                 .samples
                 .iter()
@@ -109,7 +117,7 @@ async fn exercise(base: &str) -> Result<(), String> {
             (labels, samples)
         })
         .collect();
-    let expected: BTreeMap<Vec<(String, String)>, Vec<(i64, f64)>> = written
+    let expected: Points = written
         .iter()
         .map(|ts| {
             let mut labels: Vec<(String, String)> = ts
@@ -122,7 +130,10 @@ async fn exercise(base: &str) -> Result<(), String> {
             (labels, samples)
         })
         .collect();
-    assert_eq!(read, expected, "what Prometheus returns is exactly what was written");
+    assert_eq!(
+        read, expected,
+        "what Prometheus returns is exactly what was written"
+    );
 
     // An older sample for an existing series: refused with 400, never retried.
     let mut stale = written[0].clone();
@@ -134,7 +145,9 @@ async fn exercise(base: &str) -> Result<(), String> {
         timeseries: vec![stale],
         metadata: vec![],
     };
-    let outcome = writer.send(&encoder.encode(&request).map_err(|e| e.to_string())?).await;
+    let outcome = writer
+        .send(&encoder.encode(&request).map_err(|e| e.to_string())?)
+        .await;
     match outcome {
         SendOutcome::Dropped {
             reason: DropReason::Rejected,
@@ -181,6 +194,9 @@ async fn exercise(base: &str) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let total: f64 = points.series.iter().map(|s| s.samples[0].v).sum();
-    assert_eq!(total as u64, outcome.source_samples, "no copy lost or doubled");
+    assert_eq!(
+        total as u64, outcome.source_samples,
+        "no copy lost or doubled"
+    );
     Ok(())
 }

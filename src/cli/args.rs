@@ -34,7 +34,7 @@ pub enum Command {
     /// Run the built-in demo API in the foreground.
     DemoApi(DemoApiArgs),
     /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
-    Replicate(ReplicateArgs),
+    Replicate(Box<ReplicateArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -240,7 +240,7 @@ fn labels(
         }
         let values = match value {
             Value::Number(n) => match n.as_u64() {
-                Some(count) if count >= 1 && count <= MAX_COPIES => {
+                Some(count) if (1..=MAX_COPIES).contains(&count) => {
                     crate::load::replicate::LabelSpace::counted(count as u32)
                 }
                 _ => {

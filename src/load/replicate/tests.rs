@@ -41,10 +41,13 @@ fn source_router() -> Router {
         .route("/api/v1/query_range", get(range))
 }
 
+/// Samples per rendered label set.
+type SeriesLog = BTreeMap<String, Vec<(i64, f64)>>;
+
 #[derive(Clone, Default)]
 struct Received {
     /// Samples per label set, in arrival order.
-    series: Arc<Mutex<BTreeMap<String, Vec<(i64, f64)>>>>,
+    series: Arc<Mutex<SeriesLog>>,
     requests: Arc<Mutex<usize>>,
     status: Arc<Mutex<u16>>,
 }

@@ -121,10 +121,13 @@ fn only_loopback_urls_are_accepted() {
     }
 }
 
+/// Status and optional `Retry-After` of one scripted answer.
+type Answer = (u16, Option<&'static str>);
+
 /// A receiver answering a script of (status, retry-after) and recording every body it got.
 #[derive(Clone, Default)]
 struct Script {
-    answers: Arc<Mutex<Vec<(u16, Option<&'static str>)>>>,
+    answers: Arc<Mutex<Vec<Answer>>>,
     seen: Arc<Mutex<Vec<(Instant, Bytes, HeaderMap)>>>,
 }
 
@@ -150,7 +153,7 @@ async fn answer(State(script): State<Script>, headers: HeaderMap, body: Bytes) -
     }
 }
 
-async fn receiver(answers: Vec<(u16, Option<&'static str>)>) -> (String, Script) {
+async fn receiver(answers: Vec<Answer>) -> (String, Script) {
     let script = Script::default();
     *script.answers.lock().expect("lock") = answers;
     let app = Router::new()
