@@ -1,7 +1,7 @@
 //! Replication benchmarks (docs/performance.md): encode+compress throughput on one core, then
 //! end to end into a null receiver and into a real Prometheus, with peak RSS.
 //!
-//! `cargo run --release --example replicate_bench -- encode`
+//! `cargo run --release --example replicate_bench -- encode [SAMPLES_PER_SERIES]`
 //! `cargo run --release --example replicate_bench -- null http://127.0.0.1:9090 COPIES`
 //! `cargo run --release --example replicate_bench -- prom http://127.0.0.1:9090 COPIES`
 
@@ -19,7 +19,7 @@ use perfgate::prom::remote_write::{
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("encode") => encode(),
+        Some("encode") => encode(args.get(1).map_or(Ok(20), |s| s.parse())?),
         Some(mode @ ("null" | "prom")) => {
             let from = args.get(1).ok_or("source url")?.clone();
             let copies: u32 = args.get(2).map_or(Ok(10), |s| s.parse())?;
@@ -33,10 +33,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// Batches of 2000 samples: 100 series × 20 samples, 8 realistic labels each.
-fn encode() -> Result<(), Box<dyn std::error::Error>> {
+/// Batches of 2000 samples: series of `per_series` samples, 8 realistic labels each.
+fn encode(per_series: u32) -> Result<(), Box<dyn std::error::Error>> {
+    let per_series = per_series.clamp(1, 2000);
     let request = WriteRequest {
-        timeseries: (0..100)
+        timeseries: (0..2000 / per_series)
             .map(|i| {
                 let mut labels = vec![
                     Label::new("__name__", "http_server_request_duration_seconds_bucket"),
@@ -51,7 +52,7 @@ fn encode() -> Result<(), Box<dyn std::error::Error>> {
                 sort_labels(&mut labels);
                 TimeSeries {
                     labels,
-                    samples: (0..20)
+                    samples: (0..per_series)
                         .map(|k| Sample {
                             value: f64::from(i * 1000 + k) * 1.37,
                             timestamp: 1_795_000_000_000 + i64::from(k) * 15_000,
@@ -73,7 +74,7 @@ fn encode() -> Result<(), Box<dyn std::error::Error>> {
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "encode+compress: {:.2} M samples/s on one core; {:.1} B/sample protobuf, {:.1} B/sample snappy",
+        "encode+compress, {per_series} samples/series: {:.2} M samples/s on one core; {:.1} B/sample protobuf, {:.1} B/sample snappy",
         samples as f64 / secs / 1e6,
         raw as f64 / samples as f64,
         compressed as f64 / samples as f64
@@ -105,7 +106,7 @@ async fn end_to_end(
         headers: vec![],
         matchers: vec![r#"{__name__=~"prometheus_.+", bench=""}"#.into()],
         exclude: vec![],
-        lookback: Duration::from_secs(60),
+        lookback: Duration::from_secs(300),
         step: Duration::from_secs(15),
         labels: LabelSpace::new(vec![
             ("bench".into(), vec![run]),
