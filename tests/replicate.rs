@@ -59,8 +59,13 @@ fn round_trip_through_real_prometheus() {
     let spec = spec::parse(SPEC, Path::new("replicate-roundtrip.yaml")).expect("spec");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
+        // A fresh folder each time: Prometheus would reload an earlier run's TSDB.
+        let dir = tempfile::Builder::new()
+            .prefix("replicate-roundtrip-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("run dir");
         let options = StackOptions {
-            run_dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join("replicate-roundtrip"),
+            run_dir: dir.path().to_path_buf(),
             extra_targets: vec![],
             host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
         };

@@ -173,6 +173,7 @@ mod tests {
         let (dropped, in_flight) = metrics.phase_handles("steady");
         dropped.inc_by(3);
         in_flight.set(2);
+        metrics.replicate.phase("copy");
 
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -191,6 +192,7 @@ mod tests {
             r#"perfgate_http_latency_seconds_bucket{le="0.0025",phase="steady",endpoint="/health"} 1"#,
             r#"perfgate_http_dropped_total{phase="steady"} 3"#,
             r#"perfgate_http_in_flight{phase="steady"} 2"#,
+            r#"perfgate_replicate_samples_dropped_total{phase="copy",reason="deadline"} 0"#,
         ] {
             assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
         }

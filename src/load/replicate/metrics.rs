@@ -59,54 +59,58 @@ impl Default for ReplicateMetrics {
 impl ReplicateMetrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("perfgate_replicate");
-        let metrics = Self {
-            series: Family::default(),
-            samples: Family::default(),
-            dropped: Family::default(),
-            requests: Family::default(),
-            retries: Family::default(),
-            bytes: Family::default(),
-            source_series: Family::default(),
-            registry: Registry::default(),
-        };
+        let series = Family::<PhaseLabel, Counter>::default();
+        let samples = Family::<PhaseLabel, Counter>::default();
+        let dropped = Family::<DroppedLabels, Counter>::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let retries = Family::<PhaseLabel, Counter>::default();
+        let bytes = Family::<PhaseLabel, Counter>::default();
+        let source_series = Family::<PhaseLabel, Gauge>::default();
+        // Counters get `_total` appended: `perfgate_replicate_series_written_total`, ...
         registry.register(
             "series_written",
             "Series the receiver accepted (counted with their first batch)",
-            metrics.series.clone(),
+            series.clone(),
         );
         registry.register(
             "samples_written",
             "Samples the receiver accepted",
-            metrics.samples.clone(),
+            samples.clone(),
         );
         registry.register(
             "samples_dropped",
             "Samples not accepted, by reason (rejected, server_error, throttled, transport, deadline, encode)",
-            metrics.dropped.clone(),
+            dropped.clone(),
         );
         registry.register(
             "requests",
             "Remote-write batches by outcome (accepted, dropped), retries not counted",
-            metrics.requests.clone(),
+            requests.clone(),
         );
         registry.register(
             "retries",
             "Remote-write attempts beyond the first",
-            metrics.retries.clone(),
+            retries.clone(),
         );
         registry.register(
             "bytes",
             "Compressed request bytes sent, retries included",
-            metrics.bytes.clone(),
+            bytes.clone(),
         );
         registry.register(
             "source_series",
             "Source series read so far",
-            metrics.source_series.clone(),
+            source_series.clone(),
         );
         Self {
             registry,
-            ..metrics
+            series,
+            samples,
+            dropped,
+            requests,
+            retries,
+            bytes,
+            source_series,
         }
     }
 
@@ -169,6 +173,33 @@ impl PhaseHandles {
             self.accepted.inc();
         } else {
             self.rejected.inc();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phase_has_every_series_at_zero_before_it_writes() {
+        let metrics = ReplicateMetrics::new();
+        let handles = metrics.phase("copy");
+        handles.samples.inc_by(7);
+        handles.request(false);
+        handles.dropped("throttled", 3);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &metrics.registry).expect("encode");
+        for needle in [
+            r#"perfgate_replicate_series_written_total{phase="copy"} 0"#,
+            r#"perfgate_replicate_samples_written_total{phase="copy"} 7"#,
+            r#"perfgate_replicate_samples_dropped_total{phase="copy",reason="rejected"} 0"#,
+            r#"perfgate_replicate_samples_dropped_total{phase="copy",reason="throttled"} 3"#,
+            r#"perfgate_replicate_requests_total{phase="copy",outcome="accepted"} 0"#,
+            r#"perfgate_replicate_requests_total{phase="copy",outcome="dropped"} 1"#,
+            r#"perfgate_replicate_source_series{phase="copy"} 0"#,
+        ] {
+            assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
         }
     }
 }
