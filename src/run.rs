@@ -128,6 +128,12 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
         }
     };
     let metrics = Arc::new(EngineMetrics::new());
+    for phase in &spec.phases {
+        if let PhaseKind::Replicate(_) = phase.kind {
+            // Its series exist from the first scrape, so they are not new during the phase.
+            metrics.replicate.phase(&phase.name);
+        }
+    }
     let listener = tokio::net::TcpListener::bind(stack::loopback(0))
         .await
         .map_err(|e| fail(FailureKind::StackFailed)(format!("engine metrics endpoint: {e}")))?;
@@ -205,13 +211,15 @@ async fn drive_stack(
                 tokio::time::sleep(*d).await;
                 None
             }
+            PhaseKind::Replicate(r) => {
+                let outcome = run_replicate(&phase.name, r, stack, metrics, notify).await?;
+                tokio::time::sleep(r.hold).await;
+                Some(serde_json::to_value(outcome).unwrap_or_default())
+            }
         };
         record.phases.push(PhaseRecord {
             name: phase.name.clone(),
-            kind: match phase.kind {
-                PhaseKind::Http(_) => "http".into(),
-                PhaseKind::Pause(_) => "pause".into(),
-            },
+            kind: phase.kind.name().into(),
             window: Window {
                 start,
                 end: unix_now(),
@@ -283,6 +291,45 @@ async fn run_http(
     }
 }
 
+async fn run_replicate(
+    name: &str,
+    phase: &crate::spec::ReplicatePhase,
+    stack: &RunningStack,
+    metrics: &Arc<EngineMetrics>,
+    notify: &impl Fn(ProgressEvent),
+) -> Result<load::replicate::ReplicateOutcome, Failure> {
+    use crate::spec::Endpoint;
+    let failed = |e: String| fail(FailureKind::RunFailed)(format!("phase `{name}`: {e}"));
+    let url = |endpoint: &Endpoint, path: &str| match endpoint {
+        Endpoint::Url(u) => Ok(u.clone()),
+        Endpoint::Service(s) => stack
+            .http_endpoint(s)
+            .map(|addr| format!("http://{addr}{path}"))
+            .ok_or_else(|| failed(format!("service `{s}` has no HTTP endpoint"))),
+    };
+    let (from, to) = (url(&phase.from, "")?, url(&phase.to, "/api/v1/write")?);
+    let config = load::replicate::ReplicateConfig::from_phase(phase, from, to)
+        .map_err(|e| failed(e.to_string()))?;
+    let (tx, mut rx) = tokio::sync::watch::channel(load::replicate::ReplicateProgress::default());
+    let engine = load::replicate::replicate(name, &config, &metrics.replicate, Some(tx));
+    tokio::pin!(engine);
+    loop {
+        tokio::select! {
+            result = &mut engine => return result.map_err(|e| failed(e.to_string())),
+            changed = rx.changed() => {
+                if changed.is_ok() {
+                    let p = rx.borrow_and_update().clone();
+                    notify(ProgressEvent::PhaseTick {
+                        name: name.into(),
+                        elapsed: Duration::from_millis(p.elapsed_ms),
+                        summary: load::replicate::progress_line(&p),
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Waits until every configured scrape target reports `up == 1`, so the first phase starts
 /// with a baseline sample of every series.
 async fn wait_targets_up(client: &PromClient, spec: &Spec) -> Result<(), String> {
@@ -321,7 +368,11 @@ async fn wait_targets_up(client: &PromClient, spec: &Spec) -> Result<(), String>
 async fn wait_scraped_after(client: &PromClient, t: f64, interval: Duration) -> Result<(), String> {
     let deadline = Instant::now() + interval * 10 + Duration::from_secs(10);
     loop {
-        if let Ok(v) = client.query("min(timestamp(up))", None).await
+        // `max by` first: replicated copies of `up` carry a target's job and instance but
+        // never get newer samples; the target's own series is always the freshest.
+        if let Ok(v) = client
+            .query("min(max by (job, instance) (timestamp(up)))", None)
+            .await
             && v.series
                 .first()
                 .and_then(|s| s.samples.first())

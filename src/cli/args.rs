@@ -33,6 +33,64 @@ pub enum Command {
     Tools,
     /// Run the built-in demo API in the foreground.
     DemoApi(DemoApiArgs),
+    /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
+    Replicate(Box<ReplicateArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplicateArgs {
+    /// Base URL of the Prometheus API to read from (loopback only).
+    #[arg(long)]
+    pub from: String,
+    /// Remote-write URL, or a Prometheus base URL (`/api/v1/write` is appended).
+    #[arg(long)]
+    pub to: String,
+    /// Series selector; repeat for several (default: every metric).
+    #[arg(long = "match", value_name = "SELECTOR")]
+    pub matchers: Vec<String>,
+    /// Metric-name regex (anchored) to skip; repeatable.
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// History read per series.
+    #[arg(long, default_value = "5m")]
+    pub lookback: String,
+    /// Resolution of the history read.
+    #[arg(long, default_value = "15s")]
+    pub step: String,
+    /// Replication label: NAME=COUNT (values 0..COUNT-1) or NAME=V1,V2; repeatable. Copies are
+    /// the cartesian product.
+    #[arg(long, value_name = "NAME=VALUES")]
+    pub label: Vec<String>,
+    /// Samples per second, or `max`.
+    #[arg(long, default_value = "max")]
+    pub rate: String,
+    /// Samples per request.
+    #[arg(long, default_value_t = 2000)]
+    pub batch: usize,
+    /// Parallel senders.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Keep the source timestamps instead of moving each metric's newest sample to now.
+    #[arg(long)]
+    pub keep_timestamps: bool,
+    /// Compute and report what would be sent; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Extra header on every write, NAME=VALUE; repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub header: Vec<String>,
+    /// Environment variable holding a bearer token.
+    #[arg(long, value_name = "VAR")]
+    pub bearer_token_env: Option<String>,
+    /// Upper bound on the whole replication.
+    #[arg(long, default_value = "5m")]
+    pub timeout: String,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress line.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

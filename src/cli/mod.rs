@@ -2,6 +2,7 @@
 
 mod args;
 mod progress;
+mod replicate_cmd;
 mod run_cmd;
 mod validate_cmd;
 
@@ -30,6 +31,7 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => validate_cmd::validate(args),
         Command::List(args) => validate_cmd::list(args),
         Command::Tools => validate_cmd::tools(),
+        Command::Replicate(args) => replicate_cmd::run(*args),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,
             Err(e) => {

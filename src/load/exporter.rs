@@ -56,6 +56,8 @@ pub struct EngineMetrics {
     pub(crate) latency: HistogramFamily<LatencyLabels>,
     pub(crate) dropped: Family<PhaseLabel, Counter>,
     pub(crate) in_flight: Family<PhaseLabel, Gauge>,
+    /// The replication engine's `perfgate_replicate_*` families (its own prefix).
+    pub(crate) replicate: crate::load::replicate::ReplicateMetrics,
 }
 
 impl Default for EngineMetrics {
@@ -96,13 +98,16 @@ impl EngineMetrics {
             latency,
             dropped,
             in_flight,
+            replicate: crate::load::replicate::ReplicateMetrics::new(),
         }
     }
 
     /// The registry in the OpenMetrics text format.
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::with_capacity(8 * 1024);
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        prometheus_client::encoding::text::encode_registry(&mut out, &self.registry)?;
+        prometheus_client::encoding::text::encode_registry(&mut out, &self.replicate.registry)?;
+        prometheus_client::encoding::text::encode_eof(&mut out)?;
         Ok(out)
     }
 
@@ -168,6 +173,7 @@ mod tests {
         let (dropped, in_flight) = metrics.phase_handles("steady");
         dropped.inc_by(3);
         in_flight.set(2);
+        metrics.replicate.phase("copy");
 
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -186,6 +192,7 @@ mod tests {
             r#"perfgate_http_latency_seconds_bucket{le="0.0025",phase="steady",endpoint="/health"} 1"#,
             r#"perfgate_http_dropped_total{phase="steady"} 3"#,
             r#"perfgate_http_in_flight{phase="steady"} 2"#,
+            r#"perfgate_replicate_samples_dropped_total{phase="copy",reason="deadline"} 0"#,
         ] {
             assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
         }

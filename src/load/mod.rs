@@ -4,6 +4,7 @@
 mod error;
 mod exporter;
 pub mod http;
+pub mod replicate;
 mod schedule;
 
 pub use error::LoadError;

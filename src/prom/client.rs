@@ -1,10 +1,13 @@
 //! A small Prometheus HTTP API client (reqwest): the assertions, readiness waits and
 //! `perfgate validate` all go through it.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::response::{Envelope, Value};
+use serde::de::DeserializeOwned;
+
+use super::response::{Data, Envelope, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromError {
@@ -16,7 +19,13 @@ pub enum PromError {
     },
     /// Prometheus understood the request and refused it (bad PromQL, timeout, ...).
     #[error("prometheus rejected the query ({error_type}): {message}")]
-    Rejected { error_type: String, message: String },
+    Rejected {
+        /// HTTP status of the answer (400 bad data, 422 execution error, 503 timeout, ...).
+        status: u16,
+        /// Prometheus' `errorType`: `bad_data`, `execution`, `timeout`, `canceled`, ...
+        error_type: String,
+        message: String,
+    },
     #[error("prometheus answered HTTP {status} with an unreadable body: {body}")]
     BadResponse { status: u16, body: String },
 }
@@ -74,7 +83,48 @@ impl PromClient {
         self.get("/api/v1/query_range", &params).await
     }
 
+    /// Values of label `name` (e.g. `__name__`: the metric names) over series matching any of
+    /// `matchers` (all series when empty), within [start, end] when given.
+    pub async fn label_values(
+        &self,
+        name: &str,
+        matchers: &[String],
+        range: Option<(f64, f64)>,
+    ) -> Result<Vec<String>, PromError> {
+        let path = format!("/api/v1/label/{name}/values");
+        self.get_data(&path, &selector_params(matchers, range))
+            .await
+    }
+
+    /// The label sets of series matching any of `matchers` (at least one) within [start, end].
+    pub async fn series(
+        &self,
+        matchers: &[String],
+        range: Option<(f64, f64)>,
+    ) -> Result<Vec<BTreeMap<String, String>>, PromError> {
+        self.get_data("/api/v1/series", &selector_params(matchers, range))
+            .await
+    }
+
     async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Value, PromError> {
+        let (status, data): (u16, Data) = self.get_raw(path, params).await?;
+        data.decode()
+            .map_err(|body| PromError::BadResponse { status, body })
+    }
+
+    async fn get_data<D: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<D, PromError> {
+        self.get_raw(path, params).await.map(|(_, data)| data)
+    }
+
+    async fn get_raw<D: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<(u16, D), PromError> {
         let url = format!("{}{path}", self.base);
         let response = self
             .http
@@ -91,13 +141,14 @@ impl PromClient {
             .text()
             .await
             .map_err(|source| PromError::Unreachable { url, source })?;
-        let envelope: Envelope =
+        let envelope: Envelope<D> =
             serde_json::from_str(&body).map_err(|_| PromError::BadResponse {
                 status,
                 body: body.chars().take(300).collect(),
             })?;
         if envelope.status != "success" {
             return Err(PromError::Rejected {
+                status,
                 error_type: envelope.error_type.unwrap_or_default(),
                 message: envelope.error.unwrap_or_default(),
             });
@@ -106,7 +157,15 @@ impl PromClient {
             status,
             body: "success without data".into(),
         })?;
-        data.decode()
-            .map_err(|body| PromError::BadResponse { status, body })
+        Ok((status, data))
     }
+}
+
+fn selector_params(matchers: &[String], range: Option<(f64, f64)>) -> Vec<(&'static str, String)> {
+    let mut params: Vec<(&str, String)> = matchers.iter().map(|m| ("match[]", m.clone())).collect();
+    if let Some((start, end)) = range {
+        params.push(("start", format!("{start:.3}")));
+        params.push(("end", format!("{end:.3}")));
+    }
+    params
 }

@@ -1,6 +1,7 @@
 //! Prometheus's HTTP API: instant and range queries, target health, typed errors.
 
 mod client;
+pub mod remote_write;
 mod response;
 
 pub use client::{PromClient, PromError};

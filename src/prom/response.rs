@@ -38,10 +38,11 @@ pub struct Value {
     pub series: Vec<Series>,
 }
 
+/// The API's answer around any `data` shape (query results, label values, series).
 #[derive(Deserialize)]
-pub(crate) struct Envelope {
+pub(crate) struct Envelope<D = Data> {
     pub status: String,
-    pub data: Option<Data>,
+    pub data: Option<D>,
     #[serde(rename = "errorType")]
     pub error_type: Option<String>,
     pub error: Option<String>,

@@ -8,6 +8,7 @@ mod locate;
 mod model;
 mod phases;
 mod raw;
+mod replicate;
 mod services;
 pub mod units;
 mod validate;

@@ -105,6 +105,8 @@ impl Phase {
         match &self.kind {
             PhaseKind::Http(http) => http.duration,
             PhaseKind::Pause(d) => *d,
+            // Runs until done; the timeout is its upper bound.
+            PhaseKind::Replicate(r) => r.timeout,
         }
     }
 }
@@ -114,6 +116,67 @@ pub enum PhaseKind {
     Http(HttpPhase),
     /// Drive no load for a while (lets gauges settle, separates windows).
     Pause(Duration),
+    /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
+    Replicate(ReplicatePhase),
+}
+
+impl PhaseKind {
+    /// The kind's key in the spec (`http`, `pause`, `replicate`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            PhaseKind::Http(_) => "http",
+            PhaseKind::Pause(_) => "pause",
+            PhaseKind::Replicate(_) => "replicate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicatePhase {
+    /// Where series are read: a `prometheus` service or a loopback URL of a Prometheus API.
+    pub from: Endpoint,
+    /// Where copies are written: a `prometheus` service (its `/api/v1/write`) or a loopback
+    /// remote-write URL.
+    pub to: Endpoint,
+    /// Extra headers on every write (tenant ids, ...).
+    pub headers: BTreeMap<String, String>,
+    /// Environment variable holding a bearer token, sent as `Authorization: Bearer …`.
+    pub bearer_token_env: Option<String>,
+    /// Series selectors (a metric matches when any selects it); never empty.
+    pub matchers: Vec<String>,
+    /// Metric-name regexes (anchored) to skip; checked to compile.
+    pub exclude: Vec<String>,
+    pub lookback: Duration,
+    pub step: Duration,
+    /// Replication labels in spec order; copies are the cartesian product of their values.
+    pub labels: Vec<ReplicationLabel>,
+    /// Samples per second; `max` (infinite) = unlimited.
+    pub rate: Rate,
+    /// Samples per request.
+    pub batch: usize,
+    /// Parallel senders.
+    pub concurrency: usize,
+    /// Re-time each metric's history so its newest sample lands at "now".
+    pub time_shift: bool,
+    pub dry_run: bool,
+    /// Upper bound on the replication.
+    pub timeout: Duration,
+    /// The phase stays open this long after the last write, so its window holds a scrape
+    /// that saw every copy (for `during:` assertions on the receiver's own gauges).
+    pub hold: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Service(String),
+    Url(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicationLabel {
+    pub name: String,
+    /// A count `n` is stored as the values `0`..`n-1`.
+    pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

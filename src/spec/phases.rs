@@ -59,10 +59,14 @@ pub(crate) fn load(ctx: &mut Ctx, items: &[Value], at: &YamlPath, stack: &StackI
 
 fn phase_kind(ctx: &mut Ctx, raw: RawPhase, at: &YamlPath, stack: &StackInfo) -> Option<PhaseKind> {
     let name = &raw.phase;
-    let given: Vec<&str> = [("http", raw.http.is_some()), ("pause", raw.pause.is_some())]
-        .into_iter()
-        .filter_map(|(k, present)| present.then_some(k))
-        .collect();
+    let given: Vec<&str> = [
+        ("http", raw.http.is_some()),
+        ("pause", raw.pause.is_some()),
+        ("replicate", raw.replicate.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, present)| present.then_some(k))
+    .collect();
     match given.as_slice() {
         [] => {
             ctx.at_key(
@@ -89,6 +93,10 @@ fn phase_kind(ctx: &mut Ctx, raw: RawPhase, at: &YamlPath, stack: &StackInfo) ->
         return ctx
             .duration(&at.key("pause"), &pause.0)
             .map(PhaseKind::Pause);
+    }
+    if let Some(replicate) = raw.replicate {
+        return super::replicate::replicate_phase(ctx, replicate, &at.key("replicate"), stack)
+            .map(PhaseKind::Replicate);
     }
     let http = raw.http?;
     http_phase(ctx, http, &at.key("http"), stack).map(PhaseKind::Http)

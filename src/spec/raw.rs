@@ -151,9 +151,36 @@ pub(crate) struct RawPhase {
     pub(crate) phase: String,
     pub(crate) http: Option<RawHttp>,
     pub(crate) pause: Option<Text>,
+    pub(crate) replicate: Option<RawReplicate>,
 }
 
-pub(crate) const PHASE_KINDS: [&str; 2] = ["http", "pause"];
+pub(crate) const PHASE_KINDS: [&str; 3] = ["http", "pause", "replicate"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReplicate {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    #[serde(default)]
+    pub(crate) headers: BTreeMap<String, Text>,
+    pub(crate) bearer_token_env: Option<String>,
+    #[serde(rename = "match", default)]
+    pub(crate) matchers: Vec<String>,
+    #[serde(default)]
+    pub(crate) exclude: Vec<String>,
+    pub(crate) lookback: Option<Text>,
+    pub(crate) step: Option<Text>,
+    /// Name → a count or a list of values; told apart by hand (no `untagged`).
+    #[serde(default)]
+    pub(crate) labels: IndexMap<String, Value>,
+    pub(crate) rate: Option<Text>,
+    pub(crate) batch: Option<usize>,
+    pub(crate) concurrency: Option<usize>,
+    pub(crate) time_shift: Option<bool>,
+    pub(crate) dry_run: Option<bool>,
+    pub(crate) timeout: Option<Text>,
+    pub(crate) hold: Option<Text>,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

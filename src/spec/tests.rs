@@ -154,7 +154,7 @@ fn stack_problems(
 #[rstest]
 #[case::no_kind(
     "  - phase: idle",
-    "9:5 phase `idle` says nothing to do (hint: add one of `http`, `pause`)"
+    "9:5 phase `idle` says nothing to do (hint: add one of `http`, `pause`, `replicate`)"
 )]
 #[case::two_kinds(
     "  - { phase: both, pause: 1s, http: { target: api, rate: 1/s, duration: 1s, mix: [{ get: / }] } }",
@@ -186,7 +186,23 @@ fn stack_problems(
 )]
 #[case::several_unknown_keys(
     "  - { phase: p, paus: 1s, http: { target: api, rat: 1/s, duration: 9s, mix: [{ get: / }] } }",
-    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
+    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause`, `replicate` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
+)]
+#[case::replicate_unknown_to(
+    "  - { phase: r, replicate: { from: prometheus, to: prom, labels: { a: 2 } } }",
+    "9:52 unknown prometheus service `prom` (hint: expected one of `prometheus`)"
+)]
+#[case::replicate_too_many_points(
+    "  - { phase: r, replicate: { from: prometheus, to: prometheus, lookback: 1h, step: 100ms, labels: { a: 2 } } }",
+    "9:84 `lookback` / `step` is more than 11000 points per series, which Prometheus refuses (hint: use a larger `step` or a shorter `lookback`)"
+)]
+#[case::replicate_reserved_label(
+    "  - { phase: r, replicate: { from: prometheus, to: prometheus, labels: { __x: 2 } } }",
+    "9:74 `__x` is not a label name perfgate can replicate over (hint: use letters, digits and `_`, not starting with a digit or `__`)"
+)]
+#[case::replicate_bad_batch(
+    "  - { phase: r, replicate: { from: prometheus, to: http://127.0.0.1:9/w, batch: 0, concurrency: 65 } }",
+    "9:81 `batch` must be between 1 and 1000000 samples\n9:97 `concurrency` must be between 1 and 64"
 )]
 fn load_problems(#[case] load: &str, #[case] expected: &str) {
     let source = spec("", load, "");

@@ -1,0 +1,207 @@
+//! `perfgate replicate`: the replication engine without a spec — read series from a Prometheus,
+//! multiply them over labels and remote-write them, with a progress line and a final summary.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::args::ReplicateArgs;
+use crate::error::Exit;
+use crate::load::replicate::{
+    LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateOutcome, ReplicateProgress, anchored,
+    progress_line, replicate,
+};
+use crate::prom::remote_write::RetryPolicy;
+use crate::spec::{parse_duration, parse_rate};
+
+pub fn run(args: ReplicateArgs) -> Exit {
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return Exit::RunFailed;
+        }
+    };
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(Duration::from_millis(200));
+        pb
+    });
+    let result = runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::watch::channel(ReplicateProgress::default());
+        let metrics = ReplicateMetrics::new();
+        let engine = replicate("replicate", &config, &metrics, Some(tx));
+        tokio::pin!(engine);
+        loop {
+            tokio::select! {
+                result = &mut engine => break result,
+                changed = rx.changed() => {
+                    if changed.is_ok() && let Some(pb) = &bar {
+                        pb.set_message(progress_line(&rx.borrow_and_update()));
+                    }
+                }
+            }
+        }
+    });
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    match result {
+        Ok(outcome) => {
+            eprint!("{}", summary(&outcome));
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&outcome).unwrap_or_default()
+                );
+            }
+            if outcome.samples_dropped > 0 || outcome.timed_out {
+                Exit::RunFailed
+            } else {
+                Exit::Success
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::RunFailed
+        }
+    }
+}
+
+fn config(args: &ReplicateArgs) -> Result<ReplicateConfig, String> {
+    let duration =
+        |flag: &str, text: &str| parse_duration(text).map_err(|e| format!("--{flag}: {e}"));
+    let mut headers = Vec::new();
+    for h in &args.header {
+        let (k, v) = h
+            .split_once('=')
+            .ok_or_else(|| format!("--header `{h}`: expected NAME=VALUE"))?;
+        headers.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    if let Some(var) = &args.bearer_token_env {
+        let token =
+            std::env::var(var).map_err(|_| format!("--bearer-token-env: `{var}` is not set"))?;
+        headers.push(("Authorization".into(), format!("Bearer {token}")));
+    }
+    let exclude = args
+        .exclude
+        .iter()
+        .map(|p| anchored(p).map_err(|e| format!("--exclude `{p}`: {e}")))
+        .collect::<Result<_, _>>()?;
+    let labels = args
+        .label
+        .iter()
+        .map(|l| parse_label(l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rate = parse_rate(&args.rate)
+        .map_err(|e| format!("--rate: {e}"))?
+        .per_second();
+    let to = if args.to.ends_with("/write") || args.to.contains("/api/") {
+        args.to.clone()
+    } else {
+        format!("{}/api/v1/write", args.to.trim_end_matches('/'))
+    };
+    Ok(ReplicateConfig {
+        source: args.from.trim_end_matches('/').to_owned(),
+        target: to,
+        headers,
+        matchers: if args.matchers.is_empty() {
+            vec![r#"{__name__=~".+"}"#.into()]
+        } else {
+            args.matchers.clone()
+        },
+        exclude,
+        lookback: duration("lookback", &args.lookback)?,
+        step: duration("step", &args.step)?,
+        labels: LabelSpace::new(labels)?,
+        rate: Some(rate).filter(|r| r.is_finite()),
+        batch: args.batch.max(1),
+        concurrency: args.concurrency.clamp(1, 64),
+        time_shift: !args.keep_timestamps,
+        dry_run: args.dry_run,
+        timeout: duration("timeout", &args.timeout)?,
+        retry: RetryPolicy::default(),
+    })
+}
+
+/// `cluster=3` (a count: values 0, 1, 2) or `replica=a,b` (a list).
+fn parse_label(text: &str) -> Result<(String, Vec<String>), String> {
+    let (name, values) = text
+        .split_once('=')
+        .ok_or_else(|| format!("--label `{text}`: expected NAME=COUNT or NAME=V1,V2"))?;
+    let values = match values.parse::<u32>() {
+        Ok(0) => return Err(format!("--label `{text}`: the count must be at least 1")),
+        Ok(n) => LabelSpace::counted(n),
+        Err(_) => values.split(',').map(|v| v.trim().to_owned()).collect(),
+    };
+    Ok((name.trim().to_owned(), values))
+}
+
+fn summary(o: &ReplicateOutcome) -> String {
+    let verb = if o.dry_run { "would write" } else { "wrote" };
+    let mut out = format!(
+        "{verb} {} series, {} samples in {} requests ({:.1} KiB compressed, {:.1} KiB raw) in {:.2}s: {:.0} samples/s\n\
+         source: {} metrics ({} excluded), {} series, {} samples; {} copies each\n",
+        o.series_written,
+        o.samples_written,
+        o.requests,
+        o.bytes_sent as f64 / 1024.0,
+        o.bytes_uncompressed as f64 / 1024.0,
+        o.wall_duration,
+        o.achieved_rate,
+        o.source_metrics,
+        o.excluded_metrics,
+        o.source_series,
+        o.source_samples,
+        o.copies_per_series,
+    );
+    if o.retries > 0 {
+        out.push_str(&format!("retries: {}\n", o.retries));
+    }
+    if o.samples_dropped > 0 {
+        let reasons: Vec<String> = o.dropped.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        out.push_str(&format!(
+            "dropped {} samples: {}\n",
+            o.samples_dropped,
+            reasons.join(", ")
+        ));
+        for m in &o.messages {
+            out.push_str(&format!("  {m}\n"));
+        }
+    }
+    if o.timed_out {
+        out.push_str("timed out before everything was sent\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_counts_or_lists() {
+        assert_eq!(
+            parse_label("cluster=3").expect("count"),
+            ("cluster".into(), vec!["0".into(), "1".into(), "2".into()])
+        );
+        assert_eq!(
+            parse_label("replica=a,b").expect("list"),
+            ("replica".into(), vec!["a".into(), "b".into()])
+        );
+        assert!(parse_label("cluster=0").is_err());
+        assert!(parse_label("cluster").is_err());
+    }
+}

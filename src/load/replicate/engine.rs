@@ -1,0 +1,445 @@
+//! The replication pipeline: a reader task fetches one metric's history at a time; the
+//! generator multiplies every series over the label combinations and deals whole series
+//! round-robin to `concurrency` senders (a series' chunks stay on one sender, in order, so a
+//! receiver never sees them out of order); each sender rate-limits, encodes its batch once and
+//! writes it. Channels hold one batch per sender, so memory is bounded by one metric's history
+//! plus about three batches per sender, whatever the number of series written.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::labels::{LabelSpace, copy_labels};
+use super::limiter::RateLimiter;
+use super::metrics::{PhaseHandles, ReplicateMetrics};
+use super::outcome::{Counters, OutcomeHead, ReplicateOutcome, ReplicateProgress, add};
+use super::source::{SourceSeries, history, metric_names};
+use crate::prom::remote_write::{
+    BatchEncoder, Label, RemoteWriter, RetryPolicy, Sample, SendOutcome, TimeSeries, WriteError,
+    WriteRequest, check_loopback,
+};
+use crate::prom::{PromClient, PromError};
+
+/// Unused rate-limit time a sender may catch up on.
+const BURST: Duration = Duration::from_millis(100);
+/// How long senders get past the deadline to finish the request they are in.
+const GRACE: Duration = Duration::from_secs(5);
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+
+/// Everything a replication needs, resolved: URLs instead of service names, compiled regexes.
+#[derive(Debug, Clone)]
+pub struct ReplicateConfig {
+    /// Base URL of the Prometheus API to read from (`http://127.0.0.1:9090`).
+    pub source: String,
+    /// Remote-write URL (`http://127.0.0.1:9090/api/v1/write`).
+    pub target: String,
+    /// Sent with every write (tenant headers, `Authorization: Bearer …`).
+    pub headers: Vec<(String, String)>,
+    /// Series selectors; metrics matching any of them are replicated.
+    pub matchers: Vec<String>,
+    /// Metric names matching any of these (anchored) are skipped.
+    pub exclude: Vec<Regex>,
+    pub lookback: Duration,
+    pub step: Duration,
+    pub labels: LabelSpace,
+    /// Samples per second; `None` = as fast as the receiver takes them.
+    pub rate: Option<f64>,
+    /// Samples per request (≥ 1).
+    pub batch: usize,
+    /// Parallel senders (≥ 1).
+    pub concurrency: usize,
+    /// Re-time each metric's history so its newest sample lands at "now".
+    pub time_shift: bool,
+    /// Read, generate and encode, but send nothing.
+    pub dry_run: bool,
+    /// Upper bound on the whole replication.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicateError {
+    #[error("reading the source {url}: {source}")]
+    Source {
+        url: String,
+        #[source]
+        source: PromError,
+    },
+    #[error(
+        "refusing to read from `{0}`: only loopback sources are allowed (hint: use 127.0.0.1, ::1 or localhost)"
+    )]
+    NonLoopbackSource(String),
+    #[error(transparent)]
+    Target(#[from] WriteError),
+    #[error("invalid replication: {0}")]
+    Invalid(String),
+}
+
+struct Shared {
+    writer: RemoteWriter,
+    limiter: Option<RateLimiter>,
+    counters: Arc<Counters>,
+    handles: PhaseHandles,
+    dry_run: bool,
+    deadline: Instant,
+}
+
+struct Job {
+    request: WriteRequest,
+    samples: u64,
+    /// Series whose first chunk is in this request.
+    new_series: u64,
+}
+
+#[derive(Default)]
+struct Pending {
+    series: Vec<TimeSeries>,
+    samples: u64,
+    new_series: u64,
+}
+
+impl Pending {
+    fn take(&mut self) -> Job {
+        let p = std::mem::take(self);
+        Job {
+            request: WriteRequest {
+                timeseries: p.series,
+                metadata: Vec::new(),
+            },
+            samples: p.samples,
+            new_series: p.new_series,
+        }
+    }
+}
+
+/// Runs one replication to the end (or to its timeout) and reports what happened. Fails only
+/// when it cannot start or the source stops answering; dropped batches are in the outcome.
+pub async fn replicate(
+    phase: &str,
+    config: &ReplicateConfig,
+    metrics: &ReplicateMetrics,
+    progress: Option<watch::Sender<ReplicateProgress>>,
+) -> Result<ReplicateOutcome, ReplicateError> {
+    let started = Instant::now();
+    let deadline = started + config.timeout;
+    if config.batch == 0 || config.concurrency == 0 {
+        return Err(ReplicateError::Invalid(
+            "`batch` and `concurrency` must be at least 1".into(),
+        ));
+    }
+    check_loopback(&config.source)
+        .map_err(|_| ReplicateError::NonLoopbackSource(config.source.clone()))?;
+    let writer = RemoteWriter::new(&config.target, &config.headers, config.retry)?;
+    let client = PromClient::from_url(&config.source);
+    let source_err = |source| ReplicateError::Source {
+        url: config.source.clone(),
+        source,
+    };
+    let end = crate::run::unix_now();
+    let range = (end - config.lookback.as_secs_f64(), end);
+    let (names, excluded) = metric_names(&client, &config.matchers, &config.exclude, range)
+        .await
+        .map_err(source_err)?;
+    let counters = Arc::new(Counters::default());
+    add(&counters.metrics_total, names.len() as u64);
+    let shared = Arc::new(Shared {
+        writer,
+        limiter: config
+            .rate
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| RateLimiter::new(r, BURST, Instant::now())),
+        counters: Arc::clone(&counters),
+        handles: metrics.phase(phase),
+        dry_run: config.dry_run,
+        deadline,
+    });
+
+    let ticker = progress.map(|tx| {
+        let counters = Arc::clone(&counters);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PROGRESS_EVERY).await;
+                let ms = started.elapsed().as_millis() as u64;
+                if tx.send(counters.progress(ms)).is_err() {
+                    break;
+                }
+            }
+        })
+    });
+
+    let mut senders = JoinSet::new();
+    let mut queues = Vec::with_capacity(config.concurrency);
+    for _ in 0..config.concurrency {
+        let (tx, rx) = mpsc::channel::<Job>(1);
+        queues.push(tx);
+        senders.spawn(sender(rx, Arc::clone(&shared)));
+    }
+
+    let (history_tx, mut histories) = mpsc::channel::<Result<Vec<SourceSeries>, PromError>>(1);
+    let reader = {
+        let (client, matchers) = (client.clone(), config.matchers.clone());
+        let (lookback, step) = (config.lookback, config.step);
+        tokio::spawn(async move {
+            for name in names {
+                let result = history(&client, &matchers, &name, end, lookback, step).await;
+                let failed = result.is_err();
+                if history_tx.send(result).await.is_err() || failed {
+                    break;
+                }
+            }
+        })
+    };
+
+    let mut generator = Generator {
+        config,
+        queues,
+        pending: (0..config.concurrency)
+            .map(|_| Pending::default())
+            .collect(),
+        next: 0,
+        deadline,
+        shared: &shared,
+    };
+    let mut timed_out = false;
+    let mut failure = None;
+    loop {
+        match tokio::time::timeout_at(deadline.into(), histories.recv()).await {
+            Err(_) => {
+                timed_out = true;
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                failure = Some(e);
+                break;
+            }
+            Ok(Some(Ok(series))) => {
+                if !generator.metric(&series).await {
+                    timed_out = true;
+                    break;
+                }
+            }
+        }
+    }
+    reader.abort();
+    if !timed_out && failure.is_none() {
+        timed_out = !generator.flush().await;
+    }
+    generator.abandon();
+    drop(generator);
+    let joined = tokio::time::timeout_at((deadline + GRACE).into(), async {
+        while senders.join_next().await.is_some() {}
+    })
+    .await;
+    if joined.is_err() {
+        senders.abort_all();
+        timed_out = true;
+    }
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    if let Some(e) = failure {
+        return Err(source_err(e));
+    }
+    let head = OutcomeHead {
+        phase: phase.to_owned(),
+        dry_run: config.dry_run,
+        excluded: excluded as u64,
+        copies: config.labels.copies(),
+        rate: config.rate.filter(|r| r.is_finite()),
+    };
+    Ok(counters.outcome(head, started.elapsed().as_secs_f64(), timed_out))
+}
+
+struct Generator<'a> {
+    config: &'a ReplicateConfig,
+    queues: Vec<mpsc::Sender<Job>>,
+    pending: Vec<Pending>,
+    next: usize,
+    deadline: Instant,
+    shared: &'a Shared,
+}
+
+impl Generator<'_> {
+    /// Multiplies one metric's series; false when the deadline passed while queueing.
+    async fn metric(&mut self, series: &[SourceSeries]) -> bool {
+        let counters = &self.shared.counters;
+        add(&counters.metrics_done, 1);
+        add(&counters.source_series, series.len() as u64);
+        let samples: usize = series.iter().map(|s| s.samples.len()).sum();
+        add(&counters.source_samples, samples as u64);
+        self.shared.handles.source_series.set(
+            counters
+                .source_series
+                .load(std::sync::atomic::Ordering::Relaxed) as i64,
+        );
+        // The whole metric moves by one offset, so its series stay aligned with each other.
+        let newest = series
+            .iter()
+            .filter_map(|s| s.samples.last().map(|p| p.timestamp))
+            .max();
+        let shift = match newest {
+            Some(newest) if self.config.time_shift => {
+                (crate::run::unix_now() * 1000.0) as i64 - newest
+            }
+            _ => 0,
+        };
+        for s in series.iter().filter(|s| !s.samples.is_empty()) {
+            for combination in self.config.labels.combinations() {
+                let labels = copy_labels(&s.labels, &combination);
+                let shard = self.next;
+                self.next = (self.next + 1) % self.queues.len();
+                if !self.push(shard, labels, &s.samples, shift).await {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Adds one copy to `shard`'s pending batch, splitting it across batches when it is longer
+    /// than the room left; full batches are queued.
+    async fn push(
+        &mut self,
+        shard: usize,
+        labels: Vec<Label>,
+        samples: &[Sample],
+        shift: i64,
+    ) -> bool {
+        let batch = self.config.batch;
+        let mut rest = samples;
+        let mut first = true;
+        while !rest.is_empty() {
+            let pending = &mut self.pending[shard];
+            let room = batch.saturating_sub(pending.samples as usize).max(1);
+            let (chunk, tail) = rest.split_at(room.min(rest.len()));
+            rest = tail;
+            pending.series.push(TimeSeries {
+                labels: labels.clone(),
+                samples: chunk
+                    .iter()
+                    .map(|p| Sample {
+                        value: p.value,
+                        timestamp: p.timestamp + shift,
+                    })
+                    .collect(),
+            });
+            pending.samples += chunk.len() as u64;
+            pending.new_series += u64::from(first);
+            first = false;
+            if pending.samples as usize >= batch && !self.queue(shard).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Queues `shard`'s pending batch; a batch that cannot be queued before the deadline is
+    /// counted as dropped.
+    async fn queue(&mut self, shard: usize) -> bool {
+        let job = self.pending[shard].take();
+        let samples = job.samples;
+        let sent =
+            tokio::time::timeout_at(self.deadline.into(), self.queues[shard].send(job)).await;
+        if matches!(sent, Ok(Ok(()))) {
+            return true;
+        }
+        self.shared.counters.drop_samples("deadline", samples, None);
+        self.shared.handles.dropped("deadline", samples);
+        false
+    }
+
+    /// Queues every partial batch; false when the deadline passed.
+    async fn flush(&mut self) -> bool {
+        for shard in 0..self.pending.len() {
+            if self.pending[shard].samples > 0 && !self.queue(shard).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Counts whatever was generated but never queued as dropped at the deadline.
+    fn abandon(&mut self) {
+        for p in &mut self.pending {
+            if p.samples > 0 {
+                self.shared
+                    .counters
+                    .drop_samples("deadline", p.samples, None);
+                self.shared.handles.dropped("deadline", p.samples);
+                *p = Pending::default();
+            }
+        }
+    }
+}
+
+async fn sender(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
+    let mut encoder = BatchEncoder::new();
+    let counters = &shared.counters;
+    let handles = &shared.handles;
+    while let Some(job) = rx.recv().await {
+        let (samples, new_series) = (job.samples, job.new_series);
+        if Instant::now() >= shared.deadline {
+            counters.drop_samples("deadline", samples, None);
+            handles.dropped("deadline", samples);
+            continue;
+        }
+        let batch = match encoder.encode(&job.request) {
+            Ok(b) => b,
+            Err(e) => {
+                counters.drop_samples("encode", samples, Some(e.to_string()));
+                handles.dropped("encode", samples);
+                continue;
+            }
+        };
+        drop(job);
+        let body = batch.body.len() as u64;
+        add(&counters.bytes_uncompressed, batch.uncompressed_len as u64);
+        if shared.dry_run {
+            add(&counters.requests, 1);
+            add(&counters.bytes, body);
+            add(&counters.series, new_series);
+            add(&counters.samples, samples);
+            continue;
+        }
+        if let Some(limiter) = &shared.limiter {
+            let wait = limiter.reserve(samples, Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let outcome = shared.writer.send(&batch).await;
+        let attempts = u64::from(outcome.attempts());
+        add(&counters.requests, 1);
+        add(&counters.retries, attempts - 1);
+        add(&counters.bytes, body * attempts);
+        handles.retries.inc_by(attempts - 1);
+        handles.bytes.inc_by(body * attempts);
+        match outcome {
+            SendOutcome::Accepted { .. } => {
+                add(&counters.series, new_series);
+                add(&counters.samples, samples);
+                handles.series.inc_by(new_series);
+                handles.samples.inc_by(samples);
+                handles.request(true);
+            }
+            SendOutcome::Dropped {
+                reason,
+                status,
+                message,
+                ..
+            } => {
+                let shown = match status {
+                    Some(s) => format!("HTTP {s}: {message}"),
+                    None => message,
+                };
+                counters.drop_samples(reason.as_str(), samples, Some(shown));
+                handles.dropped(reason.as_str(), samples);
+                handles.request(false);
+            }
+        }
+    }
+}

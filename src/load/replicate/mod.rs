@@ -1,0 +1,20 @@
+//! The replication engine: discovers series in a Prometheus, multiplies them over replication
+//! label combinations and remote-writes the copies (batched, rate-limited, or dry-run). The
+//! remote-write client itself lives in `prom::remote_write`.
+
+mod config;
+mod engine;
+mod labels;
+mod limiter;
+mod metrics;
+mod outcome;
+mod source;
+
+#[cfg(test)]
+mod tests;
+
+pub use engine::{ReplicateConfig, ReplicateError, replicate};
+pub use labels::{LabelSpace, MAX_COPIES, copy_labels};
+pub use metrics::{DROP_REASONS, PhaseHandles, ReplicateMetrics};
+pub use outcome::{ReplicateOutcome, ReplicateProgress, progress_line};
+pub use source::anchored;

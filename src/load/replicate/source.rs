@@ -1,0 +1,145 @@
+//! Reading the source: metric names through the label-values API (minus exclusions), then one
+//! metric's recent history at a time through `query_range`, so memory holds one metric's
+//! history, never the whole selection's.
+
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::prom::remote_write::{Label, Sample, sort_labels};
+use crate::prom::{PromClient, PromError};
+
+/// One source series: labels sorted with `__name__` first, samples oldest first (ms).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SourceSeries {
+    pub labels: Vec<Label>,
+    pub samples: Vec<Sample>,
+}
+
+/// Metric names with data in `[start, end]` matching any of `matchers`, without the ones an
+/// `exclude` regex matches (anchored, as PromQL's `=~`). Returns the kept names (sorted) and
+/// how many were excluded.
+pub(crate) async fn metric_names(
+    client: &PromClient,
+    matchers: &[String],
+    exclude: &[Regex],
+    range: (f64, f64),
+) -> Result<(Vec<String>, usize), PromError> {
+    let mut names = client
+        .label_values("__name__", matchers, Some(range))
+        .await?;
+    names.sort();
+    names.dedup();
+    let before = names.len();
+    names.retain(|n| !exclude.iter().any(|re| re.is_match(n)));
+    let excluded = before - names.len();
+    Ok((names, excluded))
+}
+
+/// Compiles an exclusion pattern anchored at both ends, as Prometheus anchors `=~`.
+pub fn anchored(pattern: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&format!("^(?:{pattern})$"))
+}
+
+/// The PromQL selecting metric `name`'s series among `matchers`: each matcher scoped to the
+/// name (`{job="a"}` → `{__name__="up",job="a"}`; `up{...}` kept for `up` only), joined with
+/// `or` so series two matchers share come back once. `None` when no matcher can select it.
+pub(crate) fn scoped_query(matchers: &[String], name: &str) -> Option<String> {
+    let parts: Vec<String> = matchers
+        .iter()
+        .filter_map(|m| {
+            let m = m.trim();
+            let (metric, inner) = match m.find('{') {
+                Some(open) => (
+                    m[..open].trim(),
+                    m[open + 1..].trim_end().strip_suffix('}')?,
+                ),
+                None => (m, ""),
+            };
+            if !metric.is_empty() && metric != name {
+                return None;
+            }
+            let inner = inner.trim().trim_end_matches(',');
+            Some(if inner.is_empty() {
+                format!("{{__name__=\"{name}\"}}")
+            } else {
+                format!("{{__name__=\"{name}\",{inner}}}")
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" or "))
+}
+
+/// Metric `name`'s history over `[end - lookback, end]` at `step`.
+pub(crate) async fn history(
+    client: &PromClient,
+    matchers: &[String],
+    name: &str,
+    end: f64,
+    lookback: Duration,
+    step: Duration,
+) -> Result<Vec<SourceSeries>, PromError> {
+    let Some(query) = scoped_query(matchers, name) else {
+        return Ok(Vec::new());
+    };
+    let start = end - lookback.as_secs_f64();
+    let value = client.query_range(&query, start, end, step).await?;
+    Ok(value
+        .series
+        .into_iter()
+        .map(|s| {
+            let mut labels: Vec<Label> = s
+                .labels
+                .into_iter()
+                .map(|(k, v)| Label { name: k, value: v })
+                .collect();
+            sort_labels(&mut labels);
+            let samples = s
+                .samples
+                .into_iter()
+                .map(|p| Sample {
+                    value: p.v,
+                    timestamp: (p.t * 1000.0).round() as i64,
+                })
+                .collect();
+            SourceSeries { labels, samples }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case::braces(&[r#"{job="a"}"#], "up", Some(r#"{__name__="up",job="a"}"#))]
+    #[case::name_regex(&[r#"{__name__=~"u.*"}"#], "up", Some(r#"{__name__="up",__name__=~"u.*"}"#))]
+    #[case::bare_name(&["up"], "up", Some(r#"{__name__="up"}"#))]
+    #[case::other_name(&["down"], "up", None)]
+    #[case::named_with_matchers(&[r#"up{job="a", }"#], "up", Some(r#"{__name__="up",job="a"}"#))]
+    #[case::empty_braces(&["{}"], "up", Some(r#"{__name__="up"}"#))]
+    #[case::union(
+        &[r#"{job="a"}"#, "up", "down"],
+        "up",
+        Some(r#"{__name__="up",job="a"} or {__name__="up"}"#),
+    )]
+    fn scoped_queries(
+        #[case] matchers: &[&str],
+        #[case] name: &str,
+        #[case] expected: Option<&str>,
+    ) {
+        let matchers: Vec<String> = matchers.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(scoped_query(&matchers, name).as_deref(), expected);
+    }
+
+    #[test]
+    fn exclusions_are_anchored() {
+        let re = anchored("go_.*|process_cpu").expect("regex");
+        assert!(re.is_match("go_goroutines"));
+        assert!(re.is_match("process_cpu"));
+        assert!(!re.is_match("process_cpu_seconds_total"));
+        assert!(!re.is_match("my_go_thing"));
+    }
+}

@@ -1,0 +1,81 @@
+//! A WriteRequest → request body: protobuf, then snappy *block* compression (`snap::raw`, not
+//! the framed stream format, which receivers reject). A batch is encoded once and its bytes are
+//! shared by every retry.
+
+use bytes::Bytes;
+use prost::Message;
+
+use super::proto::WriteRequest;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("protobuf encoding failed: {0}")]
+    Encode(#[from] prost::EncodeError),
+    #[error("snappy compression failed: {0}")]
+    Compress(#[from] snap::Error),
+    #[error("the request body is not valid protobuf: {0}")]
+    Decode(#[from] prost::DecodeError),
+}
+
+/// A compressed request body, ready to send (cheap to clone: the bytes are shared).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedBatch {
+    /// Snappy-compressed protobuf.
+    pub body: Bytes,
+    /// Series in the request.
+    pub series: usize,
+    /// Samples in the request.
+    pub samples: usize,
+    /// Protobuf length before compression.
+    pub uncompressed_len: usize,
+}
+
+/// Encodes batches, reusing its protobuf and compressor buffers between calls.
+pub struct BatchEncoder {
+    proto: Vec<u8>,
+    snappy: snap::raw::Encoder,
+}
+
+impl std::fmt::Debug for BatchEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchEncoder")
+            .field("capacity", &self.proto.capacity())
+            .finish()
+    }
+}
+
+impl Default for BatchEncoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BatchEncoder {
+    pub fn new() -> Self {
+        Self {
+            proto: Vec::new(),
+            snappy: snap::raw::Encoder::new(),
+        }
+    }
+
+    pub fn encode(&mut self, request: &WriteRequest) -> Result<EncodedBatch, EncodeError> {
+        self.proto.clear();
+        self.proto.reserve(request.encoded_len());
+        request.encode(&mut self.proto)?;
+        let mut out = vec![0; snap::raw::max_compress_len(self.proto.len())];
+        let n = self.snappy.compress(&self.proto, &mut out)?;
+        out.truncate(n);
+        Ok(EncodedBatch {
+            body: Bytes::from(out),
+            series: request.timeseries.len(),
+            samples: request.timeseries.iter().map(|s| s.samples.len()).sum(),
+            uncompressed_len: self.proto.len(),
+        })
+    }
+}
+
+/// Decompresses and decodes a request body: what a receiver does (tests, the null receiver).
+pub fn decode_body(body: &[u8]) -> Result<WriteRequest, EncodeError> {
+    let raw = snap::raw::Decoder::new().decompress_vec(body)?;
+    Ok(WriteRequest::decode(raw.as_slice())?)
+}

@@ -1,0 +1,31 @@
+//! Remote-write 1.0 client, reusable by anything that writes samples into a TSDB (the
+//! replication engine, the OTLP adapter): build a [`WriteRequest`], encode it once with a
+//! [`BatchEncoder`] into an [`EncodedBatch`], and hand it to [`RemoteWriter::send`], which
+//! retries 5xx/429 and reports why a batch was dropped.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use perfgate::prom::remote_write::*;
+//! let writer = RemoteWriter::new("http://127.0.0.1:9090/api/v1/write", &[], RetryPolicy::default())?;
+//! let mut labels = vec![Label::new("job", "demo"), Label::new("__name__", "demo_total")];
+//! sort_labels(&mut labels);
+//! let request = WriteRequest {
+//!     timeseries: vec![TimeSeries { labels, samples: vec![Sample { value: 1.0, timestamp: 1_700_000_000_000 }] }],
+//!     metadata: vec![],
+//! };
+//! let batch = BatchEncoder::new().encode(&request)?;
+//! let outcome = writer.send(&batch).await;
+//! # let _ = outcome; Ok(()) }
+//! ```
+
+mod encode;
+mod proto;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use encode::{BatchEncoder, EncodeError, EncodedBatch, decode_body};
+pub use proto::{Label, MetricMetadata, MetricType, Sample, TimeSeries, WriteRequest, sort_labels};
+pub(crate) use writer::check_loopback;
+pub use writer::{DropReason, RemoteWriter, RetryPolicy, SendOutcome, WriteError};
