@@ -119,6 +119,8 @@ fn promql_probe_spec() -> Spec {
         },
         phases: Vec::new(),
         assertions: Vec::new(),
+        snapshots: Vec::new(),
+        snapshot_dir: "snapshots".into(),
     }
 }
 

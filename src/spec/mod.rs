@@ -9,6 +9,7 @@ mod model;
 mod phases;
 mod raw;
 mod services;
+mod snapshots;
 pub mod units;
 mod validate;
 
@@ -19,7 +20,10 @@ use std::path::Path;
 
 pub use diagnostic::{Diagnostic, SpecError};
 pub use model::*;
-pub use units::{format_prom_duration, parse_duration, parse_expectation, parse_rate, slug};
+pub use snapshots::DEFAULT_TOLERANCE;
+pub use units::{
+    format_prom_duration, parse_duration, parse_expectation, parse_rate, parse_tolerance, slug,
+};
 pub use validate::parse;
 
 /// Reads and validates the spec at `path` (shown as given in every diagnostic).
