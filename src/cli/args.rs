@@ -33,6 +33,16 @@ pub enum Command {
     Tools,
     /// Run the built-in demo API in the foreground.
     DemoApi(DemoApiArgs),
+    /// Compare two runs (report folders or report.json files): values, changes, verdicts.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older run: a report folder or its report.json.
+    pub old: PathBuf,
+    /// The newer run.
+    pub new: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +66,10 @@ pub struct RunArgs {
     /// No live progress, even on a terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// Save this run as baseline NAME (beside the spec, in `baselines/<spec>/NAME.json`) for
+    /// `within X of baseline` assertions; saved only when the run did not break.
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
 }
 
 #[derive(Debug, Args)]

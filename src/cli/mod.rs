@@ -1,6 +1,7 @@
 //! The `perfgate` command line: argument parsing and one function per subcommand.
 
 mod args;
+mod diff_cmd;
 mod progress;
 mod run_cmd;
 mod validate_cmd;
@@ -30,6 +31,7 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => validate_cmd::validate(args),
         Command::List(args) => validate_cmd::list(args),
         Command::Tools => validate_cmd::tools(),
+        Command::Diff(args) => diff_cmd::diff(args),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,
             Err(e) => {

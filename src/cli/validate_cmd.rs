@@ -163,6 +163,9 @@ pub fn list(args: SpecArgs) -> Exit {
                 for a in &s.assertions {
                     println!("{}::{}: test", s.name, a.id);
                 }
+                for q in &s.snapshots {
+                    println!("{}::snapshot::{}: test", s.name, q.id);
+                }
             }
             Err(e) => {
                 eprintln!("{e}");

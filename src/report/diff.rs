@@ -146,6 +146,7 @@ pub fn diff_records(a: &RunRecord, b: &RunRecord, color: bool) -> DiffOutcome {
                     labels.push(l);
                 }
             }
+            labels.sort();
             for (i, l) in labels.iter().enumerate() {
                 let o = old.and_then(|s| last(&s.series, l));
                 let n = new.and_then(|s| last(&s.series, l));
