@@ -84,10 +84,10 @@ pub fn plot_svg(plot: &Plot, verdict: &Verdict, phases: &[PhaseRecord]) -> Strin
         let t = t0 + (t1 - t0) * f64::from(i) / 5.0;
         let _ = write!(
             out,
-            r##"<text x="{:.1}" y="{}" font-size="11" text-anchor="middle" fill="#444">{:.0}s</text>"##,
+            r##"<text x="{:.1}" y="{}" font-size="11" text-anchor="middle" fill="#444">{}s</text>"##,
             x(t),
             H - BOTTOM + 16.0,
-            t - t0
+            format_value(round3(t - t0))
         );
     }
     for p in phases {
