@@ -34,7 +34,11 @@ pub fn baseline_path(spec_path: &Path, spec: &str, name: &str) -> PathBuf {
 
 /// Saves `record` as baseline `name` of its spec; returns where.
 pub fn save_baseline(record: &RunRecord, name: &str) -> std::io::Result<PathBuf> {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         return Err(std::io::Error::other(format!(
             "invalid baseline name `{name}` (hint: letters, digits, `-`, `_`, `.`)"
         )));
@@ -158,7 +162,10 @@ mod tests {
             name: "p99".into(),
             query: "q".into(),
             during: None,
-            window: Window { start: 0.0, end: 1.0 },
+            window: Window {
+                start: 0.0,
+                end: 1.0,
+            },
             evaluated_at: 1.0,
             expectation: "within 10% of baseline".into(),
             mode: "aggregate, at end".into(),

@@ -90,10 +90,7 @@ fn check_snapshot_trial(spec: &Spec, id: &str) -> Result<(), Failed> {
             f.message,
             record.report_json().display()
         ),
-        None => format!(
-            "no snapshot `{id}` in {}",
-            record.report_json().display()
-        ),
+        None => format!("no snapshot `{id}` in {}", record.report_json().display()),
     })?;
     crate::snapshot::check_snapshot(&spec.name, outcome).map_err(Failed::from)
 }

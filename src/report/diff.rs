@@ -70,7 +70,10 @@ pub fn diff_records(a: &RunRecord, b: &RunRecord, color: bool) -> DiffOutcome {
         }
     }
     let mut flipped = Vec::new();
-    let mut t = new_table(&["assertion", "series", "old → new", "change", "verdict"], color);
+    let mut t = new_table(
+        &["assertion", "series", "old → new", "change", "verdict"],
+        color,
+    );
     for id in ids {
         let (old, new) = (a.verdict(id), b.verdict(id));
         let (wo, wn) = (word(old.map(|v| &v.outcome)), word(new.map(|v| &v.outcome)));
@@ -139,7 +142,12 @@ pub fn diff_records(a: &RunRecord, b: &RunRecord, color: bool) -> DiffOutcome {
                 .map(|s| s.series.iter().map(Series::label_string).collect())
                 .unwrap_or_default();
             for l in old
-                .map(|s| s.series.iter().map(Series::label_string).collect::<Vec<_>>())
+                .map(|s| {
+                    s.series
+                        .iter()
+                        .map(Series::label_string)
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
             {
                 if !labels.contains(&l) {

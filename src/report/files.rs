@@ -13,7 +13,10 @@ pub fn write_report(record: &RunRecord) -> std::io::Result<()> {
     std::fs::create_dir_all(&record.report_dir)?;
     let json = serde_json::to_string_pretty(record).map_err(std::io::Error::other)?;
     std::fs::write(record.report_json(), json)?;
-    std::fs::write(record.report_dir.join("summary.md"), summary_markdown(record))?;
+    std::fs::write(
+        record.report_dir.join("summary.md"),
+        summary_markdown(record),
+    )?;
     std::fs::write(record.report_dir.join("junit.xml"), junit_xml(record))?;
     std::fs::write(record.report_dir.join("report.html"), report_html(record))
 }

@@ -18,7 +18,11 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;font-
 
 pub fn report_html(record: &RunRecord) -> String {
     let mut out = String::new();
-    let passed = record.verdicts.iter().filter(|v| v.outcome.passed()).count();
+    let passed = record
+        .verdicts
+        .iter()
+        .filter(|v| v.outcome.passed())
+        .count();
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>perfgate: {spec}</title><style>{STYLE}</style></head><body>\n<h1>perfgate run: {spec}</h1>\n<p>run <code>{run}</code>, started {started}, {passed} of {total} assertions passed</p>\n",
@@ -28,7 +32,12 @@ pub fn report_html(record: &RunRecord) -> String {
         total = record.verdicts.len()
     );
     if let Some(f) = &record.failure {
-        let _ = writeln!(out, "<p class=\"badge fail\">{:?}: {}</p>", f.kind, esc(&f.message));
+        let _ = writeln!(
+            out,
+            "<p class=\"badge fail\">{:?}: {}</p>",
+            f.kind,
+            esc(&f.message)
+        );
     }
     for v in &record.verdicts {
         let (class, word) = match v.outcome {
@@ -51,7 +60,11 @@ pub fn report_html(record: &RunRecord) -> String {
             esc(v.query.trim()),
             esc(v.during.as_deref().unwrap_or("whole load")),
             esc(&v.expectation),
-            esc(if observed.is_empty() { "no series" } else { &observed })
+            esc(if observed.is_empty() {
+                "no series"
+            } else {
+                &observed
+            })
         );
         match record.plot(&v.id) {
             Some(plot) if plot.error.is_none() => {

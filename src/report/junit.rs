@@ -59,7 +59,11 @@ pub fn junit_xml(record: &RunRecord) -> String {
                 let _ = write!(
                     cases,
                     ">\n      <failure message=\"snapshot {}\" type=\"snapshot\">{}</failure>\n    </testcase>\n",
-                    if s.status == SnapshotStatus::New { "is new" } else { "changed beyond tolerance" },
+                    if s.status == SnapshotStatus::New {
+                        "is new"
+                    } else {
+                        "changed beyond tolerance"
+                    },
                     esc(&describe_snapshot(s))
                 );
             }

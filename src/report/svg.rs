@@ -21,7 +21,10 @@ const PALETTE: [&str; MAX_LINES] = [
 /// The SVG of `plot`, with `verdict`'s window and thresholds and the run's phases.
 pub fn plot_svg(plot: &Plot, verdict: &Verdict, phases: &[PhaseRecord]) -> String {
     let thresholds = thresholds(&verdict.expectation);
-    let (t0, t1) = (plot.window.start, plot.window.end.max(plot.window.start + 1e-3));
+    let (t0, t1) = (
+        plot.window.start,
+        plot.window.end.max(plot.window.start + 1e-3),
+    );
     let values: Vec<f64> = plot
         .series
         .iter()
@@ -32,7 +35,9 @@ pub fn plot_svg(plot: &Plot, verdict: &Verdict, phases: &[PhaseRecord]) -> Strin
         .collect();
     let (mut lo, mut hi) = values
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     if !lo.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }
@@ -61,7 +66,10 @@ pub fn plot_svg(plot: &Plot, verdict: &Verdict, phases: &[PhaseRecord]) -> Strin
         H - TOP - BOTTOM
     );
     // The judged window, shaded.
-    let (wx0, wx1) = (x(verdict.window.start.max(t0)), x(verdict.window.end.min(t1)));
+    let (wx0, wx1) = (
+        x(verdict.window.start.max(t0)),
+        x(verdict.window.end.min(t1)),
+    );
     let _ = write!(
         out,
         r##"<rect class="window" x="{wx0:.1}" y="{TOP}" width="{:.1}" height="{}" fill="#e8f0fe"/>"##,
@@ -172,7 +180,10 @@ pub fn thresholds(expectation: &str) -> Vec<f64> {
     use crate::spec::{Expectation, Tolerance, parse_expectation, parse_tolerance};
     if let Some(rest) = expectation.strip_prefix("within ")
         && let Some((tolerance, tail)) = rest.split_once(" of baseline ")
-        && let Some(base) = tail.split_whitespace().next().and_then(|b| b.parse::<f64>().ok())
+        && let Some(base) = tail
+            .split_whitespace()
+            .next()
+            .and_then(|b| b.parse::<f64>().ok())
     {
         return match parse_tolerance(tolerance) {
             Ok(Tolerance::Relative(r)) => vec![base * (1.0 - r), base * (1.0 + r)],

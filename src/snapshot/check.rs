@@ -24,7 +24,10 @@ pub fn check_snapshot(spec: &str, outcome: &SnapshotOutcome) -> Result<(), Strin
     settings.set_snapshot_path(&dir);
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
-    settings.set_description(format!("perfgate snapshot `{}` of spec `{spec}`", outcome.name));
+    settings.set_description(format!(
+        "perfgate snapshot `{}` of spec `{spec}`",
+        outcome.name
+    ));
     let name = snapshot_name(spec, &outcome.id);
     let contents = outcome.contents.clone();
     // insta reports a mismatch by panicking (that is its contract inside tests); the panic is

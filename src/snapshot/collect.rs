@@ -63,7 +63,12 @@ async fn snapshot_outcome(
 
 /// One range query per assertion over `whole` at `step`, with `$phase` expanded as the
 /// assertion's own verdict had it, so the plot shows the judged expression over time.
-pub async fn collect_plots(client: &PromClient, record: &mut RunRecord, whole: Window, step: Duration) {
+pub async fn collect_plots(
+    client: &PromClient,
+    record: &mut RunRecord,
+    whole: Window,
+    step: Duration,
+) {
     let step = step.max(Duration::from_millis(100));
     let mut plots = Vec::new();
     for verdict in &record.verdicts {

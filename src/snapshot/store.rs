@@ -200,9 +200,21 @@ mod tests {
             Some(&first.contents),
         );
         assert_eq!(second.status, SnapshotStatus::Changed);
-        assert!(second.contents.contains(r#"'{endpoint="/b"}': 1.04"#), "{}", second.contents);
-        assert!(second.contents.contains(r#"'{endpoint="/a"}': 100.0"#), "{}", second.contents);
-        let b = second.changes.iter().find(|c| c.series.contains("/b")).unwrap();
+        assert!(
+            second.contents.contains(r#"'{endpoint="/b"}': 1.04"#),
+            "{}",
+            second.contents
+        );
+        assert!(
+            second.contents.contains(r#"'{endpoint="/a"}': 100.0"#),
+            "{}",
+            second.contents
+        );
+        let b = second
+            .changes
+            .iter()
+            .find(|c| c.series.contains("/b"))
+            .unwrap();
         assert_eq!((b.old, b.new, b.within), (Some(0.5), Some(1.04), false));
     }
 

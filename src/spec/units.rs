@@ -122,7 +122,9 @@ pub fn parse_expectation(text: &str) -> Result<Expectation, String> {
             ));
         };
         return match parse_tolerance(tolerance)? {
-            t @ (Tolerance::Relative(_) | Tolerance::Absolute(_)) => Ok(Expectation::NearBaseline(t)),
+            t @ (Tolerance::Relative(_) | Tolerance::Absolute(_)) => {
+                Ok(Expectation::NearBaseline(t))
+            }
             _ => Err(format!(
                 "`{text}`: a baseline expectation takes a percentage or an absolute value (hint: `within 10% of baseline`)"
             )),

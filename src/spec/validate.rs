@@ -148,7 +148,11 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     let snapshot_queries =
         snapshots::snapshots(ctx, &raw.snapshot, &at.key("snapshot"), &load.names);
     // `assert:` is named in the messages when present, else `snapshot:`.
-    let section = if raw.assert.is_empty() { "snapshot" } else { "assert" };
+    let section = if raw.assert.is_empty() {
+        "snapshot"
+    } else {
+        "assert"
+    };
     let queries = !raw.assert.is_empty() || !raw.snapshot.is_empty();
     // A service that failed validation may be the prometheus one: don't guess.
     if queries && stack.names.len() == stack.stack.services.len() {
@@ -157,7 +161,10 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     if queries && raw.load.is_empty() {
         ctx.at_key(
             &at.key(section),
-            format!("{}s need at least one load phase to define their window", noun(section)),
+            format!(
+                "{}s need at least one load phase to define their window",
+                noun(section)
+            ),
         )
         .hint =
             Some("add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned());
