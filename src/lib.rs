@@ -12,5 +12,6 @@ pub mod paths;
 pub mod prom;
 pub mod report;
 pub mod run;
+pub mod snapshot;
 pub mod spec;
 pub mod stack;

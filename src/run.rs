@@ -93,6 +93,7 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     let run_id = run_id();
     let report_dir = opts.out_dir.join(&spec.name).join(&run_id);
     let mut record = RunRecord {
+        perfgate_version: env!("CARGO_PKG_VERSION").to_owned(),
         spec: spec.name.clone(),
         spec_path: spec.path.clone(),
         run_id,
@@ -104,6 +105,9 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
         phases: Vec::new(),
         verdicts: Vec::new(),
         failure: None,
+        snapshots: Vec::new(),
+        plots: Vec::new(),
+        baseline: None,
     };
     if let Err(failure) = drive(spec, opts, &mut record).await {
         record.failure = Some(failure);
@@ -258,6 +262,9 @@ async fn drive_stack(
             .verdicts
             .push(evaluate(&client, assertion, window, settle).await);
     }
+    crate::gate::apply_baseline(spec, record);
+    crate::snapshot::collect_snapshots(&client, spec, record, whole).await;
+    crate::snapshot::collect_plots(&client, record, whole, settle).await;
     Ok(())
 }
 

@@ -35,6 +35,8 @@ pub enum Command {
     DemoApi(DemoApiArgs),
     /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
     Replicate(Box<ReplicateArgs>),
+    /// Compare two runs (report folders or report.json files): values, changes, verdicts.
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +96,14 @@ pub struct ReplicateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older run: a report folder or its report.json.
+    pub old: PathBuf,
+    /// The newer run.
+    pub new: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct SpecArgs {
     /// Spec files.
     #[arg(required = true)]
@@ -114,6 +124,10 @@ pub struct RunArgs {
     /// No live progress, even on a terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// Save this run as baseline NAME (beside the spec, in `baselines/<spec>/NAME.json`) for
+    /// `within X of baseline` assertions; saved only when the run did not break.
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
 }
 
 #[derive(Debug, Args)]

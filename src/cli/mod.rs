@@ -1,6 +1,7 @@
 //! The `perfgate` command line: argument parsing and one function per subcommand.
 
 mod args;
+mod diff_cmd;
 mod progress;
 mod replicate_cmd;
 mod run_cmd;
@@ -32,6 +33,7 @@ pub fn run() -> ExitCode {
         Command::List(args) => validate_cmd::list(args),
         Command::Tools => validate_cmd::tools(),
         Command::Replicate(args) => replicate_cmd::run(*args),
+        Command::Diff(args) => diff_cmd::diff(args),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,
             Err(e) => {

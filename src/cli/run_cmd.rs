@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use super::args::RunArgs;
 use super::progress;
 use crate::error::Exit;
-use crate::report::{failure_message, phase_table, verdict_table};
+use crate::report::{failure_message, phase_table, snapshot_table, verdict_table};
 use crate::run::{RunOptions, default_out_dir, run_spec};
 use crate::spec;
 
@@ -41,7 +41,7 @@ pub fn run(args: RunArgs) -> Exit {
             spec.assertions
                 .retain(|a| format!("{name}::{}", a.id).contains(f.as_str()));
         }
-        if spec.assertions.is_empty() {
+        if spec.assertions.is_empty() && spec.snapshots.is_empty() {
             eprintln!("{}: no assertion to judge; nothing ran", path.display());
             exits.push(Exit::NothingRan);
             continue;
@@ -62,8 +62,40 @@ pub fn run(args: RunArgs) -> Exit {
                 eprintln!("\n{msg}");
             }
         }
-        println!("report: {}", record.report_json().display());
-        exits.push(record.exit());
+        let mut exit = record.exit();
+        if !record.snapshots.is_empty() {
+            println!("{}", snapshot_table(&record, color));
+            let mut snapshots_ok = true;
+            // insta reports a mismatch by panicking; its own diff is the message here, so
+            // the default hook's "thread panicked" and backtrace are kept off the terminal.
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            for s in &record.snapshots {
+                if let Err(msg) = crate::snapshot::check_snapshot(&spec.name, s) {
+                    eprintln!("\n{msg}");
+                    snapshots_ok = false;
+                }
+            }
+            std::panic::set_hook(hook);
+            if exit == Exit::NothingRan && record.verdicts.is_empty() {
+                exit = Exit::Success;
+            }
+            if !snapshots_ok && exit == Exit::Success {
+                exit = Exit::GateFailed;
+            }
+        }
+        if let Some(name) = &args.save_baseline {
+            if record.failure.is_none() {
+                match crate::gate::save_baseline(&record, name) {
+                    Ok(path) => println!("baseline `{name}` saved: {}", path.display()),
+                    Err(e) => eprintln!("error: cannot save baseline `{name}`: {e}"),
+                }
+            } else {
+                eprintln!("baseline `{name}` not saved: the run broke");
+            }
+        }
+        println!("report: {}", record.report_dir.display());
+        exits.push(exit);
     }
     worst(&exits)
 }

@@ -119,6 +119,8 @@ fn promql_probe_spec() -> Spec {
         },
         phases: Vec::new(),
         assertions: Vec::new(),
+        snapshots: Vec::new(),
+        snapshot_dir: "snapshots".into(),
     }
 }
 
@@ -160,6 +162,9 @@ pub fn list(args: SpecArgs) -> Exit {
             Ok(s) => {
                 for a in &s.assertions {
                     println!("{}::{}: test", s.name, a.id);
+                }
+                for q in &s.snapshots {
+                    println!("{}::snapshot::{}: test", s.name, q.id);
                 }
             }
             Err(e) => {

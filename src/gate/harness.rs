@@ -63,16 +63,36 @@ fn trials_for_file(path: &Path) -> Vec<Trial> {
 
 fn trials_for_spec(spec: Spec) -> Vec<Trial> {
     let spec = std::sync::Arc::new(spec);
-    spec.assertions
-        .iter()
-        .map(|a| {
-            let spec = std::sync::Arc::clone(&spec);
-            let id = a.id.clone();
-            Trial::test(format!("{}::{}", spec.name, a.id), move || {
-                check(&spec, &id)
-            })
+    let gates = spec.assertions.iter().map(|a| {
+        let spec = std::sync::Arc::clone(&spec);
+        let id = a.id.clone();
+        Trial::test(format!("{}::{}", spec.name, a.id), move || {
+            check(&spec, &id)
         })
-        .collect()
+    });
+    let snapshots = spec.snapshots.iter().map(|s| {
+        let spec = std::sync::Arc::clone(&spec);
+        let id = s.id.clone();
+        Trial::test(format!("{}::snapshot::{}", spec.name, s.id), move || {
+            check_snapshot_trial(&spec, &id)
+        })
+    });
+    gates.chain(snapshots).collect()
+}
+
+/// The insta comparison of one snapshot query, bound to this trial.
+fn check_snapshot_trial(spec: &Spec, id: &str) -> Result<(), Failed> {
+    let record = results_for(spec)?;
+    let outcome = record.snapshot(id).ok_or_else(|| match &record.failure {
+        Some(f) => format!(
+            "the run of `{}` failed before this snapshot was taken: {}\n  report: {}",
+            spec.name,
+            f.message,
+            record.report_json().display()
+        ),
+        None => format!("no snapshot `{id}` in {}", record.report_json().display()),
+    })?;
+    crate::snapshot::check_snapshot(&spec.name, outcome).map_err(Failed::from)
 }
 
 fn check(spec: &Spec, id: &str) -> Result<(), Failed> {

@@ -1,12 +1,28 @@
-//! Run records and their renderings: the verdict table, failure messages, report files.
-//! Pure functions of a `RunRecord`; nothing here talks to a service.
+//! Run records and their renderings: tables, failure messages, summary.md, junit.xml,
+//! report.html (with SVG plots), run-to-run diffs. Pure functions of a `RunRecord`; nothing
+//! here talks to a service.
 
+mod diff;
 mod failure;
 mod files;
+mod html;
+mod junit;
 mod record;
+mod snapshots;
+mod summary;
+mod svg;
 mod table;
 
+pub use diff::{DiffOutcome, diff_records};
 pub use failure::{failure_message, format_value, unix_to_utc};
 pub use files::{read_record, write_report};
-pub use record::{Failure, FailureKind, Outcome, PhaseRecord, RunRecord, Verdict, Window};
-pub use table::{phase_table, verdict_table};
+pub use html::report_html;
+pub use junit::junit_xml;
+pub use record::{
+    BaselineRef, Failure, FailureKind, Outcome, PhaseRecord, Plot, RunRecord, SeriesChange,
+    SnapshotOutcome, SnapshotStatus, Verdict, Window,
+};
+pub use snapshots::{change_line, describe_snapshot, relative};
+pub use summary::summary_markdown;
+pub use svg::{plot_svg, thresholds};
+pub use table::{phase_table, snapshot_table, verdict_table};

@@ -11,6 +11,9 @@ use crate::stack::ServiceRecord;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunRecord {
+    /// The perfgate version that wrote this record.
+    #[serde(default)]
+    pub perfgate_version: String,
     pub spec: String,
     pub spec_path: PathBuf,
     pub run_id: String,
@@ -27,6 +30,84 @@ pub struct RunRecord {
     pub verdicts: Vec<Verdict>,
     /// Set when the run broke before every assertion could be judged.
     pub failure: Option<Failure>,
+    /// One per `snapshot:` query, compared with the stored snapshot file.
+    #[serde(default)]
+    pub snapshots: Vec<SnapshotOutcome>,
+    /// One range query per assertion over the whole run, for report.html.
+    #[serde(default)]
+    pub plots: Vec<Plot>,
+    /// The saved baseline `within X of baseline` assertions were judged against.
+    #[serde(default)]
+    pub baseline: Option<BaselineRef>,
+}
+
+/// A snapshot query's result, per series, against the stored snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SnapshotOutcome {
+    pub id: String,
+    pub name: String,
+    /// The query as written in the spec (stored in the snapshot file).
+    pub template: String,
+    /// The query as sent, `$phase` expanded.
+    pub query: String,
+    pub during: Option<String>,
+    pub window: Window,
+    pub tolerance: String,
+    /// The snapshot file (`<snapshot_dir>/<spec>__<id>.snap`).
+    pub file: PathBuf,
+    pub series: Vec<Series>,
+    pub status: SnapshotStatus,
+    /// Every series of the stored or the new outcome, old and new value side by side.
+    pub changes: Vec<SeriesChange>,
+    /// The snapshot body handed to insta: stored values kept where within tolerance.
+    pub contents: String,
+    /// Set when the query failed (status `error`).
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotStatus {
+    /// Every value within tolerance of the stored one: the snapshot file stays as it is.
+    Unchanged,
+    /// A value moved beyond tolerance, or series came or went.
+    Changed,
+    /// No snapshot stored yet.
+    New,
+    /// The query could not be evaluated.
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeriesChange {
+    /// `{endpoint="/health"}`.
+    pub series: String,
+    /// `None`: the series is new.
+    pub old: Option<f64>,
+    /// `None`: the series is gone.
+    pub new: Option<f64>,
+    /// The new value is within tolerance of the old one (the old one is kept).
+    pub within: bool,
+}
+
+/// A range query over the whole run at the scrape interval, drawn in report.html.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Plot {
+    /// The assertion's id.
+    pub id: String,
+    pub query: String,
+    pub window: Window,
+    pub step_seconds: f64,
+    pub series: Vec<Series>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BaselineRef {
+    pub name: String,
+    pub path: PathBuf,
+    /// The run the baseline was saved from; `None` when no baseline was found.
+    pub run_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -103,6 +184,14 @@ impl Outcome {
 impl RunRecord {
     pub fn verdict(&self, id: &str) -> Option<&Verdict> {
         self.verdicts.iter().find(|v| v.id == id)
+    }
+
+    pub fn snapshot(&self, id: &str) -> Option<&SnapshotOutcome> {
+        self.snapshots.iter().find(|s| s.id == id)
+    }
+
+    pub fn plot(&self, id: &str) -> Option<&Plot> {
+        self.plots.iter().find(|p| p.id == id)
     }
 
     pub fn report_json(&self) -> PathBuf {

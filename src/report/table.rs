@@ -102,3 +102,46 @@ fn summarize_load(load: &serde_json::Value) -> String {
     }
     parts.join(", ")
 }
+
+/// `snapshot | series | stored | new | change | status`, one row per series.
+pub fn snapshot_table(record: &RunRecord, color: bool) -> String {
+    use super::record::SnapshotStatus;
+    let mut t = table(
+        &["snapshot", "series", "stored", "new", "change", "status"],
+        color,
+    );
+    for s in &record.snapshots {
+        if let Some(e) = &s.error {
+            t.add_row(vec![
+                Cell::new(&s.id),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(e.chars().take(60).collect::<String>()),
+                Cell::new("ERROR").fg(Color::Red),
+            ]);
+            continue;
+        }
+        for c in &s.changes {
+            let (word, color) = match (s.status, c.within) {
+                (_, true) => ("same", Color::Green),
+                (SnapshotStatus::New, _) => ("new", Color::Yellow),
+                _ => ("CHANGED", Color::Red),
+            };
+            let show = |v: Option<f64>| v.map_or("-".to_string(), format_value);
+            let change = match (c.old, c.new) {
+                (Some(o), Some(n)) => super::snapshots::relative(o, n).unwrap_or_default(),
+                _ => String::new(),
+            };
+            t.add_row(vec![
+                Cell::new(&s.id),
+                Cell::new(&c.series),
+                Cell::new(show(c.old)),
+                Cell::new(show(c.new)),
+                Cell::new(change),
+                Cell::new(word).fg(color),
+            ]);
+        }
+    }
+    t.to_string()
+}

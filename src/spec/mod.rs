@@ -10,6 +10,7 @@ mod phases;
 mod raw;
 mod replicate;
 mod services;
+mod snapshots;
 pub mod units;
 mod validate;
 
@@ -20,7 +21,10 @@ use std::path::Path;
 
 pub use diagnostic::{Diagnostic, SpecError};
 pub use model::*;
-pub use units::{format_prom_duration, parse_duration, parse_expectation, parse_rate, slug};
+pub use snapshots::DEFAULT_TOLERANCE;
+pub use units::{
+    format_prom_duration, parse_duration, parse_expectation, parse_rate, parse_tolerance, slug,
+};
 pub use validate::parse;
 
 /// Reads and validates the spec at `path` (shown as given in every diagnostic).

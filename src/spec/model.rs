@@ -18,6 +18,11 @@ pub struct Spec {
     /// Load phases, run one after another in this order.
     pub phases: Vec<Phase>,
     pub assertions: Vec<Assertion>,
+    /// Queries whose outcomes are snapshot-diffed between runs (`snapshot:`).
+    pub snapshots: Vec<SnapshotQuery>,
+    /// Where snapshot files live: `snapshot_dir:` resolved against the spec's folder, else
+    /// `<spec folder>/snapshots`.
+    pub snapshot_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -283,6 +288,9 @@ pub enum Expectation {
     Compare(CompareOp, f64),
     /// Inclusive on both ends.
     Between(f64, f64),
+    /// `within X of baseline`: judged against the same assertion's values in a saved baseline
+    /// run (see `gate::baseline`); on its own no value holds.
+    NearBaseline(Tolerance),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,6 +314,7 @@ impl Expectation {
                 CompareOp::Eq => value == rhs,
             },
             Expectation::Between(lo, hi) => value >= lo && value <= hi,
+            Expectation::NearBaseline(_) => false,
         }
     }
 }
@@ -324,6 +333,7 @@ impl std::fmt::Display for Expectation {
                 write!(f, "{op} {v}")
             }
             Expectation::Between(a, b) => write!(f, "between {a} and {b}"),
+            Expectation::NearBaseline(t) => write!(f, "within {t} of baseline"),
         }
     }
 }
@@ -333,4 +343,85 @@ impl std::fmt::Display for Expectation {
 pub struct Location {
     pub line: usize,
     pub column: usize,
+}
+
+/// A snapshot query: its results are recorded per series and compared with the stored ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotQuery {
+    /// As written; its slug is the snapshot's id (file name and test name).
+    pub name: String,
+    pub id: String,
+    /// PromQL, may contain `$phase`.
+    pub query: String,
+    /// Phase whose window this is evaluated at the end of; `None` = the whole load.
+    pub during: Option<String>,
+    pub tolerance: Tolerance,
+    pub query_location: Location,
+}
+
+/// How far a new value may move from the stored one and still count as unchanged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    /// `10%`: |new - old| <= ratio * |old|.
+    Relative(f64),
+    /// `0.05`, `20ms`: |new - old| <= delta.
+    Absolute(f64),
+    /// `2 digits`: equal when rounded to this many significant digits.
+    Digits(u32),
+    /// `log 2`: in the same logarithmic bucket [base^k, base^(k+1)).
+    LogBuckets(f64),
+}
+
+impl Tolerance {
+    /// Whether `new` counts as unchanged from `old`. NaN equals only NaN.
+    pub fn accepts(&self, old: f64, new: f64) -> bool {
+        if old.is_nan() || new.is_nan() {
+            return old.is_nan() && new.is_nan();
+        }
+        if old == new {
+            return true;
+        }
+        match *self {
+            Tolerance::Relative(r) => (new - old).abs() <= r * old.abs(),
+            Tolerance::Absolute(d) => (new - old).abs() <= d,
+            Tolerance::Digits(n) => round_significant(old, n) == round_significant(new, n),
+            Tolerance::LogBuckets(base) => log_bucket(old, base) == log_bucket(new, base),
+        }
+    }
+}
+
+impl std::fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tolerance::Relative(r) => write!(f, "{}%", trim_float(r * 100.0)),
+            Tolerance::Absolute(d) => write!(f, "{}", trim_float(*d)),
+            Tolerance::Digits(n) => write!(f, "{n} digits"),
+            Tolerance::LogBuckets(b) => write!(f, "log {}", trim_float(*b)),
+        }
+    }
+}
+
+/// `10.000000000000002` → `10`: a few digits are enough to name a tolerance.
+fn trim_float(v: f64) -> String {
+    let s = format!("{v:.9}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// `v` rounded to `digits` significant digits (0 and non-finite values unchanged).
+pub fn round_significant(v: f64, digits: u32) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits.max(1) as i32 - 1 - magnitude);
+    (v * scale).round() / scale
+}
+
+/// The bucket index of `v` on a log scale of `base`, with the sign kept apart; zero has its own.
+fn log_bucket(v: f64, base: f64) -> (i8, i64) {
+    if v == 0.0 || !v.is_finite() {
+        return (0, 0);
+    }
+    let k = (v.abs().ln() / base.ln()).floor() as i64;
+    (if v > 0.0 { 1 } else { -1 }, k)
 }

@@ -58,6 +58,11 @@ pub(crate) struct RawSpec {
     pub(crate) load: Vec<Value>,
     #[serde(default)]
     pub(crate) assert: Vec<Value>,
+    /// Each entry is a [`RawSnapshot`], read on its own.
+    #[serde(default)]
+    pub(crate) snapshot: Vec<Value>,
+    /// Folder of the snapshot files, relative to the spec file.
+    pub(crate) snapshot_dir: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -245,4 +250,14 @@ pub(crate) enum RawEvalMode {
     AtEnd,
     #[serde(rename = "throughout")]
     Throughout,
+}
+
+/// One entry of `snapshot:`: a query whose per-series results are kept in a snapshot file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSnapshot {
+    pub(crate) name: String,
+    pub(crate) during: Option<String>,
+    pub(crate) query: String,
+    pub(crate) tolerance: Option<Text>,
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::model::{CompareOp, Expectation, Rate};
+use super::model::{CompareOp, Expectation, Rate, Tolerance};
 
 const DURATION_UNITS: [(&str, u64); 4] = [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
 
@@ -115,6 +115,21 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
 /// suffix (`300ms` → 0.3, `2m` → 120, in seconds) or a percentage (`5%` → 0.05).
 pub fn parse_expectation(text: &str) -> Result<Expectation, String> {
     let text = text.trim();
+    if let Some(rest) = text.strip_prefix("within ") {
+        let Some(tolerance) = rest.trim().strip_suffix("of baseline") else {
+            return Err(format!(
+                "invalid expectation `{text}` (hint: write `within 10% of baseline`)"
+            ));
+        };
+        return match parse_tolerance(tolerance)? {
+            t @ (Tolerance::Relative(_) | Tolerance::Absolute(_)) => {
+                Ok(Expectation::NearBaseline(t))
+            }
+            _ => Err(format!(
+                "`{text}`: a baseline expectation takes a percentage or an absolute value (hint: `within 10% of baseline`)"
+            )),
+        };
+    }
     if let Some(rest) = text.strip_prefix("between") {
         let bad = || format!("invalid range `{text}` (hint: write `between 0.9 and 1.1`)");
         let (lo, hi) = rest.split_once(" and ").ok_or_else(bad)?;
@@ -176,6 +191,45 @@ fn parse_value(text: &str) -> Result<f64, String> {
     Err(format!(
         "invalid number `{text}` (hint: a number, a duration such as `300ms` or a percentage such as `5%`)"
     ))
+}
+
+/// Parses a snapshot tolerance: `10%` (relative), `0.05` or `20ms` (absolute), `2 digits`
+/// (significant digits) or `log 2` (logarithmic buckets of base 2).
+pub fn parse_tolerance(text: &str) -> Result<Tolerance, String> {
+    let text = text.trim();
+    let hint = "(hint: one of `10%`, `0.05`, `20ms`, `2 digits`, `log 2`)";
+    if let Some(n) = text
+        .strip_suffix("digits")
+        .or_else(|| text.strip_suffix("digit"))
+    {
+        return match n.trim().parse::<u32>() {
+            Ok(n @ 1..=15) => Ok(Tolerance::Digits(n)),
+            _ => Err(format!(
+                "invalid tolerance `{text}`: significant digits go from 1 to 15 {hint}"
+            )),
+        };
+    }
+    if let Some(base) = text.strip_prefix("log") {
+        return match parse_number(base.trim()) {
+            Some(b) if b > 1.0 => Ok(Tolerance::LogBuckets(b)),
+            _ => Err(format!(
+                "invalid tolerance `{text}`: the log base must be a number above 1 {hint}"
+            )),
+        };
+    }
+    let value = match text.strip_suffix('%') {
+        Some(pct) => parse_number(pct.trim()).map(|v| Tolerance::Relative(v / 100.0)),
+        None => parse_number(text)
+            .or_else(|| parse_duration(text).ok().map(|d| d.as_secs_f64()))
+            .map(Tolerance::Absolute),
+    };
+    match value {
+        Some(Tolerance::Relative(v) | Tolerance::Absolute(v)) if v < 0.0 => Err(format!(
+            "invalid tolerance `{text}`: it must not be negative {hint}"
+        )),
+        Some(t) => Ok(t),
+        None => Err(format!("invalid tolerance `{text}` {hint}")),
+    }
 }
 
 /// A finite decimal number; rejects `inf`, `nan` and other words Rust would accept.

@@ -11,7 +11,7 @@ use super::locate::{SourceIndex, YamlPath};
 use super::model::{Assertion, EvalMode, Location, SeriesMode, ServiceKind, Spec};
 use super::raw::{RawAssertion, RawEvalMode, RawSeriesMode, RawSpec};
 use super::units::{is_identifier, parse_expectation, slug};
-use super::{phases, services};
+use super::{phases, services, snapshots};
 
 /// Parses and validates a spec's text; `path` names it in the model and in diagnostics.
 pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
@@ -145,14 +145,26 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     };
     let load = phases::load(ctx, &raw.load, &at.key("load"), &stack);
     let assertions = assertions(ctx, &raw.assert, &at.key("assert"), &load.names);
+    let snapshot_queries =
+        snapshots::snapshots(ctx, &raw.snapshot, &at.key("snapshot"), &load.names);
+    // `assert:` is named in the messages when present, else `snapshot:`.
+    let section = if raw.assert.is_empty() {
+        "snapshot"
+    } else {
+        "assert"
+    };
+    let queries = !raw.assert.is_empty() || !raw.snapshot.is_empty();
     // A service that failed validation may be the prometheus one: don't guess.
-    if !raw.assert.is_empty() && stack.names.len() == stack.stack.services.len() {
-        check_prometheus(ctx, &stack.stack, &at);
+    if queries && stack.names.len() == stack.stack.services.len() {
+        check_prometheus(ctx, &stack.stack, &at, section);
     }
-    if !raw.assert.is_empty() && raw.load.is_empty() {
+    if queries && raw.load.is_empty() {
         ctx.at_key(
-            &at.key("assert"),
-            "assertions need at least one load phase to define their window",
+            &at.key(section),
+            format!(
+                "{}s need at least one load phase to define their window",
+                noun(section)
+            ),
         )
         .hint =
             Some("add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned());
@@ -164,10 +176,21 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
         stack: stack.stack,
         phases: load.phases,
         assertions: assertions?,
+        snapshots: snapshot_queries?,
+        snapshot_dir: snapshots::snapshot_dir(path, raw.snapshot_dir.as_deref()),
     })
 }
 
-fn check_prometheus(ctx: &mut Ctx, stack: &super::model::Stack, at: &YamlPath) {
+/// What the entries of a top-level query section are called in messages.
+fn noun(section: &str) -> &'static str {
+    if section == "assert" {
+        "assertion"
+    } else {
+        "snapshot"
+    }
+}
+
+fn check_prometheus(ctx: &mut Ctx, stack: &super::model::Stack, at: &YamlPath, section: &str) {
     let proms: Vec<&str> = stack
         .services
         .iter()
@@ -177,8 +200,8 @@ fn check_prometheus(ctx: &mut Ctx, stack: &super::model::Stack, at: &YamlPath) {
     match proms.as_slice() {
         [] => {
             ctx.at_key(
-                &at.key("assert"),
-                "assertions need a `prometheus` service to query",
+                &at.key(section),
+                format!("{}s need a `prometheus` service to query", noun(section)),
             )
             .hint =
                 Some("add `prometheus: { kind: prometheus }` under `stack.services`".to_owned());
@@ -190,7 +213,10 @@ fn check_prometheus(ctx: &mut Ctx, stack: &super::model::Stack, at: &YamlPath) {
                     &at.key("stack").key("services").key(name),
                     "only one `prometheus` service is supported",
                 )
-                .hint = Some(format!("assertions query `{first}`; remove `{name}`"));
+                .hint = Some(format!(
+                    "{}s query `{first}`; remove `{name}`",
+                    noun(section)
+                ));
             }
         }
     }
