@@ -145,6 +145,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
             job: "perfgate".into(),
             addr: engine_addr,
             path: "/metrics".into(),
+            honor_labels: false,
         }],
         host_executable: opts.host_executable.clone(),
     };

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ToolSpec, Version, apt, cache};
+use super::{Provisioner, ToolSpec, Version, apt, cache, pip};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -42,15 +42,15 @@ fn display<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "{tool} >= {min} (needed for {reason}) is not available:\n{tried}\n  hint: install {tool} {min} or newer and put it on PATH, set {env_var}=/path/to/{tool}, or set `binary:` on the service; on Debian 12 or newer `apt-get install {package}` works, and perfgate provisions it by itself when apt-get can reach the host's Debian archive"
-)]
+#[error("{tool} >= {min} (needed for {reason}) is not available:\n{tried}\n  hint: {hint}")]
 pub struct ToolError {
     pub tool: &'static str,
     pub min: Version,
     pub reason: &'static str,
     pub env_var: &'static str,
     pub package: &'static str,
+    /// How to get the tool.
+    pub hint: String,
     /// One line per place looked at, with what was wrong there.
     pub tried: String,
 }
@@ -106,7 +106,12 @@ pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool,
             cache::tool_root(tool).display()
         )),
     }
-    match apt::provision(tool) {
+    let provisioned = match tool.provisioner {
+        Provisioner::Apt => apt::provision(tool),
+        Provisioner::Pip => pip::provision(tool),
+        Provisioner::None => Err("perfgate does not provision it".to_owned()),
+    };
+    match provisioned {
         Ok((path, v)) => Ok(found(path, v, ToolSource::Provisioned)),
         Err(e) => {
             tried.push(format!("  - provisioning: {e}"));
@@ -122,6 +127,25 @@ fn error(tool: &ToolSpec, tried: Vec<String>) -> ToolError {
         reason: tool.min_reason,
         env_var: tool.env_var,
         package: tool.debian_package,
+        hint: hint(tool),
         tried: tried.join("\n"),
+    }
+}
+
+fn hint(tool: &ToolSpec) -> String {
+    let (name, min, var) = (tool.name, tool.min_version, tool.env_var);
+    let common = format!(
+        "install {name} {min} or newer and put it on PATH, set {var}=/path/to/{name}, or set `binary:` on the service"
+    );
+    match tool.provisioner {
+        Provisioner::Apt => format!(
+            "{common}; on Debian 12 or newer `apt-get install {}` works, and perfgate provisions it by itself when apt-get can reach the host's Debian archive",
+            tool.debian_package
+        ),
+        Provisioner::Pip => format!(
+            "{common}; perfgate provisions it by itself with `pip download --no-deps {}` when pip can reach PyPI (the binary needs libpython3.11: `apt-get install libpython3.11`)",
+            tool.debian_package
+        ),
+        Provisioner::None => common,
     }
 }
