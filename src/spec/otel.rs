@@ -135,7 +135,8 @@ pub(crate) fn check_references(
     for (path, message, wanted, unknown) in problems {
         if unknown.is_empty() {
             let hint = if wanted.is_empty() {
-                "declare one, e.g. `collector: { kind: otel-collector, export_to: prometheus }`".to_owned()
+                "declare one, e.g. `collector: { kind: otel-collector, export_to: prometheus }`"
+                    .to_owned()
             } else {
                 format!("expected one of {}", backticked(wanted.iter().copied()))
             };

@@ -105,6 +105,22 @@ impl RunningStack {
             .collect()
     }
 
+    /// An error naming the first service that has exited, with its log tail.
+    pub fn check_alive(&mut self) -> Result<(), StackError> {
+        for s in &mut self.services {
+            if let Some(status) = s.child.exited() {
+                return Err(StackError::DiedDuringRun {
+                    service: s.name.clone(),
+                    kind: s.kind,
+                    status: status.to_string(),
+                    log: s.child.log_path().to_owned(),
+                    tail: super::error::indent_tail(&s.child.tail(30)),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Stops every service, last started first, reporting the first failure.
     pub async fn shutdown(mut self) -> Result<(), StackError> {
         let mut first_error = None;
