@@ -28,6 +28,7 @@ pub trait SeriesSink: Send + Sync + 'static {
 }
 
 type Labels = Vec<(String, String)>;
+type Sample = (i64, f64);
 
 /// The newest sample of every series, for Prometheus to scrape.
 #[derive(Debug, Default)]
@@ -92,7 +93,7 @@ impl ScrapeStore {
             .latest
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut by_name: BTreeMap<&str, Vec<(&Labels, &(i64, f64))>> = BTreeMap::new();
+        let mut by_name: BTreeMap<&str, Vec<(&Labels, &Sample)>> = BTreeMap::new();
         for (labels, sample) in latest.iter() {
             let name = labels
                 .iter()

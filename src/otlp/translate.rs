@@ -188,11 +188,13 @@ fn millis(unix_nano: u64) -> i64 {
     i64::try_from(unix_nano / 1_000_000).unwrap_or(i64::MAX)
 }
 
+type Labels = Vec<(String, String)>;
+
 /// Collects samples by label set, so a request with several points of one series yields one
 /// series with several samples.
 #[derive(Default)]
 struct Builder {
-    series: BTreeMap<Vec<(String, String)>, Vec<(i64, f64)>>,
+    series: BTreeMap<Labels, Vec<(i64, f64)>>,
     samples: usize,
 }
 
@@ -350,10 +352,6 @@ pub fn translate(request: &ExportMetricsServiceRequest) -> Translation {
     out
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site pair; a struct would only rename them"
-)]
 fn numbers(
     b: &mut Builder,
     out: &mut Translation,

