@@ -17,6 +17,8 @@ use crate::stack::{self, RunningStack, StackOptions, prometheus::ScrapeTarget};
 /// How long targets get to report `up == 1` after Prometheus is ready.
 const TARGETS_UP_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(100);
+/// How often services are checked for an unexpected exit during phases.
+const WATCH: Duration = Duration::from_millis(200);
 
 #[derive(Clone)]
 pub struct RunOptions {
@@ -155,10 +157,11 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
             job: "perfgate".into(),
             addr: engine_addr,
             path: "/metrics".into(),
+            honor_labels: false,
         }],
         host_executable: opts.host_executable.clone(),
     };
-    let stack = stack::start(spec, &options)
+    let mut stack = stack::start(spec, &options)
         .await
         .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
     record.services = stack.records();
@@ -168,7 +171,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
         took: stack.bring_up,
     });
 
-    let outcome = drive_stack(spec, &stack, &metrics, record, &notify).await;
+    let outcome = drive_stack(spec, &mut stack, &metrics, record, &notify).await;
     let stopped = stack.shutdown().await;
     let _ = stop_tx.send(());
     let _ = exporter.await;
@@ -178,7 +181,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
 
 async fn drive_stack(
     spec: &Spec,
-    stack: &RunningStack,
+    stack: &mut RunningStack,
     metrics: &Arc<EngineMetrics>,
     record: &mut RunRecord,
     notify: &impl Fn(ProgressEvent),
@@ -208,11 +211,12 @@ async fn drive_stack(
                         phase.name, http.target
                     ))
                 })?;
-                let outcome = run_http(&phase.name, http, target, metrics, notify).await?;
+                let phase_run = run_http(&phase.name, http, target, metrics, notify);
+                let outcome = guarded(stack, phase_run).await??;
                 Some(serde_json::to_value(outcome).unwrap_or_default())
             }
             PhaseKind::Pause(d) => {
-                tokio::time::sleep(*d).await;
+                guarded(stack, tokio::time::sleep(*d)).await?;
                 None
             }
             PhaseKind::Replicate(r) => {
@@ -332,6 +336,26 @@ async fn run_replicate(
                         summary: load::replicate::progress_line(&p),
                     });
                 }
+            }
+        }
+    }
+}
+
+/// Runs `work` while watching the stack: a service that exits meanwhile (a crashed collector, a
+/// killed API) fails the run at once with its log tail, instead of the phase running on against
+/// a broken pipeline or waiting for data that will never come.
+async fn guarded<T>(
+    stack: &mut RunningStack,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, Failure> {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => return Ok(out),
+            () = tokio::time::sleep(WATCH) => {
+                stack
+                    .check_alive()
+                    .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
             }
         }
     }

@@ -38,6 +38,7 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
             seed: 1,
             latency_factor: 1.0,
             error_factor: 0.0,
+            otlp: None,
         });
     }
     // `cargo test --all-targets` runs harness-less benches without `--bench`: stay quick there.

@@ -158,6 +158,7 @@ impl DemoApiArgs {
             seed: self.seed,
             latency_factor: self.latency_factor,
             error_factor: self.error_factor,
+            otlp: None,
         }
     }
 }

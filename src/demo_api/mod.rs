@@ -1,12 +1,14 @@
 //! The built-in demo API: a real HTTP service with seeded latencies, injected errors and
-//! Prometheus metrics, launched by the process backend as `perfgate demo-api`.
+//! Prometheus metrics (and optionally OTLP export), launched by the process backend as `perfgate demo-api`.
 
 mod behaviour;
+mod otel;
 mod server;
 mod telemetry;
 
 #[cfg(test)]
 mod tests;
 
+pub use otel::{OtelTelemetry, OtlpExport, RuntimeClient};
 pub use server::{DemoApiConfig, run, serve};
 pub use telemetry::{DURATION_BUCKETS, OrderStatus, PrometheusTelemetry, Telemetry};

@@ -19,6 +19,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use super::behaviour::{Knobs, RngSource, parse_order, plan_order, plan_slow, plan_users};
+use super::otel::{Both, OtelTelemetry, OtlpExport};
 use super::telemetry::{OrderStatus, PrometheusTelemetry, Telemetry};
 
 /// How long `run` lets in-flight requests (e.g. a 5 s `/api/slow`) finish after a signal.
@@ -34,6 +35,8 @@ pub struct DemoApiConfig {
     pub seed: u64,
     pub latency_factor: f64,
     pub error_factor: f64,
+    /// Also export the metrics over OTLP (`/metrics` stays available).
+    pub otlp: Option<OtlpExport>,
 }
 
 struct AppState {
@@ -53,8 +56,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let prometheus = Arc::new(PrometheusTelemetry::new());
+    let (telemetry, provider): (Arc<dyn Telemetry>, _) = match &config.otlp {
+        None => (prometheus.clone(), None),
+        Some(export) => {
+            let otel = OtelTelemetry::new(export, tokio::runtime::Handle::current())
+                .map_err(std::io::Error::other)?;
+            let provider = otel.provider();
+            (
+                Arc::new(Both(prometheus.clone(), Arc::new(otel))),
+                Some(provider),
+            )
+        }
+    };
     let state = Arc::new(AppState {
-        telemetry: prometheus.clone(),
+        telemetry,
         prometheus,
         rng: RngSource::new(config.seed),
         knobs: Knobs {
@@ -68,9 +83,19 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Some(provider) = provider {
+        // The final export carries every request served; `shutdown` blocks on it, and its HTTP
+        // request runs on this runtime, hence a blocking thread.
+        match tokio::task::spawn_blocking(move || provider.shutdown()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("final OTLP export failed: {e}"),
+            Err(e) => tracing::warn!("final OTLP export panicked: {e}"),
+        }
+    }
+    served
 }
 
 fn router(state: Shared) -> Router {

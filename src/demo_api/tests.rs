@@ -34,6 +34,7 @@ async fn start(latency_factor: f64, error_factor: f64) -> Running {
         seed: 3,
         latency_factor,
         error_factor,
+        otlp: None,
     };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

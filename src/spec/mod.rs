@@ -6,6 +6,7 @@ mod decode;
 mod diagnostic;
 mod locate;
 mod model;
+mod otel;
 mod phases;
 mod raw;
 mod replicate;

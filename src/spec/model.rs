@@ -51,6 +51,64 @@ pub enum ServiceKind {
     Prometheus(PrometheusService),
     DemoApi(DemoApiService),
     Process(ProcessService),
+    OtelCollector(OtelCollectorService),
+    OtlpAdapter(OtlpAdapterService),
+}
+
+impl ServiceKind {
+    /// The kind as written in `kind:`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ServiceKind::Prometheus(_) => "prometheus",
+            ServiceKind::DemoApi(_) => "demo-api",
+            ServiceKind::Process(_) => "process",
+            ServiceKind::OtelCollector(_) => "otel-collector",
+            ServiceKind::OtlpAdapter(_) => "otlp-to-prometheus",
+        }
+    }
+
+    /// Whether services can send OTLP to this one (`otlp: NAME`).
+    pub fn receives_otlp(&self) -> bool {
+        matches!(
+            self,
+            ServiceKind::OtelCollector(_) | ServiceKind::OtlpAdapter(_)
+        )
+    }
+}
+
+/// An OpenTelemetry collector between OTLP senders and Prometheus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtelCollectorService {
+    /// The `prometheus` service the collector's metrics end up in.
+    pub export_to: String,
+    pub implementation: CollectorImpl,
+    /// Explicit path to an `otelcol-contrib`/`otelcol` or `rotel-agent` binary.
+    pub binary: Option<PathBuf>,
+    pub extra_args: Vec<String>,
+}
+
+/// Which collector runs an `otel-collector` service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CollectorImpl {
+    /// `otelcol-contrib`/`otelcol` when found, else rotel (provisioned from PyPI).
+    #[default]
+    Auto,
+    Otelcol,
+    Rotel,
+}
+
+/// perfgate's own OTLP/HTTP → Prometheus adapter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtlpAdapterService {
+    pub export: OtlpExportMode,
+}
+
+/// How the adapter hands translated series to Prometheus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OtlpExportMode {
+    /// Exposed on the adapter's `/metrics` (with OTLP timestamps) and scraped.
+    #[default]
+    Scrape,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +129,10 @@ pub struct DemoApiService {
     pub latency_factor: f64,
     /// Multiplies every simulated error probability (0.0 = no injected errors).
     pub error_factor: f64,
+    /// Service receiving the API's OTLP export; `None` = Prometheus scrapes `/metrics`.
+    pub otlp: Option<String>,
+    /// How often the OTLP exporter sends (cumulative) metrics.
+    pub export_interval: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +146,10 @@ pub struct ProcessService {
     /// Path scraped by Prometheus on the `http` port (or the only port), when the program exports metrics.
     pub metrics_path: Option<String>,
     pub startup_timeout: Duration,
+    /// Service receiving the program's OTLP; injects `OTEL_EXPORTER_OTLP_ENDPOINT` and friends.
+    pub otlp: Option<String>,
+    /// Extra resource attributes for `OTEL_RESOURCE_ATTRIBUTES`.
+    pub resource: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

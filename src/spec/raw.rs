@@ -85,7 +85,13 @@ pub(crate) enum RawBackend {
 
 /// Service kinds as written in `kind:`; the ones reserved for later are listed so an unknown
 /// kind's error can tell them apart from typos.
-pub(crate) const SERVICE_KINDS: [&str; 3] = ["prometheus", "demo-api", "process"];
+pub(crate) const SERVICE_KINDS: [&str; 5] = [
+    "prometheus",
+    "demo-api",
+    "process",
+    "otel-collector",
+    "otlp-to-prometheus",
+];
 
 /// Only peeks at `kind:`; the rest of the service is read by the kind's own shape.
 #[derive(Debug, Deserialize)]
@@ -118,6 +124,9 @@ pub(crate) struct RawDemoApi {
     pub(crate) seed: Option<u64>,
     pub(crate) latency_factor: Option<f64>,
     pub(crate) error_factor: Option<f64>,
+    /// An `otel-collector` or `otlp-to-prometheus` service to export OTLP to.
+    pub(crate) otlp: Option<String>,
+    pub(crate) export_interval: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +146,37 @@ pub(crate) struct RawProcess {
     pub(crate) ready: Option<Value>,
     pub(crate) metrics: Option<String>,
     pub(crate) startup_timeout: Option<Text>,
+    /// An `otel-collector` or `otlp-to-prometheus` service; injects `OTEL_EXPORTER_OTLP_*`.
+    pub(crate) otlp: Option<String>,
+    /// Extra OpenTelemetry resource attributes (`OTEL_RESOURCE_ATTRIBUTES`).
+    #[serde(default)]
+    pub(crate) resource: BTreeMap<String, Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOtelCollector {
+    #[expect(
+        dead_code,
+        reason = "read through RawKind; listed so `kind:` is a known field"
+    )]
+    pub(crate) kind: String,
+    pub(crate) export_to: String,
+    pub(crate) implementation: Option<String>,
+    pub(crate) binary: Option<PathBuf>,
+    #[serde(default)]
+    pub(crate) args: Vec<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOtlpAdapter {
+    #[expect(
+        dead_code,
+        reason = "read through RawKind; listed so `kind:` is a known field"
+    )]
+    pub(crate) kind: String,
+    pub(crate) export: Option<String>,
 }
 
 /// `{ http: /health }`, `{ http: /health, port: admin }`, `{ tcp: http }` or `{ log: "text" }`.

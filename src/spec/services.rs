@@ -18,7 +18,7 @@ use super::raw::{
 use super::units::is_identifier;
 
 /// Kinds that are planned but not built yet: a clearer error than "unknown kind".
-const FUTURE_KINDS: [&str; 3] = ["otel-collector", "container", "ffmpeg-origin"];
+const FUTURE_KINDS: [&str; 2] = ["container", "ffmpeg-origin"];
 
 const DEFAULT_SCRAPE_INTERVAL: Duration = Duration::from_secs(1);
 const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -81,6 +81,7 @@ pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
     }
     let stack = Stack { backend, services };
     check_placeholders(ctx, &stack, &services_at);
+    super::otel::check_references(ctx, &stack, &names, &services_at);
     StackInfo { stack, names }
 }
 
@@ -111,6 +112,8 @@ fn service(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
             let raw = ctx.de::<RawProcess>(value, at)?;
             process(ctx, raw, at)
         }
+        "otel-collector" => super::otel::collector(ctx, value, at),
+        "otlp-to-prometheus" => super::otel::adapter(ctx, value, at),
         future if FUTURE_KINDS.contains(&future) => {
             ctx.at_value(
                 &kind_at,
@@ -156,10 +159,25 @@ fn demo_api(ctx: &mut Ctx, raw: RawDemoApi, at: &YamlPath) -> Option<ServiceKind
     };
     let latency_factor = factor("latency_factor", raw.latency_factor);
     let error_factor = factor("error_factor", raw.error_factor);
+    let interval_at = at.key("export_interval");
+    if raw.export_interval.is_some() && raw.otlp.is_none() {
+        ctx.at_key(
+            &interval_at,
+            "`export_interval` needs `otlp:` (hint: name the collector, e.g. `otlp: collector`)",
+        );
+        return None;
+    }
+    let export_interval = ctx.optional_duration(
+        &interval_at,
+        raw.export_interval.as_ref().map(|t| t.0.as_str()),
+        super::otel::DEFAULT_EXPORT_INTERVAL,
+    );
     Some(ServiceKind::DemoApi(DemoApiService {
         seed: raw.seed.unwrap_or(1),
         latency_factor: latency_factor?,
         error_factor: error_factor?,
+        otlp: raw.otlp,
+        export_interval: export_interval?,
     }))
 }
 
@@ -213,6 +231,8 @@ fn process(ctx: &mut Ctx, raw: RawProcess, at: &YamlPath) -> Option<ServiceKind>
         metrics_path: raw.metrics,
         startup_timeout: startup_timeout?,
         ports,
+        otlp: raw.otlp,
+        resource: raw.resource.into_iter().map(|(k, v)| (k, v.0)).collect(),
     }))
 }
 
@@ -306,7 +326,10 @@ fn ready(ctx: &mut Ctx, value: &Value, at: &YamlPath, ports: &[&str]) -> Option<
 /// The HTTP-capable ports of a service, by name.
 pub(crate) fn http_ports(service: &Service) -> Vec<&str> {
     match &service.kind {
-        ServiceKind::Prometheus(_) | ServiceKind::DemoApi(_) => vec!["http"],
+        ServiceKind::Prometheus(_) | ServiceKind::DemoApi(_) | ServiceKind::OtlpAdapter(_) => {
+            vec!["http"]
+        }
+        ServiceKind::OtelCollector(_) => vec!["otlp"],
         ServiceKind::Process(p) => p.ports.keys().map(String::as_str).collect(),
     }
 }

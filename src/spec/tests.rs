@@ -72,19 +72,67 @@ fn the_template_is_valid() {
     "    web: { kind: process, command: [x], ports: { http: 0 }, readdy: none }",
     "",
     "",
-    "5:61 unknown field `readdy`, expected one of `kind`, `command`, `ports`, `env`, `ready`, `metrics`, `startup_timeout` (hint: did you mean `ready`?)"
+    "5:61 unknown field `readdy`, expected one of `kind`, `command`, `ports`, `env`, `ready`, `metrics`, `startup_timeout`, `otlp`, `resource` (hint: did you mean `ready`?)"
 )]
 #[case::missing_kind(
     "    web: { command: [x] }",
     "",
     "",
-    "5:5 missing field `kind` (hint: expected one of `prometheus`, `demo-api`, `process`)"
+    "5:5 missing field `kind` (hint: expected one of `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`)"
 )]
 #[case::future_kind(
-    "    otel: { kind: otel-collector }",
+    "    box: { kind: container }",
     "",
     "",
-    "5:19 service kind `otel-collector` is not supported yet (hint: supported kinds are `prometheus`, `demo-api`, `process`)"
+    "5:18 service kind `container` is not supported yet (hint: supported kinds are `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`)"
+)]
+#[case::otlp_names_unknown_service(
+    "    web: { kind: demo-api, otlp: colector }\n    collector: { kind: otel-collector, export_to: prometheus }",
+    "",
+    "",
+    "5:34 unknown service `colector` (hint: did you mean `collector`?)"
+)]
+#[case::otlp_names_a_non_receiver(
+    "    web: { kind: process, command: [x], otlp: api }",
+    "",
+    "",
+    "5:47 `otlp` names `api`, a `demo-api` service; it must name an `otel-collector` or `otlp-to-prometheus` service (hint: declare one, e.g. `collector: { kind: otel-collector, export_to: prometheus }`)"
+)]
+#[case::export_to_names_a_non_prometheus(
+    "    collector: { kind: otel-collector, export_to: api }",
+    "",
+    "",
+    "5:51 `export_to` names `api`, a `demo-api` service; it must name a `prometheus` service (hint: expected one of `prometheus`)"
+)]
+#[case::collector_needs_export_to(
+    "    collector: { kind: otel-collector }",
+    "",
+    "",
+    "5:5 missing field `export_to`"
+)]
+#[case::export_interval_without_otlp(
+    "    web: { kind: demo-api, export_interval: 2s }",
+    "",
+    "",
+    "5:28 `export_interval` needs `otlp:` (hint: name the collector, e.g. `otlp: collector`)"
+)]
+#[case::remote_write_not_yet(
+    "    ingest: { kind: otlp-to-prometheus, export: remote-write }",
+    "",
+    "",
+    "5:49 `export: remote-write` is not supported yet (hint: use `export: scrape`; Prometheus scrapes the adapter's `/metrics`)"
+)]
+#[case::unknown_collector_implementation(
+    "    collector: { kind: otel-collector, export_to: prometheus, implementation: rotle }",
+    "",
+    "",
+    "5:79 unknown collector implementation `rotle` (hint: did you mean `rotel`?)"
+)]
+#[case::export_interval_without_unit(
+    "    ingest: { kind: otlp-to-prometheus }\n    web: { kind: demo-api, otlp: ingest, export_interval: 2 }",
+    "",
+    "",
+    "6:59 duration `2` has no unit (hint: write `2s`)"
 )]
 #[case::bad_service_name(
     "    my api: { kind: demo-api }",

@@ -1,4 +1,4 @@
-//! Built-in services (the demo API) run as real child processes of perfgate's own executable:
+//! Built-in services (the demo API, the OTLP adapter) run as real child processes of perfgate's own executable:
 //! the process backend re-executes the current binary with `PERFGATE_BUILTIN` set, and every
 //! entry point (the CLI, the test harness) calls `dispatch_from_env` first. That works the same
 //! for the `perfgate` binary, the `specs` harness and a user crate's own harness.
@@ -7,10 +7,16 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use crate::demo_api::DemoApiConfig;
+use std::time::Duration;
+
+use crate::demo_api::{DemoApiConfig, OtlpExport};
+use crate::otlp::AdapterConfig;
 
 const BUILTIN: &str = "PERFGATE_BUILTIN";
 const DEMO_API_ARGS: &str = "PERFGATE_DEMO_API";
+/// `ENDPOINT INTERVAL_MS SERVICE_NAME INSTANCE` when the demo API exports over OTLP.
+const DEMO_API_OTLP: &str = "PERFGATE_DEMO_API_OTLP";
+const ADAPTER_ARGS: &str = "PERFGATE_OTLP_ADAPTER";
 
 /// The executable that hosts built-in services: `$PERFGATE_BIN`, else the running binary.
 pub fn host_executable() -> std::io::Result<PathBuf> {
@@ -37,6 +43,34 @@ pub(crate) fn demo_api_command(
             config.listen, config.seed, config.latency_factor, config.error_factor
         ),
     );
+    cmd.env_remove(DEMO_API_OTLP);
+    if let Some(otlp) = &config.otlp {
+        cmd.env(
+            DEMO_API_OTLP,
+            format!(
+                "{} {} {} {}",
+                otlp.endpoint,
+                otlp.interval.as_millis(),
+                otlp.service_name,
+                otlp.instance
+            ),
+        );
+    }
+    Ok(cmd)
+}
+
+/// The command that starts the OTLP → Prometheus adapter with `config`.
+pub(crate) fn adapter_command(
+    config: &AdapterConfig,
+    host: Option<&Path>,
+) -> std::io::Result<Command> {
+    let host = match host {
+        Some(h) => h.to_owned(),
+        None => host_executable()?,
+    };
+    let mut cmd = Command::new(host);
+    cmd.env(BUILTIN, "otlp-to-prometheus")
+        .env(ADAPTER_ARGS, config.listen.to_string());
     Ok(cmd)
 }
 
@@ -49,6 +83,10 @@ pub fn dispatch_from_env() -> Option<ExitCode> {
 fn run_builtin(which: &OsString) -> ExitCode {
     let result = match which.to_str() {
         Some("demo-api") => parse_demo_api().and_then(crate::demo_api::run),
+        Some("otlp-to-prometheus") => std::env::var(ADAPTER_ARGS)
+            .map_err(anyhow::Error::from)
+            .and_then(|listen| Ok(listen.parse()?))
+            .and_then(|listen| crate::otlp::run(AdapterConfig { listen })),
         _ => Err(anyhow::anyhow!("unknown built-in service {which:?}")),
     };
     match result {
@@ -73,5 +111,24 @@ fn parse_demo_api() -> anyhow::Result<DemoApiConfig> {
         seed: next("seed")?.parse()?,
         latency_factor: next("latency factor")?.parse()?,
         error_factor: next("error factor")?.parse()?,
+        otlp: match std::env::var(DEMO_API_OTLP) {
+            Ok(raw) => Some(parse_otlp(&raw)?),
+            Err(_) => None,
+        },
+    })
+}
+
+fn parse_otlp(raw: &str) -> anyhow::Result<OtlpExport> {
+    let mut words = raw.split_whitespace();
+    let mut next = |what: &str| {
+        words
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{DEMO_API_OTLP} lacks {what}"))
+    };
+    Ok(OtlpExport {
+        endpoint: next("endpoint")?.to_owned(),
+        interval: Duration::from_millis(next("interval")?.parse()?),
+        service_name: next("service name")?.to_owned(),
+        instance: next("instance")?.to_owned(),
     })
 }

@@ -23,6 +23,16 @@ pub enum StackError {
         tail: String,
     },
     #[error(
+        "service `{service}` ({kind}) exited during the run ({status})\n  log: {log}\n  last lines:\n{tail}"
+    )]
+    DiedDuringRun {
+        service: String,
+        kind: &'static str,
+        status: String,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error(
         "service `{service}` was not ready after {waited:?} (waiting for {check})\n  log: {log}\n  last lines:\n{tail}"
     )]
     NotReady {

@@ -4,6 +4,7 @@
 mod builtin;
 mod child;
 mod error;
+mod otel;
 mod ports;
 mod process_backend;
 pub mod prometheus;

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use super::child::ChildProcess;
 use super::error::StackError;
+use super::otel::{self, Receivers};
 use super::ports::{free_port, loopback};
 use super::prometheus::{self, ScrapeTarget};
 use super::ready::{Readiness, wait_ready};
 use super::tools::{self, ResolvedTool};
-use crate::demo_api::DemoApiConfig;
+use crate::demo_api::{DemoApiConfig, OtlpExport};
 use crate::spec::{BackendChoice, ProcessService, ReadyCheck, ServiceKind, Spec};
 
 const BUILTIN_STARTUP: Duration = Duration::from_secs(15);
@@ -104,6 +105,22 @@ impl RunningStack {
             .collect()
     }
 
+    /// An error naming the first service that has exited, with its log tail.
+    pub fn check_alive(&mut self) -> Result<(), StackError> {
+        for s in &mut self.services {
+            if let Some(status) = s.child.exited() {
+                return Err(StackError::DiedDuringRun {
+                    service: s.name.clone(),
+                    kind: s.kind,
+                    status: status.to_string(),
+                    log: s.child.log_path().to_owned(),
+                    tail: super::error::indent_tail(&s.child.tail(30)),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Stops every service, last started first, reporting the first failure.
     pub async fn shutdown(mut self) -> Result<(), StackError> {
         let mut first_error = None;
@@ -141,15 +158,20 @@ fn http_port(ports: &BTreeMap<String, SocketAddr>) -> Option<SocketAddr> {
 }
 
 /// One service, planned: ports allocated, command built, not started yet.
-struct Planned {
-    name: String,
-    kind: &'static str,
-    ports: BTreeMap<String, SocketAddr>,
-    command: Command,
-    ready: Readiness,
-    timeout: Duration,
-    tool: Option<ResolvedTool>,
+pub(super) struct Planned {
+    pub(super) name: String,
+    pub(super) kind: &'static str,
+    pub(super) ports: BTreeMap<String, SocketAddr>,
+    pub(super) command: Command,
+    pub(super) ready: Readiness,
+    pub(super) timeout: Duration,
+    pub(super) tool: Option<ResolvedTool>,
 }
+
+/// Start order: OTLP receivers before the services that send to them.
+const RANK_ADAPTER: u8 = 0;
+const RANK_COLLECTOR: u8 = 1;
+const RANK_APP: u8 = 2;
 
 /// Starts every service of `spec`: tools resolved first (fail fast), then application services
 /// in spec order, then Prometheus, which needs to know all of their addresses.
@@ -167,7 +189,9 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
         let service = service.to_owned();
         move |source| StackError::Spawn { service, source }
     };
-    let mut apps = Vec::new();
+    let receivers = Receivers::allocate(spec).map_err(io("stack"))?;
+    let host = opts.host_executable.as_deref();
+    let mut apps: Vec<(u8, Planned)> = Vec::new();
     let mut prom = None;
     let mut targets = Vec::new();
     for (name, service) in &spec.stack.services {
@@ -179,52 +203,84 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
                     job: name.clone(),
                     addr,
                     path: "/metrics".into(),
+                    honor_labels: false,
                 });
                 prom = Some((name.clone(), p.clone(), tool, addr));
             }
             ServiceKind::DemoApi(d) => {
                 let addr = loopback(free_port().map_err(io(name))?);
+                let otlp = match &d.otlp {
+                    Some(receiver) => Some(OtlpExport {
+                        endpoint: receivers.endpoint(receiver).map_err(io(name))?,
+                        interval: d.export_interval,
+                        service_name: name.clone(),
+                        instance: addr.to_string(),
+                    }),
+                    None => {
+                        // With OTLP on, the same series arrive through the receiver; scraping
+                        // `/metrics` as well would duplicate them.
+                        targets.push(ScrapeTarget {
+                            job: name.clone(),
+                            addr,
+                            path: "/metrics".into(),
+                            honor_labels: false,
+                        });
+                        None
+                    }
+                };
                 let config = DemoApiConfig {
                     listen: addr,
                     seed: d.seed,
                     latency_factor: d.latency_factor,
                     error_factor: d.error_factor,
+                    otlp,
                 };
-                targets.push(ScrapeTarget {
-                    job: name.clone(),
-                    addr,
-                    path: "/metrics".into(),
-                });
-                apps.push(Planned {
-                    name: name.clone(),
-                    kind: "demo-api",
-                    ports: BTreeMap::from([("http".to_string(), addr)]),
-                    command: super::builtin::demo_api_command(
-                        &config,
-                        opts.host_executable.as_deref(),
-                    )
-                    .map_err(io(name))?,
-                    ready: Readiness::Http {
-                        addr,
-                        path: "/health".into(),
+                apps.push((
+                    RANK_APP,
+                    Planned {
+                        name: name.clone(),
+                        kind: "demo-api",
+                        ports: BTreeMap::from([("http".to_string(), addr)]),
+                        command: super::builtin::demo_api_command(
+                            &config,
+                            opts.host_executable.as_deref(),
+                        )
+                        .map_err(io(name))?,
+                        ready: Readiness::Http {
+                            addr,
+                            path: "/health".into(),
+                        },
+                        timeout: BUILTIN_STARTUP,
+                        tool: None,
                     },
-                    timeout: BUILTIN_STARTUP,
-                    tool: None,
-                });
+                ));
+            }
+            ServiceKind::OtlpAdapter(_) => {
+                let addr = receivers.addr(name).map_err(io(name))?;
+                let (planned, target) = otel::plan_adapter(name, name, addr, host)?;
+                targets.push(target);
+                apps.push((RANK_ADAPTER, planned));
+            }
+            ServiceKind::OtelCollector(c) => {
+                let (planned, scraped) = otel::plan_collector(name, c, &receivers, run_dir, host)?;
+                targets.extend(scraped);
+                apps.extend(planned.into_iter().map(|p| (RANK_COLLECTOR, p)));
             }
             ServiceKind::Process(p) => {
-                let planned = plan_process(name, p).map_err(io(name))?;
+                let planned = plan_process(name, p, &receivers).map_err(io(name))?;
                 if let (Some(path), Some(addr)) = (&p.metrics_path, http_port(&planned.ports)) {
                     targets.push(ScrapeTarget {
                         job: name.clone(),
                         addr,
                         path: path.clone(),
+                        honor_labels: false,
                     });
                 }
-                apps.push(planned);
+                apps.push((RANK_APP, planned));
             }
         }
     }
+    apps.sort_by_key(|(rank, _)| *rank);
     targets.extend(opts.extra_targets.iter().cloned());
 
     let mut stack = RunningStack {
@@ -233,7 +289,7 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
         prometheus: None,
         bring_up: Duration::ZERO,
     };
-    for planned in apps {
+    for (_, planned) in apps {
         stack.services.push(launch(planned, run_dir).await?);
     }
     if let Some((name, service, tool, addr)) = prom {
@@ -306,7 +362,7 @@ async fn launch(planned: Planned, run_dir: &Path) -> Result<RunningService, Stac
 }
 
 /// Allocates a generic process's ports and expands `{{port.NAME}}` in its argv and env.
-fn plan_process(name: &str, p: &ProcessService) -> std::io::Result<Planned> {
+fn plan_process(name: &str, p: &ProcessService, receivers: &Receivers) -> std::io::Result<Planned> {
     let mut ports = BTreeMap::new();
     for (port_name, &fixed) in &p.ports {
         let port = if fixed == 0 { free_port()? } else { fixed };
@@ -323,6 +379,11 @@ fn plan_process(name: &str, p: &ProcessService) -> std::io::Result<Planned> {
         .ok_or_else(|| std::io::Error::other("empty command"))?;
     let mut command = Command::new(expand(program));
     command.args(args.iter().map(|a| expand(a)));
+    if let Some(receiver) = &p.otlp {
+        for (k, v) in otel::otel_env(name, &receivers.endpoint(receiver)?, &p.resource) {
+            command.env(k, v);
+        }
+    }
     for (k, v) in &p.env {
         command.env(k, expand(v));
     }

@@ -14,6 +14,9 @@ pub struct ScrapeTarget {
     pub job: String,
     pub addr: SocketAddr,
     pub path: String,
+    /// Keep the target's own `job`/`instance` labels (the OTLP adapter and collectors expose
+    /// series of other services).
+    pub honor_labels: bool,
 }
 
 /// Renders prometheus.yml. Every job scrapes at the spec's interval with a timeout no longer
@@ -30,6 +33,9 @@ pub fn render_config(interval: Duration, targets: &[ScrapeTarget]) -> String {
     for t in targets {
         let _ = writeln!(out, "  - job_name: {:?}", t.job);
         let _ = writeln!(out, "    metrics_path: {:?}", t.path);
+        if t.honor_labels {
+            let _ = writeln!(out, "    honor_labels: true");
+        }
         let _ = writeln!(out, "    static_configs:");
         let _ = writeln!(out, "      - targets: [{:?}]", t.addr.to_string());
     }
@@ -67,11 +73,13 @@ mod tests {
                     job: "prometheus".into(),
                     addr: "127.0.0.1:9090".parse().unwrap(),
                     path: "/metrics".into(),
+                    honor_labels: false,
                 },
                 ScrapeTarget {
                     job: "api".into(),
                     addr: "127.0.0.1:8080".parse().unwrap(),
                     path: "/metrics".into(),
+                    honor_labels: false,
                 },
             ],
         );

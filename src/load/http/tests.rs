@@ -47,6 +47,7 @@ async fn demo_api() -> (SocketAddr, oneshot::Sender<()>) {
         seed: 1,
         latency_factor: 0.0,
         error_factor: 0.0,
+        otlp: None,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {

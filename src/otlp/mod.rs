@@ -1,0 +1,17 @@
+//! OTLP ingest: perfgate's own OTLP/HTTP → Prometheus adapter (spec kind `otlp-to-prometheus`),
+//! for Prometheus builds without the OTLP receiver (Debian's) and collectors that only export
+//! OTLP (rotel). Decoding (`server`), Prometheus's naming rules (`naming`), translation into a
+//! neutral series form (`translate`) and the write seam (`sink`) are kept apart so the
+//! remote-write client can replace the scrape store without touching the rest.
+
+mod naming;
+mod server;
+mod sink;
+mod translate;
+
+#[cfg(test)]
+mod tests;
+
+pub use server::{AdapterConfig, DecodeError, decode_request, router, run, serve};
+pub use sink::{ScrapeStore, SeriesSink, SinkError, SinkFuture};
+pub use translate::{RejectReason, STALE_NAN, TranslatedSeries, Translation, translate};

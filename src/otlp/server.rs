@@ -1,0 +1,352 @@
+//! The OTLP/HTTP ingest adapter (`perfgate otlp-to-prometheus`, spec kind `otlp-to-prometheus`):
+//! `POST /v1/metrics` (protobuf, optionally gzip) → translate → sink; `/v1/traces` and `/v1/logs`
+//! are accepted and discarded (collectors such as rotel refuse to start without an endpoint that
+//! covers every signal); `GET /metrics` exposes the translated series plus the adapter's own
+//! counters; `GET /health` answers `ok`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use prost::Message as _;
+use tokio::net::TcpListener;
+
+use super::sink::{ScrapeStore, SeriesSink};
+use super::translate::translate;
+
+/// Compressed request bodies above this are refused (OTLP batches are far smaller).
+const MAX_BODY: usize = 32 << 20;
+/// Decompressed bodies above this are refused: a gzip bomb must not take the run down.
+const MAX_INFLATED: u64 = 128 << 20;
+const PROTOBUF: &str = "application/x-protobuf";
+const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Configuration of one adapter (the `perfgate otlp-to-prometheus` flags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdapterConfig {
+    pub listen: SocketAddr,
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("unsupported Content-Encoding `{0}` (hint: send gzip or no encoding)")]
+    Encoding(String),
+    #[error(
+        "unsupported Content-Type `{0}` (hint: perfgate accepts OTLP/HTTP protobuf, `application/x-protobuf`; set the exporter's protocol to http/protobuf)"
+    )]
+    ContentType(String),
+    #[error("gzip body could not be inflated: {0}")]
+    Gzip(#[source] std::io::Error),
+    #[error("inflated body exceeds {MAX_INFLATED} bytes")]
+    TooLarge,
+    #[error("body is not an OTLP ExportMetricsServiceRequest: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+}
+
+/// The adapter's own counters, exposed at the end of `/metrics`.
+#[derive(Debug, Default)]
+struct Stats {
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    points: AtomicU64,
+    samples: AtomicU64,
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+    last_receive_ms: AtomicU64,
+}
+
+impl Stats {
+    fn request(&self, signal: &'static str, code: StatusCode) {
+        let mut m = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *m.entry((signal, code.as_u16())).or_default() += 1;
+    }
+}
+
+struct Adapter {
+    store: Arc<ScrapeStore>,
+    sink: Arc<dyn SeriesSink>,
+    stats: Stats,
+}
+
+type Shared = Arc<Adapter>;
+
+/// Decodes a request body: gzip (by `Content-Encoding`) then protobuf.
+pub fn decode_request(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<ExportMetricsServiceRequest, DecodeError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("").trim().to_ascii_lowercase();
+        if !ct.is_empty() && !ct.starts_with(PROTOBUF) && !ct.starts_with("application/protobuf") {
+            return Err(DecodeError::ContentType(ct));
+        }
+    }
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let inflated;
+    let bytes = match encoding.as_str() {
+        "" | "identity" => body,
+        "gzip" => {
+            let mut out = Vec::with_capacity(body.len() * 4);
+            let read = flate2::read::GzDecoder::new(body)
+                .take(MAX_INFLATED + 1)
+                .read_to_end(&mut out)
+                .map_err(DecodeError::Gzip)?;
+            if read as u64 > MAX_INFLATED {
+                return Err(DecodeError::TooLarge);
+            }
+            inflated = out;
+            &inflated[..]
+        }
+        other => return Err(DecodeError::Encoding(other.to_owned())),
+    };
+    Ok(ExportMetricsServiceRequest::decode(bytes)?)
+}
+
+fn protobuf_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROTOBUF));
+    r
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+async fn metrics_in(State(a): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let request = match decode_request(&headers, &body) {
+        Ok(r) => r,
+        Err(e) => {
+            let code = match e {
+                DecodeError::Encoding(_) | DecodeError::ContentType(_) => {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE
+                }
+                _ => StatusCode::BAD_REQUEST,
+            };
+            tracing::warn!("refused an OTLP metrics request: {e}");
+            a.stats.request("metrics", code);
+            return (code, e.to_string()).into_response();
+        }
+    };
+    let translation = translate(&request);
+    if let Err(e) = a.sink.write(&translation.series).await {
+        tracing::warn!("{e}");
+        a.stats.request("metrics", StatusCode::SERVICE_UNAVAILABLE);
+        return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+    }
+    a.stats
+        .points
+        .fetch_add(translation.points as u64, Ordering::Relaxed);
+    a.stats
+        .samples
+        .fetch_add(translation.samples as u64, Ordering::Relaxed);
+    a.stats.last_receive_ms.store(now_ms(), Ordering::Relaxed);
+    let partial_success = translation.rejection_message().map(|message| {
+        tracing::warn!("{message}");
+        let mut rejected = a
+            .stats
+            .rejected
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (reason, (n, _)) in &translation.rejected {
+            *rejected.entry(reason.as_str()).or_default() += *n as u64;
+        }
+        ExportMetricsPartialSuccess {
+            rejected_data_points: translation.rejected_points() as i64,
+            error_message: message,
+        }
+    });
+    a.stats.request("metrics", StatusCode::OK);
+    let response = ExportMetricsServiceResponse { partial_success };
+    protobuf_response(StatusCode::OK, response.encode_to_vec())
+}
+
+/// Traces and logs are accepted and dropped: an empty Export*ServiceResponse is an empty body.
+async fn discard(State(a): State<Shared>, signal: &'static str) -> Response {
+    a.stats.request(signal, StatusCode::OK);
+    protobuf_response(StatusCode::OK, Vec::new())
+}
+
+async fn metrics_out(State(a): State<Shared>) -> Response {
+    let mut text = String::with_capacity(16 * 1024);
+    a.store.render(&mut text);
+    render_stats(&a, &mut text);
+    let mut r = text.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(TEXT_FORMAT));
+    r
+}
+
+fn render_stats(a: &Adapter, out: &mut String) {
+    let s = &a.stats;
+    let _ = writeln!(
+        out,
+        "# HELP perfgate_otlp_requests_total OTLP export requests received, by signal and answer code"
+    );
+    let _ = writeln!(out, "# TYPE perfgate_otlp_requests_total counter");
+    for ((signal, code), n) in s
+        .requests
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+    {
+        let _ = writeln!(
+            out,
+            "perfgate_otlp_requests_total{{signal=\"{signal}\",code=\"{code}\"}} {n}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP perfgate_otlp_points_accepted_total OTLP data points translated"
+    );
+    let _ = writeln!(out, "# TYPE perfgate_otlp_points_accepted_total counter");
+    let _ = writeln!(
+        out,
+        "perfgate_otlp_points_accepted_total {}",
+        s.points.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP perfgate_otlp_samples_total Prometheus samples produced"
+    );
+    let _ = writeln!(out, "# TYPE perfgate_otlp_samples_total counter");
+    let _ = writeln!(
+        out,
+        "perfgate_otlp_samples_total {}",
+        s.samples.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP perfgate_otlp_points_rejected_total OTLP data points not translated, by reason"
+    );
+    let _ = writeln!(out, "# TYPE perfgate_otlp_points_rejected_total counter");
+    let rejected = s
+        .rejected
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for reason in ["delta_temporality", "exponential_histogram", "empty"] {
+        let n = rejected.get(reason).copied().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "perfgate_otlp_points_rejected_total{{reason=\"{reason}\"}} {n}"
+        );
+    }
+    let _ = writeln!(out, "# HELP perfgate_otlp_series Series held for scraping");
+    let _ = writeln!(out, "# TYPE perfgate_otlp_series gauge");
+    let _ = writeln!(out, "perfgate_otlp_series {}", a.store.len());
+    let _ = writeln!(
+        out,
+        "# HELP perfgate_otlp_newest_sample_timestamp_seconds Timestamp of the newest sample held"
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE perfgate_otlp_newest_sample_timestamp_seconds gauge"
+    );
+    let newest = a.store.newest_ms().map_or(0.0, |ms| ms as f64 / 1000.0);
+    let _ = writeln!(
+        out,
+        "perfgate_otlp_newest_sample_timestamp_seconds {newest}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP perfgate_otlp_last_receive_timestamp_seconds When the last metrics request was accepted"
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE perfgate_otlp_last_receive_timestamp_seconds gauge"
+    );
+    let last = s.last_receive_ms.load(Ordering::Relaxed) as f64 / 1000.0;
+    let _ = writeln!(out, "perfgate_otlp_last_receive_timestamp_seconds {last}");
+}
+
+/// The adapter's routes over `store` (exposed at `/metrics`) and `sink` (where batches go).
+pub fn router(store: Arc<ScrapeStore>, sink: Arc<dyn SeriesSink>) -> Router {
+    let state = Arc::new(Adapter {
+        store,
+        sink,
+        stats: Stats::default(),
+    });
+    Router::new()
+        .route("/v1/metrics", post(metrics_in))
+        .route("/v1/traces", post(|s| discard(s, "traces")))
+        .route("/v1/logs", post(|s| discard(s, "logs")))
+        .route("/metrics", get(metrics_out))
+        .route("/health", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// Serves the adapter in `export: scrape` mode until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = Arc::new(ScrapeStore::new());
+    let sink: Arc<dyn SeriesSink> = store.clone();
+    axum::serve(listener, router(store, sink))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Runs the adapter as a process: binds, prints one readiness line, stops on SIGTERM/SIGINT.
+pub fn run(config: AdapterConfig) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            writeln!(
+                stdout,
+                "otlp-to-prometheus listening on http://{addr} (export: scrape)"
+            )?;
+            stdout.flush()?;
+        }
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = serve(listener, async move {
+            let _ = stop_rx.await;
+        });
+        let mut sigterm =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let stopper = async move {
+            tokio::select! {
+                _ = sigterm.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            let _ = stop_tx.send(());
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            result = server => result?,
+            () = stopper => {}
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,148 @@
+//! Validation of the OpenTelemetry parts of `stack:`: the `otel-collector` and
+//! `otlp-to-prometheus` kinds, and `otlp:` / `export_to:` references between services.
+
+use std::time::Duration;
+
+use serde_yaml_ng::Value;
+
+use super::decode::Ctx;
+use super::diagnostic::backticked;
+use super::locate::YamlPath;
+use super::model::{
+    CollectorImpl, OtelCollectorService, OtlpAdapterService, OtlpExportMode, ServiceKind, Stack,
+};
+use super::raw::{RawOtelCollector, RawOtlpAdapter};
+
+pub(crate) const DEFAULT_EXPORT_INTERVAL: Duration = Duration::from_secs(1);
+const IMPLEMENTATIONS: [&str; 3] = ["auto", "otelcol", "rotel"];
+const EXPORT_MODES: [&str; 2] = ["scrape", "remote-write"];
+
+pub(crate) fn collector(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
+    let raw = ctx.de::<RawOtelCollector>(value, at)?;
+    let implementation = match raw.implementation.as_deref() {
+        None | Some("auto") => CollectorImpl::Auto,
+        Some("otelcol") => CollectorImpl::Otelcol,
+        Some("rotel") => CollectorImpl::Rotel,
+        Some(other) => {
+            ctx.unknown_name(
+                &at.key("implementation"),
+                "collector implementation",
+                other,
+                &IMPLEMENTATIONS,
+            );
+            return None;
+        }
+    };
+    Some(ServiceKind::OtelCollector(OtelCollectorService {
+        export_to: raw.export_to,
+        implementation,
+        binary: raw.binary,
+        extra_args: raw.args.into_iter().map(|t| t.0).collect(),
+    }))
+}
+
+pub(crate) fn adapter(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
+    let raw = ctx.de::<RawOtlpAdapter>(value, at)?;
+    let export = match raw.export.as_deref() {
+        None | Some("scrape") => OtlpExportMode::Scrape,
+        Some("remote-write") => {
+            ctx.at_value(
+                &at.key("export"),
+                "`export: remote-write` is not supported yet (hint: use `export: scrape`; Prometheus scrapes the adapter's `/metrics`)",
+            );
+            return None;
+        }
+        Some(other) => {
+            ctx.unknown_name(&at.key("export"), "export mode", other, &EXPORT_MODES);
+            return None;
+        }
+    };
+    Some(ServiceKind::OtlpAdapter(OtlpAdapterService { export }))
+}
+
+/// `otlp:` must name a collector or adapter; `export_to:` a `prometheus` service.
+pub(crate) fn check_references(
+    ctx: &mut Ctx,
+    stack: &Stack,
+    names: &[String],
+    services_at: &YamlPath,
+) {
+    let receivers: Vec<&str> = stack
+        .services
+        .values()
+        .filter(|s| s.kind.receives_otlp())
+        .map(|s| s.name.as_str())
+        .collect();
+    let prometheus: Vec<&str> = stack
+        .services
+        .values()
+        .filter(|s| matches!(s.kind, ServiceKind::Prometheus(_)))
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut problems: Vec<(YamlPath, String, &[&str], &str)> = Vec::new();
+    for (name, service) in &stack.services {
+        let at = services_at.key(name);
+        let (key, target, wanted, what) = match &service.kind {
+            ServiceKind::DemoApi(d) => match &d.otlp {
+                Some(t) => (
+                    "otlp",
+                    t,
+                    &receivers,
+                    "an `otel-collector` or `otlp-to-prometheus` service",
+                ),
+                None => continue,
+            },
+            ServiceKind::Process(p) => match &p.otlp {
+                Some(t) => (
+                    "otlp",
+                    t,
+                    &receivers,
+                    "an `otel-collector` or `otlp-to-prometheus` service",
+                ),
+                None => continue,
+            },
+            ServiceKind::OtelCollector(c) => (
+                "export_to",
+                &c.export_to,
+                &prometheus,
+                "a `prometheus` service",
+            ),
+            _ => continue,
+        };
+        if wanted.contains(&target.as_str()) {
+            continue;
+        }
+        match stack.services.get(target) {
+            Some(other) => problems.push((
+                at.key(key),
+                format!(
+                    "`{key}` names `{target}`, a `{}` service; it must name {what}",
+                    other.kind.name()
+                ),
+                wanted,
+                "",
+            )),
+            // A service that exists but failed validation was reported already.
+            None if names.contains(target) => {}
+            None => problems.push((
+                at.key(key),
+                format!("`{key}` names unknown service `{target}`"),
+                wanted,
+                target,
+            )),
+        }
+    }
+    for (path, message, wanted, unknown) in problems {
+        if unknown.is_empty() {
+            let hint = if wanted.is_empty() {
+                "declare one, e.g. `collector: { kind: otel-collector, export_to: prometheus }`"
+                    .to_owned()
+            } else {
+                format!("expected one of {}", backticked(wanted.iter().copied()))
+            };
+            ctx.at_value(&path, message).hint = Some(hint);
+        } else {
+            ctx.unknown_name(&path, "service", unknown, wanted);
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The OpenTelemetry services of the process backend: perfgate's OTLP adapter
+//! (`otlp-to-prometheus`), collectors (`otel-collector`: `otelcol-contrib` when found, else rotel
+//! provisioned from PyPI and exporting into a companion adapter), and the `OTEL_*` environment
+//! injected into services that name one with `otlp:`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use super::error::StackError;
+use super::ports::{free_port, loopback};
+use super::process_backend::Planned;
+use super::prometheus::ScrapeTarget;
+use super::ready::Readiness;
+use super::tools::{self, ResolvedTool};
+use crate::otlp::AdapterConfig;
+use crate::spec::{CollectorImpl, OtelCollectorService, Spec};
+
+const STARTUP: Duration = Duration::from_secs(30);
+
+/// The OTLP/HTTP address of every service that receives OTLP, allocated before anything starts
+/// so senders can be configured whatever the spec's order.
+#[derive(Debug, Default)]
+pub(crate) struct Receivers(BTreeMap<String, SocketAddr>);
+
+impl Receivers {
+    pub(crate) fn allocate(spec: &Spec) -> std::io::Result<Self> {
+        let mut out = BTreeMap::new();
+        for (name, service) in &spec.stack.services {
+            if service.kind.receives_otlp() {
+                out.insert(name.clone(), loopback(free_port()?));
+            }
+        }
+        Ok(Self(out))
+    }
+
+    /// `http://HOST:PORT` of a receiver (the OTLP base URL; senders add `/v1/metrics`).
+    pub(crate) fn endpoint(&self, name: &str) -> std::io::Result<String> {
+        self.0
+            .get(name)
+            .map(|addr| format!("http://{addr}"))
+            .ok_or_else(|| std::io::Error::other(format!("`{name}` does not receive OTLP")))
+    }
+
+    pub(crate) fn addr(&self, name: &str) -> std::io::Result<SocketAddr> {
+        self.0
+            .get(name)
+            .copied()
+            .ok_or_else(|| std::io::Error::other(format!("`{name}` does not receive OTLP")))
+    }
+}
+
+fn io(service: &str) -> impl Fn(std::io::Error) -> StackError + '_ {
+    move |source| StackError::Spawn {
+        service: service.to_owned(),
+        source,
+    }
+}
+
+/// perfgate's adapter as a built-in service, scraped with its series' own `job`/`instance`.
+pub(crate) fn plan_adapter(
+    name: &str,
+    job: &str,
+    addr: SocketAddr,
+    host: Option<&Path>,
+) -> Result<(Planned, ScrapeTarget), StackError> {
+    let command =
+        super::builtin::adapter_command(&AdapterConfig { listen: addr }, host).map_err(io(name))?;
+    let planned = Planned {
+        name: name.to_owned(),
+        kind: "otlp-to-prometheus",
+        ports: BTreeMap::from([("http".to_owned(), addr)]),
+        command,
+        ready: Readiness::Http {
+            addr,
+            path: "/health".into(),
+        },
+        timeout: STARTUP,
+        tool: None,
+    };
+    let target = ScrapeTarget {
+        job: job.to_owned(),
+        addr,
+        path: "/metrics".into(),
+        honor_labels: true,
+    };
+    Ok((planned, target))
+}
+
+/// A collector: its own process (plus, for rotel, a companion adapter started first) and what
+/// Prometheus scrapes.
+pub(crate) fn plan_collector(
+    name: &str,
+    c: &OtelCollectorService,
+    receivers: &Receivers,
+    run_dir: &Path,
+    host: Option<&Path>,
+) -> Result<(Vec<Planned>, Vec<ScrapeTarget>), StackError> {
+    let otlp = receivers.addr(name).map_err(io(name))?;
+    let grpc = loopback(free_port().map_err(io(name))?);
+    let tool = choose_collector(c)?;
+    let mut planned = Vec::new();
+    let mut targets = Vec::new();
+    let mut ports = BTreeMap::from([("otlp".to_owned(), otlp), ("grpc".to_owned(), grpc)]);
+    let mut command = Command::new(&tool.path);
+    if tool.name == tools::ROTEL.name {
+        let adapter_name = format!("{name}-to-prometheus");
+        let adapter_addr = loopback(free_port().map_err(io(name))?);
+        let (adapter, target) = plan_adapter(&adapter_name, name, adapter_addr, host)?;
+        planned.push(adapter);
+        targets.push(target);
+        command
+            .arg("start")
+            .arg(format!("--otlp-http-endpoint={otlp}"))
+            .arg(format!("--otlp-grpc-endpoint={grpc}"))
+            .arg("--exporter=otlp")
+            .arg("--otlp-exporter-protocol=http")
+            .arg(format!("--otlp-exporter-endpoint=http://{adapter_addr}"))
+            .arg(format!(
+                "--pid-file={}",
+                run_dir.join(format!("{name}.pid")).display()
+            ))
+            // rotel colours its log whether or not it writes to a terminal.
+            .env("NO_COLOR", "1");
+    } else {
+        let exporter = loopback(free_port().map_err(io(name))?);
+        let telemetry = loopback(free_port().map_err(io(name))?);
+        let config = run_dir.join(format!("{name}.otelcol.yaml"));
+        std::fs::write(&config, otelcol_config(otlp, grpc, exporter, telemetry))
+            .map_err(io(name))?;
+        command.arg(format!("--config={}", config.display()));
+        ports.insert("exporter".into(), exporter);
+        ports.insert("telemetry".into(), telemetry);
+        targets.push(ScrapeTarget {
+            job: name.to_owned(),
+            addr: exporter,
+            path: "/metrics".into(),
+            honor_labels: true,
+        });
+        targets.push(ScrapeTarget {
+            job: format!("{name}-telemetry"),
+            addr: telemetry,
+            path: "/metrics".into(),
+            honor_labels: false,
+        });
+    }
+    command.args(&c.extra_args);
+    tracing::info!(service = %name, collector = %tool.name, version = %tool.version, path = %tool.path.display(), "collector");
+    planned.push(Planned {
+        name: name.to_owned(),
+        kind: "otel-collector",
+        ports,
+        command,
+        ready: Readiness::Tcp(otlp),
+        timeout: STARTUP,
+        tool: Some(tool),
+    });
+    Ok((planned, targets))
+}
+
+/// `otelcol-contrib`/`otelcol` when asked for or found; otherwise rotel (provisioned if needed).
+fn choose_collector(c: &OtelCollectorService) -> Result<ResolvedTool, StackError> {
+    let binary = c.binary.as_deref();
+    let named_rotel = binary.is_some_and(|b| b.file_name().is_some_and(|f| f == "rotel-agent"));
+    let otelcol_found = binary.is_some() && !named_rotel
+        || std::env::var_os(tools::OTELCOL.env_var).is_some_and(|v| !v.is_empty())
+        || ["otelcol-contrib", "otelcol"]
+            .iter()
+            .any(|p| tools::which(p).is_some());
+    match c.implementation {
+        CollectorImpl::Otelcol => Ok(resolve_otelcol(binary)?),
+        CollectorImpl::Auto if otelcol_found => Ok(resolve_otelcol(binary)?),
+        CollectorImpl::Rotel | CollectorImpl::Auto => Ok(tools::resolve(
+            &tools::ROTEL,
+            binary.filter(|_| named_rotel || c.implementation == CollectorImpl::Rotel),
+        )?),
+    }
+}
+
+fn resolve_otelcol(binary: Option<&Path>) -> Result<ResolvedTool, tools::ToolError> {
+    match (
+        binary,
+        tools::which("otelcol-contrib"),
+        tools::which("otelcol"),
+    ) {
+        (None, None, Some(plain)) => tools::resolve(&tools::OTELCOL, Some(&plain)),
+        _ => tools::resolve(&tools::OTELCOL, binary),
+    }
+}
+
+/// The generated `otelcol` config: OTLP in, batch, Prometheus exporter out (scraped), and the
+/// collector's own telemetry on a second port (dropped/refused points).
+pub(crate) fn otelcol_config(
+    http: SocketAddr,
+    grpc: SocketAddr,
+    exporter: SocketAddr,
+    telemetry: SocketAddr,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# generated by perfgate; do not edit");
+    let _ = writeln!(out, "receivers:");
+    let _ = writeln!(out, "  otlp:");
+    let _ = writeln!(out, "    protocols:");
+    let _ = writeln!(out, "      http: {{ endpoint: \"{http}\" }}");
+    let _ = writeln!(out, "      grpc: {{ endpoint: \"{grpc}\" }}");
+    let _ = writeln!(out, "processors:");
+    let _ = writeln!(out, "  batch: {{ timeout: 200ms }}");
+    let _ = writeln!(out, "exporters:");
+    let _ = writeln!(out, "  prometheus:");
+    let _ = writeln!(out, "    endpoint: \"{exporter}\"");
+    let _ = writeln!(out, "service:");
+    let _ = writeln!(out, "  telemetry:");
+    let _ = writeln!(out, "    metrics:");
+    let _ = writeln!(out, "      readers:");
+    let _ = writeln!(
+        out,
+        "        - pull: {{ exporter: {{ prometheus: {{ host: \"{}\", port: {} }} }} }}",
+        telemetry.ip(),
+        telemetry.port()
+    );
+    let _ = writeln!(out, "  pipelines:");
+    let _ = writeln!(out, "    metrics:");
+    let _ = writeln!(out, "      receivers: [otlp]");
+    let _ = writeln!(out, "      processors: [batch]");
+    let _ = writeln!(out, "      exporters: [prometheus]");
+    out
+}
+
+/// `OTEL_*` variables for a program that exports to `endpoint` as `service`; the service's own
+/// `env:` is applied after these, so it can override any of them.
+pub(crate) fn otel_env(
+    service: &str,
+    endpoint: &str,
+    resource: &BTreeMap<String, String>,
+) -> Vec<(&'static str, String)> {
+    let mut attrs = vec![format!("service.instance.id={}", encode(service))];
+    attrs.extend(
+        resource
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v))),
+    );
+    vec![
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.to_owned()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_owned()),
+        ("OTEL_SERVICE_NAME", service.to_owned()),
+        ("OTEL_RESOURCE_ATTRIBUTES", attrs.join(",")),
+        ("OTEL_METRICS_EXPORTER", "otlp".to_owned()),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "1000".to_owned()),
+    ]
+}
+
+/// Percent-encodes what `OTEL_RESOURCE_ATTRIBUTES` (W3C baggage syntax) cannot carry raw.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_for_a_process_names_service_and_encodes_attributes() {
+        let env = otel_env(
+            "worker",
+            "http://127.0.0.1:4318",
+            &BTreeMap::from([("team".into(), "a b,c".into())]),
+        );
+        let get = |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("OTEL_SERVICE_NAME"), Some("worker"));
+        assert_eq!(
+            get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            Some("http://127.0.0.1:4318")
+        );
+        assert_eq!(
+            get("OTEL_RESOURCE_ATTRIBUTES"),
+            Some("service.instance.id=worker,team=a%20b%2Cc")
+        );
+    }
+
+    #[test]
+    fn otelcol_config_wires_otlp_to_the_prometheus_exporter() {
+        let a = |p: u16| loopback(p);
+        insta::assert_snapshot!(otelcol_config(a(4318), a(4317), a(9464), a(8888)));
+    }
+}
