@@ -8,7 +8,59 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     pub t: f64,
+    #[serde(with = "special_float")]
     pub v: f64,
+}
+
+/// JSON has no NaN or infinities: they are written as the strings Prometheus itself uses
+/// (`"NaN"`, `"+Inf"`, `"-Inf"`) so a record survives a round trip (report.json, the results
+/// file nextest processes share, baselines). `null` reads back as NaN.
+mod special_float {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_str(if v.is_nan() {
+                "NaN"
+            } else if *v > 0.0 {
+                "+Inf"
+            } else {
+                "-Inf"
+            })
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        d.deserialize_any(FloatVisitor)
+    }
+
+    struct FloatVisitor;
+
+    impl Visitor<'_> for FloatVisitor {
+        type Value = f64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a number, \"NaN\", \"+Inf\" or \"-Inf\"")
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<f64, E> {
+            Ok(f64::NAN)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+            Ok(super::parse_value(v))
+        }
+    }
 }
 
 /// One series of a result: its labels and its points (one point for instant queries).
@@ -135,6 +187,35 @@ mod tests {
         assert_eq!(v.series[1].samples[0].v, f64::INFINITY);
         assert_eq!(v.series[2].samples[0], Sample { t: 10.5, v: 0.25 });
         assert_eq!(v.series[0].label_string(), r#"{endpoint="/a"}"#);
+    }
+
+    #[test]
+    fn special_values_survive_a_json_round_trip() {
+        let samples = [
+            Sample {
+                t: 1.0,
+                v: f64::NAN,
+            },
+            Sample {
+                t: 2.0,
+                v: f64::INFINITY,
+            },
+            Sample {
+                t: 3.0,
+                v: f64::NEG_INFINITY,
+            },
+            Sample { t: 4.0, v: 0.25 },
+        ];
+        let json = serde_json::to_string(&samples).unwrap();
+        assert!(
+            json.contains(r#""v":"NaN""#) && json.contains(r#""v":"+Inf""#),
+            "{json}"
+        );
+        let back: Vec<Sample> = serde_json::from_str(&json).unwrap();
+        assert!(back[0].v.is_nan());
+        assert_eq!(&back[1..], &samples[1..]);
+        let legacy: Sample = serde_json::from_str(r#"{"t":5,"v":null}"#).unwrap();
+        assert!(legacy.v.is_nan());
     }
 
     #[test]
