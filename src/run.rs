@@ -220,8 +220,10 @@ async fn drive_stack(
                 None
             }
             PhaseKind::Replicate(r) => {
-                let outcome = run_replicate(&phase.name, r, stack, metrics, notify).await?;
-                tokio::time::sleep(r.hold).await;
+                let config = replicate_config(&phase.name, r, stack)?;
+                let replication = run_replicate(&phase.name, &config, metrics, notify);
+                let outcome = guarded(stack, replication).await??;
+                guarded(stack, tokio::time::sleep(r.hold)).await?;
                 Some(serde_json::to_value(outcome).unwrap_or_default())
             }
         };
@@ -302,13 +304,12 @@ async fn run_http(
     }
 }
 
-async fn run_replicate(
+/// A replicate phase's engine configuration, its `from`/`to` services resolved to URLs.
+fn replicate_config(
     name: &str,
     phase: &crate::spec::ReplicatePhase,
     stack: &RunningStack,
-    metrics: &Arc<EngineMetrics>,
-    notify: &impl Fn(ProgressEvent),
-) -> Result<load::replicate::ReplicateOutcome, Failure> {
+) -> Result<load::replicate::ReplicateConfig, Failure> {
     use crate::spec::Endpoint;
     let failed = |e: String| fail(FailureKind::RunFailed)(format!("phase `{name}`: {e}"));
     let url = |endpoint: &Endpoint, path: &str| match endpoint {
@@ -319,10 +320,18 @@ async fn run_replicate(
             .ok_or_else(|| failed(format!("service `{s}` has no HTTP endpoint"))),
     };
     let (from, to) = (url(&phase.from, "")?, url(&phase.to, "/api/v1/write")?);
-    let config = load::replicate::ReplicateConfig::from_phase(phase, from, to)
-        .map_err(|e| failed(e.to_string()))?;
+    load::replicate::ReplicateConfig::from_phase(phase, from, to).map_err(|e| failed(e.to_string()))
+}
+
+async fn run_replicate(
+    name: &str,
+    config: &load::replicate::ReplicateConfig,
+    metrics: &Arc<EngineMetrics>,
+    notify: &impl Fn(ProgressEvent),
+) -> Result<load::replicate::ReplicateOutcome, Failure> {
+    let failed = |e: String| fail(FailureKind::RunFailed)(format!("phase `{name}`: {e}"));
     let (tx, mut rx) = tokio::sync::watch::channel(load::replicate::ReplicateProgress::default());
-    let engine = load::replicate::replicate(name, &config, &metrics.replicate, Some(tx));
+    let engine = load::replicate::replicate(name, config, &metrics.replicate, Some(tx));
     tokio::pin!(engine);
     loop {
         tokio::select! {
