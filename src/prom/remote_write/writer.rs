@@ -1,6 +1,6 @@
 //! `RemoteWriter`: POSTs encoded batches to a remote-write endpoint with the 1.0 headers, and
 //! the retry policy of the remote-write spec: 5xx and 429 are retried with exponential back-off
-//! (a `Retry-After` in seconds is honoured), any other 4xx is final. Every outcome says how many
+//! (a `Retry-After`, in seconds or as an HTTP-date, is honoured), any other 4xx is final. Every outcome says how many
 //! attempts it took and, for a dropped batch, why.
 
 use std::net::IpAddr;
@@ -226,10 +226,21 @@ impl RemoteWriter {
     }
 }
 
-/// `Retry-After` in delta-seconds. The HTTP-date form is not honoured (the back-off applies).
+/// `Retry-After` as delta-seconds or as an HTTP-date (RFC 9110); a date in the past means now.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    text.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let text = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
@@ -265,5 +276,32 @@ pub(crate) fn check_loopback(url: &str) -> Result<(), WriteError> {
         Ok(())
     } else {
         Err(WriteError::NonLoopback(url.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod retry_after_tests {
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn reads_seconds_and_http_dates() {
+        assert_eq!(retry_after(&headers("7")), Some(Duration::from_secs(7)));
+        let soon = std::time::SystemTime::now() + Duration::from_secs(30);
+        let wait = retry_after(&headers(&httpdate::fmt_http_date(soon))).unwrap();
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert_eq!(
+            retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT")),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&headers("soon")), None);
     }
 }
