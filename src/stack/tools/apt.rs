@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cache::{ensure_dir, tool_root, version_dir};
+use super::cache::{ensure_dir, install_unpacked, tool_root};
 use super::{ToolSpec, Version};
 
 /// Suites tried before the host's own; newest first.
@@ -134,20 +134,7 @@ fn provision_from(
         .stdout_null()
         .run()
         .map_err(|e| format!("dpkg-deb -x: {e}"))?;
-    let binary = unpacked.join(tool.path_in_package);
-    let version = Version::of_binary(&binary)?;
-    if version < tool.min_version {
-        return Err(format!(
-            "the package has {} {version}, older than {}",
-            tool.name, tool.min_version
-        ));
-    }
-    let dest = version_dir(tool, version);
-    if dest.exists() {
-        std::fs::remove_dir_all(&dest).map_err(|e| e.to_string())?;
-    }
-    std::fs::rename(&unpacked, &dest).map_err(|e| e.to_string())?;
-    Ok((dest.join(tool.path_in_package), version))
+    install_unpacked(tool, &unpacked, "the package")
 }
 
 /// The host's main Debian archive: its URI and release suite, from deb822 `.sources` files or

@@ -31,3 +31,25 @@ pub(crate) fn version_dir(tool: &ToolSpec, version: Version) -> PathBuf {
 pub(crate) fn ensure_dir(path: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(path)
 }
+
+/// Checks the version of a freshly unpacked tool tree (`from`: "the package", "the wheel") and
+/// moves it into its version folder in the cache; returns the binary and its version.
+pub(crate) fn install_unpacked(
+    tool: &ToolSpec,
+    unpacked: &Path,
+    from: &str,
+) -> Result<(PathBuf, Version), String> {
+    let version = Version::of_binary(&unpacked.join(tool.path_in_package))?;
+    if version < tool.min_version {
+        return Err(format!(
+            "{from} has {} {version}, older than {}",
+            tool.name, tool.min_version
+        ));
+    }
+    let dest = version_dir(tool, version);
+    if dest.exists() {
+        std::fs::remove_dir_all(&dest).map_err(|e| e.to_string())?;
+    }
+    std::fs::rename(unpacked, &dest).map_err(|e| e.to_string())?;
+    Ok((dest.join(tool.path_in_package), version))
+}

@@ -6,7 +6,7 @@
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
-use super::cache::{ensure_dir, tool_root, version_dir};
+use super::cache::{ensure_dir, install_unpacked, tool_root};
 use super::{ToolSpec, Version};
 
 /// Downloads and unpacks `tool`'s wheel; returns the binary and its version.
@@ -65,19 +65,7 @@ pub(crate) fn provision(tool: &ToolSpec) -> Result<(PathBuf, Version), String> {
         .permissions();
     perms.set_mode(perms.mode() | 0o755);
     std::fs::set_permissions(&binary, perms).map_err(|e| e.to_string())?;
-    let version = Version::of_binary(&binary)?;
-    if version < tool.min_version {
-        return Err(format!(
-            "the wheel has {} {version}, older than {}",
-            tool.name, tool.min_version
-        ));
-    }
-    let dest = version_dir(tool, version);
-    if dest.exists() {
-        std::fs::remove_dir_all(&dest).map_err(|e| e.to_string())?;
-    }
-    std::fs::rename(&unpacked, &dest).map_err(|e| e.to_string())?;
-    Ok((dest.join(tool.path_in_package), version))
+    install_unpacked(tool, &unpacked, "the wheel")
 }
 
 fn run(program: &str, args: &[&std::ffi::OsStr], what: &str) -> Result<(), String> {
