@@ -9,7 +9,8 @@ use super::decode::Ctx;
 use super::locate::YamlPath;
 use super::model::{SnapshotQuery, Tolerance};
 use super::raw::RawSnapshot;
-use super::units::{parse_tolerance, slug};
+use super::units::parse_tolerance;
+use super::validate::{NamedQuery, check_named_query};
 
 /// The tolerance of a snapshot query that names none.
 pub const DEFAULT_TOLERANCE: Tolerance = Tolerance::Relative(0.10);
@@ -40,44 +41,15 @@ fn snapshot(
     ids: &mut HashMap<String, (String, usize)>,
 ) -> Option<SnapshotQuery> {
     let raw = ctx.de::<RawSnapshot>(value, at)?;
-    let mut ok = true;
-    let name_at = at.key("name");
-    let id = slug(&raw.name);
-    if id.is_empty() {
-        ctx.at_value(
-            &name_at,
-            format!(
-                "snapshot name `{}` has no letters or digits (hint: the name becomes the snapshot file name)",
-                raw.name
-            ),
-        );
-        ok = false;
-    } else if let Some((first, line)) = ids.get(&id) {
-        ctx.at_value(&name_at, format!("duplicate snapshot id `{id}`"))
-            .hint = Some(format!(
-            "`{}` and `{first}` (line {line}) both become snapshot `{id}`; rename one",
-            raw.name
-        ));
-        ok = false;
-    } else {
-        let line = ctx.index.value(&name_at).location.line;
-        ids.insert(id.clone(), (raw.name.clone(), line));
-    }
-    if let Some(during) = &raw.during
-        && !phases.iter().any(|p| p == during)
-    {
-        let known: Vec<&str> = phases.iter().map(String::as_str).collect();
-        ctx.unknown_name(&at.key("during"), "phase", during, &known);
-        ok = false;
-    }
+    let entry = NamedQuery {
+        what: "snapshot",
+        becomes: "snapshot",
+        name: &raw.name,
+        during: raw.during.as_deref(),
+        query: &raw.query,
+    };
+    let (id, ok) = check_named_query(ctx, at, &entry, phases, ids);
     let query_at = at.key("query");
-    if raw.query.trim().is_empty() {
-        ctx.at_value(
-            &query_at,
-            "the query is empty (hint: write a PromQL expression)",
-        );
-        ok = false;
-    }
     let tolerance = match &raw.tolerance {
         Some(text) => ctx.check(&at.key("tolerance"), parse_tolerance(&text.0)),
         None => Some(DEFAULT_TOLERANCE),

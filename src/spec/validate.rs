@@ -249,38 +249,15 @@ fn assertion(
     ids: &mut HashMap<String, (String, usize)>,
 ) -> Option<Assertion> {
     let raw = ctx.de::<RawAssertion>(value, at)?;
-    let mut ok = true;
-    let name_at = at.key("name");
-    let id = slug(&raw.name);
-    if id.is_empty() {
-        ctx.at_value(&name_at, format!("assertion name `{}` has no letters or digits (hint: the name becomes the test name)", raw.name));
-        ok = false;
-    } else if let Some((first, line)) = ids.get(&id) {
-        ctx.at_value(&name_at, format!("duplicate assertion id `{id}`"))
-            .hint = Some(format!(
-            "`{}` and `{first}` (line {line}) both become test `{id}`; rename one",
-            raw.name
-        ));
-        ok = false;
-    } else {
-        let line = ctx.index.value(&name_at).location.line;
-        ids.insert(id.clone(), (raw.name.clone(), line));
-    }
-    if let Some(during) = &raw.during
-        && !phases.iter().any(|p| p == during)
-    {
-        let known: Vec<&str> = phases.iter().map(String::as_str).collect();
-        ctx.unknown_name(&at.key("during"), "phase", during, &known);
-        ok = false;
-    }
+    let entry = NamedQuery {
+        what: "assertion",
+        becomes: "test",
+        name: &raw.name,
+        during: raw.during.as_deref(),
+        query: &raw.query,
+    };
+    let (id, ok) = check_named_query(ctx, at, &entry, phases, ids);
     let query_at = at.key("query");
-    if raw.query.trim().is_empty() {
-        ctx.at_value(
-            &query_at,
-            "the query is empty (hint: write a PromQL expression)",
-        );
-        ok = false;
-    }
     let expect = ctx.check(&at.key("expect"), parse_expectation(&raw.expect.0));
     if !ok {
         return None;
@@ -301,4 +278,70 @@ fn assertion(
         },
         query_location: ctx.index.content_start(&query_at),
     })
+}
+
+/// What assertions and snapshots share: a name that becomes an id, a `during` phase, a query.
+pub(super) struct NamedQuery<'a> {
+    /// "assertion" or "snapshot", for messages.
+    pub what: &'static str,
+    /// What the id becomes: "test" or "snapshot".
+    pub becomes: &'static str,
+    pub name: &'a str,
+    pub during: Option<&'a str>,
+    pub query: &'a str,
+}
+
+/// Checks a named query entry at `at`: a non-empty, unique id (recorded in `ids` with its line),
+/// a known `during` phase, a non-empty query. Returns the id and whether all of it was valid.
+pub(super) fn check_named_query(
+    ctx: &mut Ctx,
+    at: &YamlPath,
+    entry: &NamedQuery<'_>,
+    phases: &[String],
+    ids: &mut HashMap<String, (String, usize)>,
+) -> (String, bool) {
+    let mut ok = true;
+    let name_at = at.key("name");
+    let id = slug(entry.name);
+    if id.is_empty() {
+        ctx.at_value(
+            &name_at,
+            format!(
+                "{} name `{}` has no letters or digits (hint: the name becomes the {} name)",
+                entry.what,
+                entry.name,
+                if entry.becomes == "test" {
+                    "test"
+                } else {
+                    "snapshot file"
+                }
+            ),
+        );
+        ok = false;
+    } else if let Some((first, line)) = ids.get(&id) {
+        ctx.at_value(&name_at, format!("duplicate {} id `{id}`", entry.what))
+            .hint = Some(format!(
+            "`{}` and `{first}` (line {line}) both become {} `{id}`; rename one",
+            entry.name, entry.becomes
+        ));
+        ok = false;
+    } else {
+        let line = ctx.index.value(&name_at).location.line;
+        ids.insert(id.clone(), (entry.name.to_owned(), line));
+    }
+    if let Some(during) = entry.during
+        && !phases.iter().any(|p| p == during)
+    {
+        let known: Vec<&str> = phases.iter().map(String::as_str).collect();
+        ctx.unknown_name(&at.key("during"), "phase", during, &known);
+        ok = false;
+    }
+    if entry.query.trim().is_empty() {
+        ctx.at_value(
+            &at.key("query"),
+            "the query is empty (hint: write a PromQL expression)",
+        );
+        ok = false;
+    }
+    (id, ok)
 }
