@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::cache::{ensure_dir, install_unpacked, tool_root};
+use super::exec::run_quiet;
 use super::{ToolSpec, Version};
 
 /// Suites tried before the host's own; newest first.
@@ -104,21 +105,7 @@ fn provision_from(
         if verb == "download" {
             a.push(tool.debian_package.into());
         }
-        let out = duct::cmd("apt-get", &a)
-            .dir(w)
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
-            .map_err(|e| format!("apt-get {verb}: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "apt-get {verb} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
+        run_quiet(duct::cmd("apt-get", &a).dir(w), &format!("apt-get {verb}"))
     };
     tracing::info!(suite = %archive.suite, package = tool.debian_package, "provisioning");
     apt("update")?;

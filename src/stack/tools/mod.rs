@@ -3,6 +3,7 @@
 
 mod apt;
 mod cache;
+mod exec;
 mod pip;
 mod resolve;
 mod version;

@@ -69,20 +69,7 @@ pub(crate) fn provision(tool: &ToolSpec) -> Result<(PathBuf, Version), String> {
 }
 
 fn run(program: &str, args: &[&std::ffi::OsStr], what: &str) -> Result<(), String> {
-    let out = duct::cmd(program, args)
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .map_err(|e| format!("{what}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    super::exec::run_quiet(duct::cmd(program, args), what)
 }
 
 fn newest_wheel(dir: &Path) -> Result<PathBuf, String> {
