@@ -123,24 +123,8 @@ pub fn run(config: DemoApiConfig) -> anyhow::Result<()> {
             writeln!(stdout, "demo-api listening on http://{addr}")?;
             stdout.flush()?;
         }
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = serve(listener, &config, async move {
-            let _ = stop_rx.await;
-        });
-        let mut sigterm =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let stopper = async move {
-            tokio::select! {
-                _ = sigterm.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            let _ = stop_tx.send(());
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        };
-        tokio::select! {
-            result = server => result?,
-            () = stopper => {}
-        }
+        crate::stack::serve_until_signalled(|stop| serve(listener, &config, stop), SHUTDOWN_GRACE)
+            .await?;
         Ok(())
     })
 }

@@ -329,24 +329,7 @@ pub fn run(config: AdapterConfig) -> anyhow::Result<()> {
             )?;
             stdout.flush()?;
         }
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = serve(listener, async move {
-            let _ = stop_rx.await;
-        });
-        let mut sigterm =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let stopper = async move {
-            tokio::select! {
-                _ = sigterm.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            let _ = stop_tx.send(());
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        };
-        tokio::select! {
-            result = server => result?,
-            () = stopper => {}
-        }
+        crate::stack::serve_until_signalled(|stop| serve(listener, stop), SHUTDOWN_GRACE).await?;
         Ok(())
     })
 }

@@ -12,7 +12,7 @@ mod ready;
 pub mod reaper;
 pub mod tools;
 
-pub use builtin::{dispatch_from_env, host_executable};
+pub use builtin::{StopSignal, dispatch_from_env, host_executable, serve_until_signalled};
 pub use child::ChildProcess;
 pub use error::StackError;
 pub use ports::{free_port, loopback};
