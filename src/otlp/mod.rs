@@ -5,6 +5,7 @@
 //! remote-write client can replace the scrape store without touching the rest.
 
 mod naming;
+mod remote_sink;
 mod server;
 mod sink;
 mod translate;
@@ -12,6 +13,7 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
+pub use remote_sink::{RemoteWriteSink, write_request};
 pub use server::{AdapterConfig, DecodeError, decode_request, router, run, serve};
 pub use sink::{ScrapeStore, SeriesSink, SinkError, SinkFuture};
 pub use translate::{RejectReason, STALE_NAN, TranslatedSeries, Translation, translate};

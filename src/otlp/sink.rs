@@ -1,7 +1,7 @@
 //! Where translated series go: the [`SeriesSink`] seam. Today's sink is [`ScrapeStore`]
 //! (`export: scrape`): the newest sample of every series, exposed on the adapter's `/metrics` with
-//! its OTLP timestamp so Prometheus stores it at the time it was measured. A remote-write sink
-//! (the shared `prom::remote_write` client) plugs in behind the same trait.
+//! its OTLP timestamp so Prometheus stores it at the time it was measured. The remote-write sink
+//! (`remote_sink`, over the shared `prom::remote_write` client) implements the same trait.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
