@@ -106,6 +106,27 @@ fn api_straight_into_the_adapter_counts_every_request_exactly_once() {
 }
 
 #[test]
+fn api_into_the_adapter_writing_remotely_counts_every_request_exactly_once() {
+    let _serial = serial();
+    let record = run(
+        &root().join("fixtures/specs/otel/remote_write.yaml"),
+        &options("remote-write"),
+    );
+    assert_all_passed(&record);
+    let v = record
+        .verdict("every_request_arrives_exactly_once")
+        .expect("verdict");
+    assert!(v.series.len() >= 2, "{:?}", v.series);
+    let ingest = record
+        .services
+        .iter()
+        .find(|s| s.name == "ingest")
+        .expect("ingest recorded");
+    let log = std::fs::read_to_string(&ingest.log).expect("adapter log");
+    assert!(log.contains("export: remote-write to http://"), "{log}");
+}
+
+#[test]
 fn a_process_pointed_at_a_receiver_gets_the_otel_environment() {
     let _serial = serial();
     let record = run(

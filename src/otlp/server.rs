@@ -39,6 +39,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdapterConfig {
     pub listen: SocketAddr,
+    /// `export: remote-write`: the receiver's URL (`http://127.0.0.1:9090/api/v1/write`);
+    /// `None` = `export: scrape`.
+    pub remote_write: Option<String>,
 }
 
 /// Why a request body could not be read.
@@ -299,13 +302,23 @@ pub fn router(store: Arc<ScrapeStore>, sink: Arc<dyn SeriesSink>) -> Router {
         .with_state(state)
 }
 
-/// Serves the adapter in `export: scrape` mode until `shutdown` resolves.
+/// Serves the adapter until `shutdown` resolves: translated series go to `remote_write` when
+/// given (the adapter's `/metrics` then shows only its own counters), else to the scrape store.
 pub async fn serve(
     listener: TcpListener,
+    remote_write: Option<&str>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = Arc::new(ScrapeStore::new());
-    let sink: Arc<dyn SeriesSink> = store.clone();
+    let sink: Arc<dyn SeriesSink> = match remote_write {
+        Some(url) => {
+            let policy = crate::prom::remote_write::RetryPolicy::default();
+            let writer = crate::prom::remote_write::RemoteWriter::new(url, &[], policy)
+                .map_err(std::io::Error::other)?;
+            Arc::new(super::RemoteWriteSink::new(writer))
+        }
+        None => store.clone(),
+    };
     axum::serve(listener, router(store, sink))
         .with_graceful_shutdown(shutdown)
         .await
@@ -323,13 +336,21 @@ pub fn run(config: AdapterConfig) -> anyhow::Result<()> {
         {
             use std::io::Write as _;
             let mut stdout = std::io::stdout().lock();
+            let export = config
+                .remote_write
+                .as_deref()
+                .map_or("scrape".to_owned(), |url| format!("remote-write to {url}"));
             writeln!(
                 stdout,
-                "otlp-to-prometheus listening on http://{addr} (export: scrape)"
+                "otlp-to-prometheus listening on http://{addr} (export: {export})"
             )?;
             stdout.flush()?;
         }
-        crate::stack::serve_until_signalled(|stop| serve(listener, stop), SHUTDOWN_GRACE).await?;
+        crate::stack::serve_until_signalled(
+            |stop| serve(listener, config.remote_write.as_deref(), stop),
+            SHUTDOWN_GRACE,
+        )
+        .await?;
         Ok(())
     })
 }

@@ -192,7 +192,7 @@ async fn adapter_accepts_gzip_protobuf_discards_traces_and_exposes_series() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, async {
+    let server = tokio::spawn(serve(listener, None, async {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder().no_proxy().build().unwrap();

@@ -109,6 +109,8 @@ pub enum OtlpExportMode {
     /// Exposed on the adapter's `/metrics` (with OTLP timestamps) and scraped.
     #[default]
     Scrape,
+    /// Written to the stack's Prometheus through its remote-write receiver.
+    RemoteWrite,
 }
 
 #[derive(Debug, Clone, PartialEq)]

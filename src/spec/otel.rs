@@ -45,13 +45,7 @@ pub(crate) fn adapter(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<Ser
     let raw = ctx.de::<RawOtlpAdapter>(value, at)?;
     let export = match raw.export.as_deref() {
         None | Some("scrape") => OtlpExportMode::Scrape,
-        Some("remote-write") => {
-            ctx.at_value(
-                &at.key("export"),
-                "`export: remote-write` is not supported yet (hint: use `export: scrape`; Prometheus scrapes the adapter's `/metrics`)",
-            );
-            return None;
-        }
+        Some("remote-write") => OtlpExportMode::RemoteWrite,
         Some(other) => {
             ctx.unknown_name(&at.key("export"), "export mode", other, &EXPORT_MODES);
             return None;

@@ -116,12 +116,6 @@ fn the_template_is_valid() {
     "",
     "5:28 `export_interval` needs `otlp:` (hint: name the collector, e.g. `otlp: collector`)"
 )]
-#[case::remote_write_not_yet(
-    "    ingest: { kind: otlp-to-prometheus, export: remote-write }",
-    "",
-    "",
-    "5:49 `export: remote-write` is not supported yet (hint: use `export: scrape`; Prometheus scrapes the adapter's `/metrics`)"
-)]
 #[case::unknown_collector_implementation(
     "    collector: { kind: otel-collector, export_to: prometheus, implementation: rotle }",
     "",

@@ -69,8 +69,13 @@ pub(crate) fn adapter_command(
         None => host_executable()?,
     };
     let mut cmd = Command::new(host);
+    let mut args = config.listen.to_string();
+    if let Some(url) = &config.remote_write {
+        args.push(' ');
+        args.push_str(url);
+    }
     cmd.env(BUILTIN, "otlp-to-prometheus")
-        .env(ADAPTER_ARGS, config.listen.to_string());
+        .env(ADAPTER_ARGS, args);
     Ok(cmd)
 }
 
@@ -83,10 +88,7 @@ pub fn dispatch_from_env() -> Option<ExitCode> {
 fn run_builtin(which: &OsString) -> ExitCode {
     let result = match which.to_str() {
         Some("demo-api") => parse_demo_api().and_then(crate::demo_api::run),
-        Some("otlp-to-prometheus") => std::env::var(ADAPTER_ARGS)
-            .map_err(anyhow::Error::from)
-            .and_then(|listen| Ok(listen.parse()?))
-            .and_then(|listen| crate::otlp::run(AdapterConfig { listen })),
+        Some("otlp-to-prometheus") => parse_adapter().and_then(crate::otlp::run),
         _ => Err(anyhow::anyhow!("unknown built-in service {which:?}")),
     };
     match result {
@@ -96,6 +98,20 @@ fn run_builtin(which: &OsString) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `LISTEN [REMOTE_WRITE_URL]`.
+fn parse_adapter() -> anyhow::Result<AdapterConfig> {
+    let raw = std::env::var(ADAPTER_ARGS)?;
+    let mut words = raw.split_whitespace();
+    let listen = words
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{ADAPTER_ARGS} lacks the listen address"))?
+        .parse()?;
+    Ok(AdapterConfig {
+        listen,
+        remote_write: words.next().map(str::to_owned),
+    })
 }
 
 fn parse_demo_api() -> anyhow::Result<DemoApiConfig> {

@@ -61,14 +61,19 @@ fn io(service: &str) -> impl Fn(std::io::Error) -> StackError + '_ {
 }
 
 /// perfgate's adapter as a built-in service, scraped with its series' own `job`/`instance`.
+/// `remote_write`: the receiver URL for `export: remote-write`, `None` for `export: scrape`.
 pub(crate) fn plan_adapter(
     name: &str,
     job: &str,
     addr: SocketAddr,
+    remote_write: Option<String>,
     host: Option<&Path>,
 ) -> Result<(Planned, ScrapeTarget), StackError> {
-    let command =
-        super::builtin::adapter_command(&AdapterConfig { listen: addr }, host).map_err(io(name))?;
+    let config = AdapterConfig {
+        listen: addr,
+        remote_write,
+    };
+    let command = super::builtin::adapter_command(&config, host).map_err(io(name))?;
     let planned = Planned {
         name: name.to_owned(),
         kind: "otlp-to-prometheus",
@@ -109,7 +114,7 @@ pub(crate) fn plan_collector(
     if tool.name == tools::ROTEL.name {
         let adapter_name = format!("{name}-to-prometheus");
         let adapter_addr = loopback(free_port().map_err(io(name))?);
-        let (adapter, target) = plan_adapter(&adapter_name, name, adapter_addr, host)?;
+        let (adapter, target) = plan_adapter(&adapter_name, name, adapter_addr, None, host)?;
         planned.push(adapter);
         targets.push(target);
         command

@@ -15,7 +15,7 @@ use super::prometheus::{self, ScrapeTarget};
 use super::ready::{Readiness, wait_ready};
 use super::tools::{self, ResolvedTool};
 use crate::demo_api::{DemoApiConfig, OtlpExport};
-use crate::spec::{BackendChoice, ProcessService, ReadyCheck, ServiceKind, Spec};
+use crate::spec::{BackendChoice, OtlpExportMode, ProcessService, ReadyCheck, ServiceKind, Spec};
 
 const BUILTIN_STARTUP: Duration = Duration::from_secs(15);
 const PROMETHEUS_STARTUP: Duration = Duration::from_secs(30);
@@ -193,12 +193,14 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
     let host = opts.host_executable.as_deref();
     let mut apps: Vec<(u8, Planned)> = Vec::new();
     let mut prom = None;
+    // Allocated up front: adapters writing to Prometheus need its address whatever the order.
+    let prom_addr = loopback(free_port().map_err(io("prometheus"))?);
     let mut targets = Vec::new();
     for (name, service) in &spec.stack.services {
         match &service.kind {
             ServiceKind::Prometheus(p) => {
                 let tool = tools::resolve(&tools::PROMETHEUS, p.binary.as_deref())?;
-                let addr = loopback(free_port().map_err(io(name))?);
+                let addr = prom_addr;
                 targets.push(ScrapeTarget {
                     job: name.clone(),
                     addr,
@@ -255,9 +257,11 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
                     },
                 ));
             }
-            ServiceKind::OtlpAdapter(_) => {
+            ServiceKind::OtlpAdapter(a) => {
                 let addr = receivers.addr(name).map_err(io(name))?;
-                let (planned, target) = otel::plan_adapter(name, name, addr, host)?;
+                let remote_write = (a.export == OtlpExportMode::RemoteWrite)
+                    .then(|| format!("http://{prom_addr}/api/v1/write"));
+                let (planned, target) = otel::plan_adapter(name, name, addr, remote_write, host)?;
                 targets.push(target);
                 apps.push((RANK_ADAPTER, planned));
             }
