@@ -20,6 +20,8 @@ use super::reaper;
 const TAIL_LINES: usize = 200;
 /// How long a group gets between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(3);
+/// How long an exited child's output threads get to reach EOF.
+const OUTPUT_SETTLE: Duration = Duration::from_secs(1);
 
 /// The last lines a child printed (stdout and stderr interleaved), plus a full log file.
 #[derive(Debug, Default)]
@@ -51,6 +53,8 @@ impl OutputTail {
 pub struct ChildProcess {
     name: String,
     child: Option<Child>,
+    /// The threads copying stdout and stderr; they end at EOF.
+    pumps: Vec<std::thread::JoinHandle<()>>,
     pgid: Pid,
     output: Arc<Mutex<OutputTail>>,
     log_path: PathBuf,
@@ -78,16 +82,18 @@ impl ChildProcess {
             watch_for,
             ..OutputTail::default()
         }));
+        let mut pumps = Vec::new();
         if let Some(stdout) = child.stdout.take() {
-            pump(stdout, Arc::clone(&output), Arc::clone(&log));
+            pumps.push(pump(stdout, Arc::clone(&output), Arc::clone(&log)));
         }
         if let Some(stderr) = child.stderr.take() {
-            pump(stderr, Arc::clone(&output), log);
+            pumps.push(pump(stderr, Arc::clone(&output), log));
         }
         Ok(Self {
             name: name.to_owned(),
             child: Some(child),
             pgid,
+            pumps,
             output,
             log_path: log_path.to_owned(),
         })
@@ -101,11 +107,19 @@ impl ChildProcess {
         &self.log_path
     }
 
-    /// `Some(status)` once the child has exited.
+    /// `Some(status)` once the child has exited. Its output threads are then given a moment to
+    /// copy its last lines, so an error built from `tail` right after shows them.
     pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
-        self.child
+        let status = self
+            .child
             .as_mut()
-            .and_then(|c| c.try_wait().ok().flatten())
+            .and_then(|c| c.try_wait().ok().flatten())?;
+        let deadline = Instant::now() + OUTPUT_SETTLE;
+        // A grandchild may hold the pipes open: wait for EOF only so long.
+        while self.pumps.iter().any(|p| !p.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Some(status)
     }
 
     /// Whether a line containing `needle` (registered at spawn) has been printed.
@@ -162,7 +176,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn pump(stream: impl Read + Send + 'static, tail: Arc<Mutex<OutputTail>>, log: Arc<Mutex<File>>) {
+fn pump(
+    stream: impl Read + Send + 'static,
+    tail: Arc<Mutex<OutputTail>>,
+    log: Arc<Mutex<File>>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reader = BufReader::new(stream);
         let mut buf = Vec::new();
@@ -177,5 +195,5 @@ fn pump(stream: impl Read + Send + 'static, tail: Arc<Mutex<OutputTail>>, log: A
                 }
             }
         }
-    });
+    })
 }
