@@ -2,11 +2,12 @@
 
 use std::collections::BTreeSet;
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Color};
 
 use super::failure::format_value;
 use super::record::{Outcome, RunRecord, Verdict};
 use super::snapshots::relative;
+use super::table::table;
 use crate::prom::Series;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -18,23 +19,7 @@ pub struct DiffOutcome {
 }
 
 fn word(o: Option<&Outcome>) -> &'static str {
-    match o {
-        Some(Outcome::Pass) => "PASS",
-        Some(Outcome::Fail { .. }) => "FAIL",
-        Some(Outcome::Error { .. }) => "ERROR",
-        None => "-",
-    }
-}
-
-fn new_table(header: &[&str], color: bool) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.iter().map(Cell::new));
-    if !color || std::env::var_os("NO_COLOR").is_some() {
-        t.force_no_tty();
-    }
-    t
+    o.map_or("-", Outcome::word)
 }
 
 fn last(series: &[Series], labels: &str) -> Option<f64> {
@@ -70,7 +55,7 @@ pub fn diff_records(a: &RunRecord, b: &RunRecord, color: bool) -> DiffOutcome {
         }
     }
     let mut flipped = Vec::new();
-    let mut t = new_table(
+    let mut t = table(
         &["assertion", "series", "old → new", "change", "verdict"],
         color,
     );
@@ -135,7 +120,7 @@ pub fn diff_records(a: &RunRecord, b: &RunRecord, color: bool) -> DiffOutcome {
         .map(|s| s.id.as_str())
         .collect();
     if !snapshot_ids.is_empty() {
-        let mut t = new_table(&["snapshot", "series", "old → new", "change"], color);
+        let mut t = table(&["snapshot", "series", "old → new", "change"], color);
         for id in snapshot_ids {
             let (old, new) = (a.snapshot(id), b.snapshot(id));
             let mut labels: Vec<String> = new

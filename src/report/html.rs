@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::failure::{failure_message, format_value, unix_to_utc};
 use super::junit::esc;
-use super::record::{Outcome, RunRecord, SnapshotStatus};
+use super::record::{RunRecord, SnapshotStatus};
 use super::snapshots::relative;
 use super::svg::{legend, plot_svg};
 use super::table::phase_table;
@@ -40,11 +40,8 @@ pub fn report_html(record: &RunRecord) -> String {
         );
     }
     for v in &record.verdicts {
-        let (class, word) = match v.outcome {
-            Outcome::Pass => ("pass", "PASS"),
-            Outcome::Fail { .. } => ("fail", "FAIL"),
-            Outcome::Error { .. } => ("fail", "ERROR"),
-        };
+        let class = if v.outcome.passed() { "pass" } else { "fail" };
+        let word = v.outcome.word();
         let observed = v
             .series
             .iter()

@@ -179,6 +179,15 @@ impl Outcome {
     pub fn passed(&self) -> bool {
         matches!(self, Outcome::Pass)
     }
+
+    /// `PASS`, `FAIL` or `ERROR`, as every rendering shows it.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Fail { .. } => "FAIL",
+            Outcome::Error { .. } => "ERROR",
+        }
+    }
 }
 
 impl RunRecord {

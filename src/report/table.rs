@@ -5,7 +5,7 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CON
 use super::failure::format_value;
 use super::record::{Outcome, RunRecord};
 
-fn table(header: &[&str], color: bool) -> Table {
+pub(super) fn table(header: &[&str], color: bool) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -24,10 +24,11 @@ pub fn verdict_table(record: &RunRecord, color: bool) -> String {
         color,
     );
     for v in &record.verdicts {
-        let (word, color) = match &v.outcome {
-            Outcome::Pass => ("PASS", Color::Green),
-            Outcome::Fail { .. } => ("FAIL", Color::Red),
-            Outcome::Error { .. } => ("ERROR", Color::Red),
+        let word = v.outcome.word();
+        let color = if v.outcome.passed() {
+            Color::Green
+        } else {
+            Color::Red
         };
         let observed = match (&v.outcome, v.series.as_slice()) {
             (Outcome::Error { message }, _) => message.chars().take(60).collect(),
