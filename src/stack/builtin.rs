@@ -26,16 +26,20 @@ pub fn host_executable() -> std::io::Result<PathBuf> {
     }
 }
 
+/// A command running `host` (default: `host_executable()`), to be told which built-in to be.
+fn host_command(host: Option<&Path>) -> std::io::Result<Command> {
+    Ok(Command::new(match host {
+        Some(h) => h.to_owned(),
+        None => host_executable()?,
+    }))
+}
+
 /// The command that starts the demo API with `config`.
 pub(crate) fn demo_api_command(
     config: &DemoApiConfig,
     host: Option<&Path>,
 ) -> std::io::Result<Command> {
-    let host = match host {
-        Some(h) => h.to_owned(),
-        None => host_executable()?,
-    };
-    let mut cmd = Command::new(host);
+    let mut cmd = host_command(host)?;
     cmd.env(BUILTIN, "demo-api").env(
         DEMO_API_ARGS,
         format!(
@@ -64,11 +68,7 @@ pub(crate) fn adapter_command(
     config: &AdapterConfig,
     host: Option<&Path>,
 ) -> std::io::Result<Command> {
-    let host = match host {
-        Some(h) => h.to_owned(),
-        None => host_executable()?,
-    };
-    let mut cmd = Command::new(host);
+    let mut cmd = host_command(host)?;
     let mut args = config.listen.to_string();
     if let Some(url) = &config.remote_write {
         args.push(' ');

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cache::{ensure_dir, install_unpacked, tool_root};
+use super::cache::{Provisioning, ensure_dir, install_unpacked, lock_for_provisioning, tool_root};
 use super::exec::run_quiet;
 use super::{ToolSpec, Version};
 
@@ -33,15 +33,10 @@ pub(crate) fn provision(tool: &ToolSpec) -> Result<(PathBuf, Version), String> {
     }
     let host = host_archive()?;
     let root = tool_root(tool);
-    ensure_dir(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
-    let lock = std::fs::File::create(root.join(".provision.lock"))
-        .map_err(|e| format!("cannot create the provisioning lock: {e}"))?;
-    lock.lock()
-        .map_err(|e| format!("cannot lock the tool cache: {e}"))?;
-    // Another process may have finished provisioning while we waited for the lock.
-    if let Some(found) = super::cache::newest_cached(tool).filter(|(_, v)| *v >= tool.min_version) {
-        return Ok(found);
-    }
+    let _lock = match lock_for_provisioning(tool)? {
+        Provisioning::AlreadyDone(found) => return Ok(found),
+        Provisioning::Locked(lock) => lock,
+    };
     let mut suites: Vec<String> = PREFERRED_SUITES.iter().map(|s| s.to_string()).collect();
     if !suites.contains(&host.suite) {
         suites.push(host.suite.clone());

@@ -53,3 +53,28 @@ pub(crate) fn install_unpacked(
     std::fs::rename(unpacked, &dest).map_err(|e| e.to_string())?;
     Ok((dest.join(tool.path_in_package), version))
 }
+
+/// Where provisioning stands once this process holds the tool's lock.
+pub(crate) enum Provisioning {
+    /// Another process provisioned it while we waited.
+    AlreadyDone((PathBuf, Version)),
+    /// Ours to provision; the lock is held until this file is dropped.
+    Locked(std::fs::File),
+}
+
+/// Takes `tool`'s provisioning lock in the cache (one provisioner at a time, across processes),
+/// then looks again: someone else may have finished meanwhile.
+pub(crate) fn lock_for_provisioning(tool: &ToolSpec) -> Result<Provisioning, String> {
+    let root = tool_root(tool);
+    ensure_dir(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    let lock = std::fs::File::create(root.join(".provision.lock"))
+        .map_err(|e| format!("cannot create the provisioning lock: {e}"))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock the tool cache: {e}"))?;
+    Ok(
+        match newest_cached(tool).filter(|(_, v)| *v >= tool.min_version) {
+            Some(found) => Provisioning::AlreadyDone(found),
+            None => Provisioning::Locked(lock),
+        },
+    )
+}

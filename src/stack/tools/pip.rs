@@ -6,7 +6,7 @@
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
-use super::cache::{ensure_dir, install_unpacked, tool_root};
+use super::cache::{Provisioning, install_unpacked, lock_for_provisioning, tool_root};
 use super::{ToolSpec, Version};
 
 /// Downloads and unpacks `tool`'s wheel; returns the binary and its version.
@@ -16,14 +16,10 @@ pub(crate) fn provision(tool: &ToolSpec) -> Result<(PathBuf, Version), String> {
         .find(|p| super::apt::which(p).is_some())
         .ok_or("no `python3` on PATH (pip provisioning needs Python with pip)")?;
     let root = tool_root(tool);
-    ensure_dir(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
-    let lock = std::fs::File::create(root.join(".provision.lock"))
-        .map_err(|e| format!("cannot create the provisioning lock: {e}"))?;
-    lock.lock()
-        .map_err(|e| format!("cannot lock the tool cache: {e}"))?;
-    if let Some(found) = super::cache::newest_cached(tool).filter(|(_, v)| *v >= tool.min_version) {
-        return Ok(found);
-    }
+    let _lock = match lock_for_provisioning(tool)? {
+        Provisioning::AlreadyDone(found) => return Ok(found),
+        Provisioning::Locked(lock) => lock,
+    };
     let work = tempfile::Builder::new()
         .prefix(".pip-")
         .tempdir_in(&root)
