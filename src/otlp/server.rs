@@ -205,84 +205,96 @@ async fn metrics_out(State(a): State<Shared>) -> Response {
 
 fn render_stats(a: &Adapter, out: &mut String) {
     let s = &a.stats;
-    let _ = writeln!(
+    family(
         out,
-        "# HELP perfgate_otlp_requests_total OTLP export requests received, by signal and answer code"
+        "perfgate_otlp_requests_total",
+        "counter",
+        "OTLP export requests received, by signal and answer code",
     );
-    let _ = writeln!(out, "# TYPE perfgate_otlp_requests_total counter");
     for ((signal, code), n) in s
         .requests
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .iter()
     {
-        let _ = writeln!(
-            out,
-            "perfgate_otlp_requests_total{{signal=\"{signal}\",code=\"{code}\"}} {n}"
-        );
+        let labels = format!("{{signal=\"{signal}\",code=\"{code}\"}}");
+        sample(out, "perfgate_otlp_requests_total", &labels, n);
     }
-    let _ = writeln!(
+    family(
         out,
-        "# HELP perfgate_otlp_points_accepted_total OTLP data points translated"
+        "perfgate_otlp_points_accepted_total",
+        "counter",
+        "OTLP data points translated",
     );
-    let _ = writeln!(out, "# TYPE perfgate_otlp_points_accepted_total counter");
-    let _ = writeln!(
+    let points = s.points.load(Ordering::Relaxed);
+    sample(out, "perfgate_otlp_points_accepted_total", "", points);
+    family(
         out,
-        "perfgate_otlp_points_accepted_total {}",
-        s.points.load(Ordering::Relaxed)
+        "perfgate_otlp_samples_total",
+        "counter",
+        "Prometheus samples produced",
     );
-    let _ = writeln!(
+    let samples = s.samples.load(Ordering::Relaxed);
+    sample(out, "perfgate_otlp_samples_total", "", samples);
+    family(
         out,
-        "# HELP perfgate_otlp_samples_total Prometheus samples produced"
+        "perfgate_otlp_points_rejected_total",
+        "counter",
+        "OTLP data points not translated, by reason",
     );
-    let _ = writeln!(out, "# TYPE perfgate_otlp_samples_total counter");
-    let _ = writeln!(
-        out,
-        "perfgate_otlp_samples_total {}",
-        s.samples.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(
-        out,
-        "# HELP perfgate_otlp_points_rejected_total OTLP data points not translated, by reason"
-    );
-    let _ = writeln!(out, "# TYPE perfgate_otlp_points_rejected_total counter");
     let rejected = s
         .rejected
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     for reason in ["delta_temporality", "exponential_histogram", "empty"] {
         let n = rejected.get(reason).copied().unwrap_or(0);
-        let _ = writeln!(
-            out,
-            "perfgate_otlp_points_rejected_total{{reason=\"{reason}\"}} {n}"
-        );
+        let labels = format!("{{reason=\"{reason}\"}}");
+        sample(out, "perfgate_otlp_points_rejected_total", &labels, n);
     }
-    let _ = writeln!(out, "# HELP perfgate_otlp_series Series held for scraping");
-    let _ = writeln!(out, "# TYPE perfgate_otlp_series gauge");
-    let _ = writeln!(out, "perfgate_otlp_series {}", a.store.len());
-    let _ = writeln!(
+    family(
         out,
-        "# HELP perfgate_otlp_newest_sample_timestamp_seconds Timestamp of the newest sample held"
+        "perfgate_otlp_series",
+        "gauge",
+        "Series held for scraping",
     );
-    let _ = writeln!(
+    sample(out, "perfgate_otlp_series", "", a.store.len());
+    family(
         out,
-        "# TYPE perfgate_otlp_newest_sample_timestamp_seconds gauge"
+        "perfgate_otlp_newest_sample_timestamp_seconds",
+        "gauge",
+        "Timestamp of the newest sample held",
     );
     let newest = a.store.newest_ms().map_or(0.0, |ms| ms as f64 / 1000.0);
-    let _ = writeln!(
+    sample(
         out,
-        "perfgate_otlp_newest_sample_timestamp_seconds {newest}"
+        "perfgate_otlp_newest_sample_timestamp_seconds",
+        "",
+        newest,
     );
-    let _ = writeln!(
+    family(
         out,
-        "# HELP perfgate_otlp_last_receive_timestamp_seconds When the last metrics request was accepted"
-    );
-    let _ = writeln!(
-        out,
-        "# TYPE perfgate_otlp_last_receive_timestamp_seconds gauge"
+        "perfgate_otlp_last_receive_timestamp_seconds",
+        "gauge",
+        "When the last metrics request was accepted",
     );
     let last = s.last_receive_ms.load(Ordering::Relaxed) as f64 / 1000.0;
-    let _ = writeln!(out, "perfgate_otlp_last_receive_timestamp_seconds {last}");
+    sample(
+        out,
+        "perfgate_otlp_last_receive_timestamp_seconds",
+        "",
+        last,
+    );
+}
+
+/// The `# HELP` and `# TYPE` lines of one metric family (Prometheus text format).
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// One sample line; `labels` is `{a="b",…}` or empty.
+fn sample(out: &mut String, name: &str, labels: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "{name}{labels} {value}");
 }
 
 /// The adapter's routes over `store` (exposed at `/metrics`) and `sink` (where batches go).
