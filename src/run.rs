@@ -189,7 +189,7 @@ async fn drive_stack(
     let prom = stack.prometheus().map(PromClient::new);
     if let Some(client) = &prom {
         let waited = Instant::now();
-        wait_targets_up(client, spec)
+        wait_targets_up(client, spec, stack.scrape_targets())
             .await
             .map_err(fail(FailureKind::StackFailed))?;
         record.first_scrape_ms = waited.elapsed().as_millis() as u64;
@@ -370,14 +370,17 @@ async fn guarded<T>(
     }
 }
 
-/// Waits until every configured scrape target reports `up == 1`, so the first phase starts
-/// with a baseline sample of every series.
-async fn wait_targets_up(client: &PromClient, spec: &Spec) -> Result<(), String> {
+/// Waits until every one of the `expected` scrape targets reports `up == 1` (not just those
+/// scraped so far), so the first phase starts with a baseline sample of every series.
+async fn wait_targets_up(client: &PromClient, spec: &Spec, expected: usize) -> Result<(), String> {
     let started = Instant::now();
     let mut last = String::from("no answer yet");
     while started.elapsed() < TARGETS_UP_TIMEOUT {
         match client.query("up", None).await {
-            Ok(v) if !v.series.is_empty() && v.series.iter().all(|s| s.samples[0].v == 1.0) => {
+            Ok(v)
+                if v.series.len() >= expected.max(1)
+                    && v.series.iter().all(|s| s.samples[0].v == 1.0) =>
+            {
                 let jobs = v.series.len();
                 tracing::debug!(jobs, spec = %spec.name, "all targets up");
                 return Ok(());
@@ -391,7 +394,7 @@ async fn wait_targets_up(client: &PromClient, spec: &Spec) -> Result<(), String>
                     .collect::<Vec<_>>()
                     .join(", ");
                 if last.is_empty() {
-                    last = "no target scraped yet".into();
+                    last = format!("none; {} of {expected} scraped so far", v.series.len());
                 }
             }
             Err(e) => last = e.to_string(),

@@ -60,6 +60,8 @@ pub struct RunningStack {
     services: Vec<RunningService>,
     scrape_interval: Duration,
     prometheus: Option<SocketAddr>,
+    /// How many targets Prometheus was configured to scrape (0 without Prometheus).
+    scrape_targets: usize,
     pub bring_up: Duration,
 }
 
@@ -76,6 +78,10 @@ impl RunningStack {
 
     pub fn scrape_interval(&self) -> Duration {
         self.scrape_interval
+    }
+
+    pub fn scrape_targets(&self) -> usize {
+        self.scrape_targets
     }
 
     pub fn services(&self) -> &[RunningService] {
@@ -291,6 +297,7 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
         services: Vec::new(),
         scrape_interval: Duration::from_secs(1),
         prometheus: None,
+        scrape_targets: 0,
         bring_up: Duration::ZERO,
     };
     for (_, planned) in apps {
@@ -309,6 +316,7 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
         let command = prometheus::command(&tool.path, &service, addr, &config_file, &data);
         stack.scrape_interval = service.scrape_interval;
         stack.prometheus = Some(addr);
+        stack.scrape_targets = targets.len();
         stack.services.push(
             launch(
                 Planned {
