@@ -51,6 +51,18 @@ struct Shared {
     issued: Arc<Issued>,
 }
 
+impl Shared {
+    /// A request is done: its record goes to the aggregator and it leaves the in-flight gauge.
+    fn finish(&self, request: usize, result: Result<u16, ErrorKind>, latency: Duration) {
+        let _ = self.records.send(Message::Done(Record {
+            request,
+            result,
+            latency,
+        }));
+        self.issued.in_flight.dec();
+    }
+}
+
 /// Runs one HTTP phase against `target` (which must be a loopback address) and returns its
 /// outcome. Arrivals follow `phase.rate`/`phase.ramp`; `Rate(f64::INFINITY)` runs closed loop,
 /// `max_in_flight` workers sending back to back. The mix is drawn from an rng seeded by the
@@ -232,13 +244,7 @@ async fn open_loop(
                     .unwrap_or(Err(ErrorKind::Timeout)),
                 None => Err(ErrorKind::Io),
             };
-            let latency = reference.elapsed();
-            let _ = shared.records.send(Message::Done(Record {
-                request,
-                result,
-                latency,
-            }));
-            shared.issued.in_flight.dec();
+            shared.finish(request, result, reference.elapsed());
             drop(permit);
         });
     }
@@ -286,13 +292,7 @@ fn closed_loop(
                     // The connection may hold a late response: never reuse it.
                     connection = None;
                 }
-                let latency = sent_at.elapsed();
-                let _ = shared.records.send(Message::Done(Record {
-                    request,
-                    result,
-                    latency,
-                }));
-                shared.issued.in_flight.dec();
+                shared.finish(request, result, sent_at.elapsed());
             }
             drop(permit);
         });
