@@ -263,26 +263,26 @@ impl Server {
             .spawn()
             .context("re-executing the bench binary as the demo API")?;
         let stdout = child.stdout.take().context("child stdout")?;
+        // Owned by a `Server` from here on, so every early return below kills it.
+        let mut server = Self {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut line = String::new();
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let server = |addr| Self { child, addr };
-        let line = match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(line) => line,
-            Err(_) => {
-                drop(server(SocketAddr::from(([127, 0, 0, 1], 0))));
-                bail!("the demo API did not report its address within 10 s");
-            }
-        };
-        let addr = line
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|_| anyhow::anyhow!("the demo API did not report its address within 10 s"))?;
+        server.addr = line
             .trim()
             .strip_prefix("demo-api listening on http://")
             .and_then(|a| a.parse().ok())
             .with_context(|| format!("unexpected readiness line {line:?}"))?;
-        Ok(server(addr))
+        Ok(server)
     }
 }
 
