@@ -24,6 +24,7 @@ pub fn run(args: RunArgs) -> Exit {
         out_dir: args.out.clone().unwrap_or_else(default_out_dir),
         progress: progress::observer(args.quiet),
         host_executable: None,
+        baseline: args.baseline.clone(),
     };
     let color = std::io::stdout().is_terminal();
     let mut exits = Vec::new();
