@@ -11,7 +11,7 @@ use crate::gate::evaluate;
 use crate::load::{self, EngineMetrics};
 use crate::prom::PromClient;
 use crate::report::{self, Failure, FailureKind, PhaseRecord, RunRecord, Window};
-use crate::spec::{PhaseKind, Spec};
+use crate::spec::{BackendChoice, PhaseKind, Spec};
 use crate::stack::{self, RunningStack, StackOptions, prometheus::ScrapeTarget};
 
 /// How long targets get to report `up == 1` after Prometheus is ready.
@@ -149,7 +149,13 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
             metrics.replicate.phase(&phase.name);
         }
     }
-    let listener = tokio::net::TcpListener::bind(stack::loopback(0))
+    // Under the docker backend Prometheus scrapes the engines from inside a container.
+    let engine_ip = match stack::backend(spec) {
+        BackendChoice::Docker => stack::host_address_for_containers()
+            .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?,
+        _ => stack::loopback(0).ip(),
+    };
+    let listener = tokio::net::TcpListener::bind((engine_ip, 0))
         .await
         .map_err(|e| fail(FailureKind::StackFailed)(format!("engine metrics endpoint: {e}")))?;
     let engine_addr = listener

@@ -37,6 +37,17 @@ pub enum Command {
     Replicate(Box<ReplicateArgs>),
     /// Compare two runs (report folders or report.json files): values, changes, verdicts.
     Diff(DiffArgs),
+    /// Local Docker images of perfgate and its tools, for the docker backend without a registry.
+    #[command(subcommand)]
+    Images(ImagesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Build (or find) an image for perfgate itself and each tool it provisions.
+    Build,
+    /// List the images perfgate built that the Docker daemon holds.
+    List,
 }
 
 #[derive(Debug, Args)]
