@@ -37,7 +37,7 @@ impl ImageRecipe {
             "perfgate/{}:{}-{}",
             self.name,
             self.version,
-            fingerprint(&self.binary)
+            fingerprint(&self.binary, &self.extra_dirs)
         )
     }
 
@@ -50,9 +50,11 @@ impl ImageRecipe {
     }
 }
 
-/// Size and modification time of the binary, hashed: cheap, and changes with every rebuild.
-fn fingerprint(binary: &Path) -> String {
+/// Size and modification time of the binary, and what else goes in, hashed: cheap, and changes
+/// with every rebuild.
+fn fingerprint(binary: &Path, extra_dirs: &[PathBuf]) -> String {
     let mut h = std::hash::DefaultHasher::new();
+    extra_dirs.hash(&mut h);
     if let Ok(meta) = std::fs::metadata(binary) {
         meta.len().hash(&mut h);
         meta.modified().ok().hash(&mut h);

@@ -9,6 +9,10 @@ use crate::stack::tools::{self, ResolvedTool, ToolSpec};
 /// Where every image keeps its one binary.
 pub const BINARY_IN_IMAGE: &str = "/usr/local/bin/entrypoint";
 
+/// The host's CA bundle folder: some tools (rotel) refuse to start without root certificates,
+/// even when they only talk plain HTTP.
+const CA_CERTIFICATES: &str = "/etc/ssl/certs";
+
 /// The image of a resolved external tool.
 pub fn tool_recipe(tool: &ResolvedTool) -> ImageRecipe {
     ImageRecipe {
@@ -16,7 +20,11 @@ pub fn tool_recipe(tool: &ResolvedTool) -> ImageRecipe {
         binary: tool.path.clone(),
         path_in_image: BINARY_IN_IMAGE,
         version: tool.version.to_string(),
-        extra_dirs: Vec::new(),
+        extra_dirs: [CA_CERTIFICATES]
+            .iter()
+            .map(std::path::PathBuf::from)
+            .filter(|d| d.is_dir())
+            .collect(),
     }
 }
 

@@ -74,6 +74,7 @@ pub(crate) fn require_daemon() -> Result<(), StackError> {
 /// bridge's gateway (the host's side of Docker's network), or the subnet's first address when
 /// the daemon does not record a gateway.
 pub fn host_address_for_containers() -> Result<IpAddr, StackError> {
+    require_daemon()?;
     let out = docker::docker(&[
         "network",
         "inspect",
@@ -190,11 +191,7 @@ impl Pod {
         let own_ports: Vec<u16> = planned.ports.values().map(|a| a.port()).collect();
         let listen_any = |text: &str| listen_on_all_interfaces(text, &own_ports);
         let mut request = generic(&image)
-            .with_cmd(
-                command
-                    .get_args()
-                    .map(|a| listen_any(&a.to_string_lossy())),
-            )
+            .with_cmd(command.get_args().map(|a| listen_any(&a.to_string_lossy())))
             .with_label(RUN_LABEL, &self.network)
             .with_mount(Mount::bind_mount(
                 run_dir.to_string_lossy(),
@@ -202,10 +199,8 @@ impl Pod {
             ));
         for (key, value) in command.get_envs() {
             if let Some(value) = value {
-                request = request.with_env_var(
-                    key.to_string_lossy(),
-                    listen_any(&value.to_string_lossy()),
-                );
+                request = request
+                    .with_env_var(key.to_string_lossy(), listen_any(&value.to_string_lossy()));
             }
         }
         let pod = format!("container:{}", self.id);
@@ -242,11 +237,18 @@ impl Pod {
 impl Drop for Pod {
     fn drop(&mut self) {
         if let Some(c) = self.container.take() {
-            drop(c);
-            reaper::unregister_docker(Some(&self.id), None);
+            force_remove(c, &self.id);
             remove_network(&self.network);
         }
     }
+}
+
+/// Removal on drop, through the CLI: testcontainers' own drop needs a tokio runtime in context,
+/// which a drop during a panic's unwinding may not have (a second panic would abort).
+fn force_remove(container: ContainerAsync<GenericImage>, id: &str) {
+    std::mem::forget(container);
+    let _ = docker::docker(&["rm", "--force", "--volumes", id]);
+    reaper::unregister_docker(Some(id), None);
 }
 
 /// testcontainers removes a network it created when its last container goes; this makes sure
@@ -300,8 +302,7 @@ impl ContainerGuard {
 impl Drop for ContainerGuard {
     fn drop(&mut self) {
         if let Some(c) = self.container.take() {
-            drop(c);
-            reaper::unregister_docker(Some(&self.id), None);
+            force_remove(c, &self.id);
         }
     }
 }

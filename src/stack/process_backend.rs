@@ -419,7 +419,23 @@ async fn launch(
             service: name.clone(),
             source,
         })?;
-    wait_ready(&name, &mut child, &ready, timeout).await?;
+    wait_ready(&name, &mut child, &ready, timeout)
+        .await
+        .map_err(|e| match (e, &container) {
+            // The follower's status says nothing; the container's does.
+            (
+                StackError::Died {
+                    service, log, tail, ..
+                },
+                Some(c),
+            ) => StackError::Died {
+                service,
+                status: c.exit_description(),
+                log,
+                tail,
+            },
+            (e, _) => e,
+        })?;
     tracing::info!(service = %name, kind, ready_after = ?started.elapsed(), "ready");
     Ok(RunningService {
         name,
