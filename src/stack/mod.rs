@@ -19,6 +19,6 @@ pub use docker_backend::host_address_for_containers;
 pub use error::StackError;
 pub use ports::{free_port, loopback};
 pub use process_backend::{
-    RunningService, RunningStack, ServiceRecord, StackOptions, backend, start,
+    RunningService, RunningStack, ServiceRecord, StackOptions, backend, backend_description, start,
 };
 pub use ready::Readiness;

@@ -387,6 +387,22 @@ pub fn backend(spec: &Spec) -> BackendChoice {
     }
 }
 
+/// The backend's name and why it was chosen, for the terminal: `docker ($PERFGATE_BACKEND)`.
+pub fn backend_description(spec: &Spec) -> String {
+    let name = match backend(spec) {
+        BackendChoice::Docker => "docker",
+        _ => "process",
+    };
+    let why = if std::env::var("PERFGATE_BACKEND").is_ok_and(|v| v == name) {
+        " ($PERFGATE_BACKEND)"
+    } else if spec.stack.backend == BackendChoice::Auto {
+        " (auto: every tool is local or provisioned)"
+    } else {
+        ""
+    };
+    format!("{name}{why}")
+}
+
 async fn launch(
     planned: Planned,
     run_dir: &Path,
