@@ -39,6 +39,7 @@ fn build() -> Exit {
     for recipe in recipes {
         let outcome = recipe.and_then(|r| {
             docker::ensure_image(&r)
+                .and_then(|(image, built)| docker::tag_latest(&r, &image).map(|_| (image, built)))
                 .map(|(image, built)| (r.name, r.override_var(), image, built))
                 .map_err(|e| format!("{}: {e}", r.name))
         });

@@ -81,13 +81,20 @@ pub fn ensure_image(recipe: &ImageRecipe) -> Result<(String, bool), DockerError>
     Ok((tag, true))
 }
 
+/// Also tags `image` as `perfgate/<name>:latest`, the name compose files use.
+pub fn tag_latest(recipe: &ImageRecipe, image: &str) -> Result<String, DockerError> {
+    let latest = format!("perfgate/{}:latest", recipe.name);
+    docker(&["tag", image, &latest])?;
+    Ok(latest)
+}
+
 /// Older builds of the same recipe (a rebuilt perfgate is a new image each time) are removed,
 /// unless a container still uses them.
 fn prune_other_tags(name: &str, keep: &str) {
     let Ok(images) = built_images() else { return };
     let repository = format!("perfgate/{name}:");
     for image in images {
-        if image.starts_with(&repository) && image != keep {
+        if image.starts_with(&repository) && image != keep && !image.ends_with(":latest") {
             let _ = docker(&["image", "rm", &image]);
         }
     }

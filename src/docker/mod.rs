@@ -2,10 +2,11 @@
 //! building local images from binaries perfgate already has (`images`), for the docker backend
 //! and `perfgate images build`.
 
+pub mod compose;
 mod engine;
 pub mod images;
 mod recipes;
 
 pub use engine::{DockerError, daemon_available, docker};
-pub use images::{ImageRecipe, built_images, ensure_image};
+pub use images::{ImageRecipe, built_images, ensure_image, tag_latest};
 pub use recipes::{BINARY_IN_IMAGE, IMAGE_TOOLS, perfgate_recipe, tool_recipe};

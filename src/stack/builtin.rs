@@ -18,7 +18,7 @@ const DEMO_API_ARGS: &str = "PERFGATE_DEMO_API";
 const DEMO_API_OTLP: &str = "PERFGATE_DEMO_API_OTLP";
 const ADAPTER_ARGS: &str = "PERFGATE_OTLP_ADAPTER";
 /// The built-in that only holds a network namespace open (the docker backend's pod).
-pub(crate) const POD: &str = "pod";
+pub const POD: &str = "pod";
 
 /// The environment that makes perfgate's own image run built-in `which`.
 pub(crate) fn builtin_env(which: &str) -> (&'static str, String) {

@@ -13,7 +13,9 @@ mod ready;
 pub mod reaper;
 pub mod tools;
 
-pub use builtin::{StopSignal, dispatch_from_env, host_executable, serve_until_signalled};
+pub use builtin::{
+    POD as POD_BUILTIN, StopSignal, dispatch_from_env, host_executable, serve_until_signalled,
+};
 pub use child::ChildProcess;
 pub use docker_backend::host_address_for_containers;
 pub use error::StackError;
