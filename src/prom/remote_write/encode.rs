@@ -59,17 +59,33 @@ impl BatchEncoder {
     }
 
     pub fn encode(&mut self, request: &WriteRequest) -> Result<EncodedBatch, EncodeError> {
-        self.proto.clear();
-        self.proto.reserve(request.encoded_len());
-        request.encode(&mut self.proto)?;
-        let mut out = vec![0; snap::raw::max_compress_len(self.proto.len())];
-        let n = self.snappy.compress(&self.proto, &mut out)?;
+        let mut proto = std::mem::take(&mut self.proto);
+        proto.clear();
+        proto.reserve(request.encoded_len());
+        request.encode(&mut proto)?;
+        let series = request.timeseries.len();
+        let samples = request.timeseries.iter().map(|s| s.samples.len()).sum();
+        let batch = self.compress(&proto, series, samples);
+        self.proto = proto;
+        batch
+    }
+
+    /// Compresses a request body already in protobuf form (built with [`super::wire`]) holding
+    /// `series` series and `samples` samples.
+    pub fn compress(
+        &mut self,
+        proto: &[u8],
+        series: usize,
+        samples: usize,
+    ) -> Result<EncodedBatch, EncodeError> {
+        let mut out = vec![0; snap::raw::max_compress_len(proto.len())];
+        let n = self.snappy.compress(proto, &mut out)?;
         out.truncate(n);
         Ok(EncodedBatch {
             body: Bytes::from(out),
-            series: request.timeseries.len(),
-            samples: request.timeseries.iter().map(|s| s.samples.len()).sum(),
-            uncompressed_len: self.proto.len(),
+            series,
+            samples,
+            uncompressed_len: proto.len(),
         })
     }
 }

@@ -20,6 +20,7 @@
 
 mod encode;
 mod proto;
+pub mod wire;
 mod writer;
 
 #[cfg(test)]
