@@ -38,6 +38,8 @@ const BATCH: usize = 2000;
 /// Source series seeded into the source Prometheus: 10 metrics × 50 series.
 const METRICS: usize = 10;
 const SERIES_PER_METRIC: usize = 50;
+/// Source series of the encode measurements (each with distinct labels and values).
+const ENCODE_SOURCES: usize = 5000;
 /// History of every seeded series: 21 samples 15 s apart (5 minutes).
 const HISTORY: usize = 21;
 const STEP_MS: i64 = 15_000;
@@ -58,23 +60,33 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
     }
     let secs = seconds(3.0)?;
     let load_before = load_average();
-    let mut encode = Vec::new();
-    for per_series in [20, 1] {
-        for path in [EncodePath::Engine, EncodePath::ProstStructs] {
-            let row = encode_rate(path, per_series, secs)?;
-            eprintln!(
-                "replicate: encode {} at {per_series}/series: {:.2} M samples/s per core",
-                path.label(),
-                row.per_cpu_second / 1e6
-            );
-            encode.push(row);
-        }
-    }
+    // End to end first, while the heap is small: its peak RSS figures start from there.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let runs = runtime.block_on(end_to_end())?;
+    let mut encode = Vec::new();
+    let cases = [
+        (20, true, EncodePath::Engine),
+        (20, true, EncodePath::ProstStructs),
+        (1, true, EncodePath::Engine),
+        (1, true, EncodePath::ProstStructs),
+        (20, false, EncodePath::Engine),
+        (20, false, EncodePath::ProstStructs),
+        (1, false, EncodePath::Engine),
+        (1, false, EncodePath::ProstStructs),
+    ];
+    for (per_series, copies, path) in cases {
+        let row = encode_rate(path, per_series, copies, secs)?;
+        eprintln!(
+            "replicate: encode {} at {per_series}/series, {} copies: {:.2} M samples/s per core",
+            path.label(),
+            row.copies,
+            row.per_cpu_second / 1e6
+        );
+        encode.push(row);
+    }
     let section = render(&encode, &runs, (load_before, load_average()));
     println!("{section}");
     write_section(doc, "replicate", "cargo bench --bench replicate", &section)?;
@@ -101,6 +113,7 @@ impl EncodePath {
 struct EncodeRow {
     path: EncodePath,
     per_series: usize,
+    copies: u64,
     per_cpu_second: f64,
     proto_per_sample: f64,
     snappy_per_sample: f64,
@@ -132,19 +145,32 @@ fn history(i: usize, samples: usize, end_ms: i64) -> Vec<Sample> {
         .collect()
 }
 
-/// Samples per second of this thread's CPU time through one encode path: every source series
-/// copied over `cluster` × 10 and `replica` × 2 (8 labels per copy), requests of 2000 samples.
-fn encode_rate(path: EncodePath, per_series: usize, secs: f64) -> anyhow::Result<EncodeRow> {
+/// Samples per second of this thread's CPU time through one encode path: every one of
+/// `ENCODE_SOURCES` series copied over `cluster` × 10 and `replica` × 2 (`copies`), or over one
+/// value of each (every series written once), 8 labels per copy, requests of 2000 samples.
+fn encode_rate(
+    path: EncodePath,
+    per_series: usize,
+    copies: bool,
+    secs: f64,
+) -> anyhow::Result<EncodeRow> {
+    let (clusters, replicas) = if copies { (10, 2) } else { (1, 1) };
     let space = LabelSpace::new(vec![
-        ("cluster".into(), LabelSpace::counted(10)),
-        ("replica".into(), vec!["a".into(), "b".into()]),
+        ("cluster".into(), LabelSpace::counted(clusters)),
+        (
+            "replica".into(),
+            ["a", "b"][..replicas]
+                .iter()
+                .map(|v| (*v).to_owned())
+                .collect(),
+        ),
     ])
     .map_err(anyhow::Error::msg)?;
     let encoded = EncodedSpace::new(&space);
-    let sources: Vec<(Vec<Label>, Vec<Sample>)> = (0..METRICS * SERIES_PER_METRIC)
+    let sources: Vec<(Vec<Label>, Vec<Sample>)> = (0..ENCODE_SOURCES)
         .map(|i| {
             (
-                source_labels(i / SERIES_PER_METRIC, i),
+                source_labels(i % METRICS, i),
                 history(i, per_series, 1_795_000_000_000),
             )
         })
@@ -152,6 +178,7 @@ fn encode_rate(path: EncodePath, per_series: usize, secs: f64) -> anyhow::Result
     let mut encoder = BatchEncoder::new();
     let mut batcher = Batcher::new(1, BATCH);
     let mut request = WriteRequest::default();
+    let mut template = SeriesTemplate::default();
     let (mut samples, mut proto, mut snappy) = (0u64, 0u64, 0u64);
     let mut count = |b: EncodedBatch| {
         samples += b.samples as u64;
@@ -163,7 +190,7 @@ fn encode_rate(path: EncodePath, per_series: usize, secs: f64) -> anyhow::Result
         for (labels, history) in &sources {
             match path {
                 EncodePath::Engine => {
-                    let template = SeriesTemplate::new(&encoded, labels, history, 0);
+                    template.set(&encoded, labels, history, 0);
                     let mut odometer = encoded.odometer();
                     for _ in 0..space.copies() {
                         batcher.copy(&template, &encoded, odometer.digits());
@@ -196,6 +223,7 @@ fn encode_rate(path: EncodePath, per_series: usize, secs: f64) -> anyhow::Result
     Ok(EncodeRow {
         path,
         per_series,
+        copies: space.copies(),
         per_cpu_second: samples as f64 / cpu,
         proto_per_sample: proto as f64 / samples.max(1) as f64,
         snappy_per_sample: snappy as f64 / samples.max(1) as f64,
@@ -247,6 +275,7 @@ async fn runs(stack: &stack::RunningStack) -> anyhow::Result<Vec<Run>> {
         .map(|s| s.child.pid());
     seed(&source).await?;
     let (null, null_requests) = null_receiver().await?;
+    let target = format!("{target}/api/v1/write");
     let plan: [(&'static str, &str, u32); 4] = [
         ("null", null.as_str(), 20),
         ("null", null.as_str(), 2000),
@@ -379,25 +408,30 @@ fn render(encode: &[EncodeRow], runs: &[Run], load: (Option<f64>, Option<f64>)) 
          {before} / {after} (the cores are shared with other work; CPU-time figures are less \
          affected than wall-clock ones).\n\n\
          ### Encode + compress (one core)\n\n\
-         {sources} source series × 20 copies (`cluster` × 10, `replica` × 2; 8 labels per copy), \
+         {sources} source series with distinct labels and values, each copied 20 times \
+         (`cluster` × 10, `replica` × 2) or once (one value of each); 8 labels per copy, \
          requests of {BATCH} samples, on one thread; samples per second of that thread's CPU \
          time. The engine writes each copy's protobuf from pre-encoded parts (the source's \
          labels and samples once per series, each replication label value once per run) and \
-         compresses each request once with snappy; the reference row builds the same requests \
-         as prost structs, as the engine did before.\n\n\
-         | samples per series | path | samples/s per core | protobuf B/sample | snappy B/sample |\n\
-         |---:|---|---:|---:|---:|\n",
+         compresses each request once with snappy; the reference rows build the same requests \
+         as prost structs, as the engine did before. The copies of one series carry the same \
+         samples and nearly the same labels, so snappy turns most of a copy into \
+         back-references: that is both the small size and much of the speed of the 20-copy \
+         rows; the 1-copy rows are the worst case, every series different.\n\n\
+         | samples per series | copies per series | path | samples/s per core | protobuf B/sample | snappy B/sample |\n\
+         |---:|---:|---|---:|---:|---:|\n",
         date = today(),
         cores = std::thread::available_parallelism().map_or(0, |n| n.get()),
         before = fmt_load(load.0),
         after = fmt_load(load.1),
-        sources = METRICS * SERIES_PER_METRIC,
+        sources = ENCODE_SOURCES,
     );
     for r in encode {
         let rate = format!("{:.2} M", r.per_cpu_second / 1e6);
         out.push_str(&format!(
-            "| {} | {} | {} | {:.1} | {:.1} |\n",
+            "| {} | {} | {} | {} | {:.1} | {:.1} |\n",
             r.per_series,
+            r.copies,
             r.path.label(),
             if r.path == EncodePath::Engine {
                 format!("**{rate}**")

@@ -175,6 +175,7 @@ pub async fn replicate(
     let mut generator = Generator {
         config,
         space: EncodedSpace::new(&config.labels),
+        template: SeriesTemplate::default(),
         batcher: Batcher::new(config.concurrency, config.batch),
         families,
         described: HashSet::new(),
@@ -236,6 +237,8 @@ pub async fn replicate(
 struct Generator<'a> {
     config: &'a ReplicateConfig,
     space: EncodedSpace,
+    /// The source series being copied (its buffers reused from series to series).
+    template: SeriesTemplate,
     batcher: Batcher,
     /// The source's metadata per metric family.
     families: BTreeMap<String, FamilyMetadata>,
@@ -278,10 +281,11 @@ impl Generator<'_> {
         };
         let copies = self.config.labels.copies();
         for s in series.iter().filter(|s| !s.samples.is_empty()) {
-            let template = SeriesTemplate::new(&self.space, &s.labels, &s.samples, shift);
+            self.template.set(&self.space, &s.labels, &s.samples, shift);
             let mut odometer = self.space.odometer();
             for _ in 0..copies {
-                self.batcher.copy(&template, &self.space, odometer.digits());
+                self.batcher
+                    .copy(&self.template, &self.space, odometer.digits());
                 odometer.advance();
                 if !self.queue_ready().await {
                     return false;

@@ -7,12 +7,14 @@
 use std::ops::Range;
 
 use super::labels::LabelSpace;
-use crate::prom::remote_write::{Label, Sample, wire};
+use crate::prom::remote_write::{Label, Sample, label_order, sort_labels, wire};
 
 /// The replication labels with each value encoded as a `Label` field, built once per run.
 #[derive(Debug)]
 pub(crate) struct EncodedSpace {
     labels: Vec<EncodedLabel>,
+    /// Indices of `labels` in label order (`label_order`).
+    order: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -33,8 +35,10 @@ impl EncodedSpace {
                 values: values.clone(),
                 encoded: values.iter().map(|v| label_field(name, v)).collect(),
             })
-            .collect();
-        Self { labels }
+            .collect::<Vec<EncodedLabel>>();
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        order.sort_by(|a, b| label_order(&labels[*a].name, &labels[*b].name));
+        Self { labels, order }
     }
 
     /// A counter over every combination, in `LabelSpace::combinations` order.
@@ -78,105 +82,141 @@ impl Odometer {
 }
 
 /// One piece of a copy's label fields, in label order.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Part {
     /// Consecutive source labels, encoded: a range of `SeriesTemplate::fixed`.
     Fixed(Range<usize>),
     /// Replication label `i`, which the source does not have: the space's encodings.
     Added(usize),
     /// Replication label `i`, which the source has: its value kept as a prefix (`eu-0`),
-    /// encoded for each value of the label.
-    Prefixed(usize, Vec<Vec<u8>>),
+    /// encoded for each value of the label; value `v`'s field is `prefixed` between
+    /// `prefixed_at[first + v]` and `prefixed_at[first + v + 1]`.
+    Prefixed { label: usize, first: usize },
 }
 
-/// One source series, encoded for copying.
-#[derive(Debug)]
+/// One source series, encoded for copying. Its buffers are reused from one series to the
+/// next (`set`), so a series costs no allocation once they are large enough.
+#[derive(Debug, Default)]
 pub(crate) struct SeriesTemplate {
     fixed: Vec<u8>,
     parts: Vec<Part>,
+    prefixed: Vec<u8>,
+    prefixed_at: Vec<usize>,
     /// Every sample as a `TimeSeries.samples` field (time-shifted), back to back.
     samples: Vec<u8>,
     /// Where sample `i` starts in `samples`; one more entry for the end.
     offsets: Vec<usize>,
+    /// Scratch: the copy's labels in order, by index (see `Entry`).
+    entries: Vec<Entry>,
 }
 
-/// A label of a copy, before encoding: the source's own, or a replication label.
-enum Entry<'a> {
-    Source(&'a str),
+/// A label of a copy before encoding, by index: a source label kept as is, a replication label
+/// added, or a replication label prefixed by the source's value.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    Source(usize),
     Added(usize),
-    Prefixed(usize, &'a str),
+    Prefixed { label: usize, source: usize },
 }
 
 impl SeriesTemplate {
-    /// `labels`: the source series' labels; `samples` oldest first, moved by `shift` ms.
+    /// A template of one series (tests; the engine reuses one template through `set`).
+    #[cfg(test)]
     pub(crate) fn new(
         space: &EncodedSpace,
         labels: &[Label],
         samples: &[Sample],
         shift: i64,
     ) -> Self {
-        let position = |name: &str| space.labels.iter().position(|l| l.name == name);
-        let mut entries: Vec<(&str, Entry<'_>)> = labels
-            .iter()
-            .map(|l| match position(&l.name) {
-                Some(i) => (l.name.as_str(), Entry::Prefixed(i, l.value.as_str())),
-                None => (l.name.as_str(), Entry::Source(l.value.as_str())),
-            })
-            .collect();
-        for (i, l) in space.labels.iter().enumerate() {
-            if !labels.iter().any(|s| s.name == l.name) {
-                entries.push((l.name.as_str(), Entry::Added(i)));
-            }
-        }
-        // The order of `sort_labels`: `__name__` first, then by name.
-        entries.sort_by(|(a, _), (b, _)| {
-            (*a != "__name__")
-                .cmp(&(*b != "__name__"))
-                .then_with(|| a.cmp(b))
-        });
-        let mut fixed = Vec::new();
-        let mut parts = Vec::new();
-        for (name, entry) in entries {
-            match entry {
-                Entry::Source(value) => {
-                    let start = fixed.len();
-                    wire::put_label(&mut fixed, name, value);
-                    match parts.last_mut() {
-                        Some(Part::Fixed(run)) if run.end == start => run.end = fixed.len(),
-                        _ => parts.push(Part::Fixed(start..fixed.len())),
-                    }
-                }
-                Entry::Added(i) => parts.push(Part::Added(i)),
-                Entry::Prefixed(i, value) => {
-                    let encoded = space.labels[i]
-                        .values
-                        .iter()
-                        .map(|v| label_field(name, &format!("{value}-{v}")))
-                        .collect();
-                    parts.push(Part::Prefixed(i, encoded));
-                }
-            }
-        }
-        let mut encoded = Vec::with_capacity(samples.len() * 20);
-        let mut offsets = Vec::with_capacity(samples.len() + 1);
-        for s in samples {
-            offsets.push(encoded.len());
-            wire::put_sample(&mut encoded, s.value, s.timestamp + shift);
-        }
-        offsets.push(encoded.len());
-        Self {
-            fixed,
-            parts,
-            samples: encoded,
-            offsets,
-        }
+        let mut template = Self::default();
+        template.set(space, labels, samples, shift);
+        template
     }
 
-    fn part<'a>(&'a self, space: &'a EncodedSpace, part: &'a Part, digits: &[usize]) -> &'a [u8] {
+    /// Makes this the template of a source series: `labels` its labels, `samples` oldest
+    /// first, moved by `shift` ms.
+    pub(crate) fn set(
+        &mut self,
+        space: &EncodedSpace,
+        labels: &[Label],
+        samples: &[Sample],
+        shift: i64,
+    ) {
+        // Source labels come sorted (`source::history`); others are sorted here, once.
+        let sorted;
+        let labels = if labels.is_sorted_by(|a, b| label_order(&a.name, &b.name).is_le()) {
+            labels
+        } else {
+            sorted = {
+                let mut l = labels.to_vec();
+                sort_labels(&mut l);
+                l
+            };
+            &sorted
+        };
+        // Both lists in label order: merge them. A replication label the source has is
+        // prefixed; one it lacks is added where its name sorts.
+        let entries = &mut self.entries;
+        entries.clear();
+        let mut rest = space.order.iter().copied().peekable();
+        for (i, l) in labels.iter().enumerate() {
+            while let Some(r) =
+                rest.next_if(|r| label_order(&space.labels[*r].name, &l.name).is_lt())
+            {
+                entries.push(Entry::Added(r));
+            }
+            match rest.next_if(|r| space.labels[*r].name == l.name) {
+                Some(label) => entries.push(Entry::Prefixed { label, source: i }),
+                None => entries.push(Entry::Source(i)),
+            }
+        }
+        entries.extend(rest.map(Entry::Added));
+        self.fixed.clear();
+        self.parts.clear();
+        self.prefixed.clear();
+        self.prefixed_at.clear();
+        for entry in self.entries.iter().copied() {
+            match entry {
+                Entry::Source(i) => {
+                    let start = self.fixed.len();
+                    wire::put_label(&mut self.fixed, &labels[i].name, &labels[i].value);
+                    match self.parts.last_mut() {
+                        Some(Part::Fixed(run)) if run.end == start => run.end = self.fixed.len(),
+                        _ => self.parts.push(Part::Fixed(start..self.fixed.len())),
+                    }
+                }
+                Entry::Added(i) => self.parts.push(Part::Added(i)),
+                Entry::Prefixed { label, source } => {
+                    let first = self.prefixed_at.len();
+                    let source = &labels[source];
+                    for v in &space.labels[label].values {
+                        self.prefixed_at.push(self.prefixed.len());
+                        let value = format!("{}-{v}", source.value);
+                        wire::put_label(&mut self.prefixed, &source.name, &value);
+                    }
+                    self.prefixed_at.push(self.prefixed.len());
+                    self.parts.push(Part::Prefixed { label, first });
+                }
+            }
+        }
+        self.samples.clear();
+        self.offsets.clear();
+        for s in samples {
+            self.offsets.push(self.samples.len());
+            wire::put_sample(&mut self.samples, s.value, s.timestamp + shift);
+        }
+        self.offsets.push(self.samples.len());
+    }
+
+    #[inline]
+    fn part<'a>(&'a self, space: &'a EncodedSpace, part: &Part, digits: &[usize]) -> &'a [u8] {
         match part {
             Part::Fixed(range) => &self.fixed[range.clone()],
             Part::Added(i) => &space.labels[*i].encoded[digits[*i]],
-            Part::Prefixed(i, encoded) => &encoded[digits[*i]],
+            Part::Prefixed { label, first } => {
+                let at = first + digits[*label];
+                &self.prefixed[self.prefixed_at[at]..self.prefixed_at[at + 1]]
+            }
         }
     }
 
@@ -211,7 +251,6 @@ mod tests {
 
     use super::super::labels::{copy_labels, space};
     use super::*;
-    use crate::prom::remote_write::sort_labels;
 
     /// Every copy written from the template is the bytes of `copy_labels` + prost.
     #[rstest]
@@ -240,6 +279,16 @@ mod tests {
             },
         ];
         let template = SeriesTemplate::new(&encoded, &source, &samples, 500);
+        // A template reused after another series (with prefixed labels and more samples),
+        // given the labels out of order, writes the same bytes as a fresh one.
+        let mut reused = SeriesTemplate::new(
+            &encoded,
+            &[Label::new("__name__", "other"), Label::new("job", "x")],
+            &[Sample::default(); 5],
+            0,
+        );
+        let reversed: Vec<Label> = source.iter().rev().cloned().collect();
+        reused.set(&encoded, &reversed, &samples, 500);
         let mut odometer = encoded.odometer();
         for combination in space.combinations() {
             let expected = {
@@ -254,13 +303,20 @@ mod tests {
                 wire::put_series(&mut out, &copy_labels(&source, &combination), &shifted[1..]);
                 out
             };
-            let digits = odometer.digits();
-            let mut got = Vec::new();
-            let body = template.labels_len(&encoded, digits) + template.samples(1..2).len();
-            wire::put_series_head(&mut got, body);
-            template.put_labels(&mut got, &encoded, digits);
-            got.extend_from_slice(template.samples(1..2));
-            assert_eq!(got, expected, "{combination:?}");
+            // The second sample only, as a batch split would write it.
+            let write = |t: &SeriesTemplate| {
+                let digits = odometer.digits();
+                let mut out = Vec::new();
+                wire::put_series_head(
+                    &mut out,
+                    t.labels_len(&encoded, digits) + t.samples(1..2).len(),
+                );
+                t.put_labels(&mut out, &encoded, digits);
+                out.extend_from_slice(t.samples(1..2));
+                out
+            };
+            assert_eq!(write(&template), expected, "{combination:?}");
+            assert_eq!(write(&reused), expected, "reused template, {combination:?}");
             odometer.advance();
         }
         assert_eq!(

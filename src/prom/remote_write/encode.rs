@@ -30,9 +30,10 @@ pub struct EncodedBatch {
     pub uncompressed_len: usize,
 }
 
-/// Encodes batches, reusing its protobuf and compressor buffers between calls.
+/// Encodes batches, reusing its protobuf, compressor and output buffers between calls.
 pub struct BatchEncoder {
     proto: Vec<u8>,
+    out: Vec<u8>,
     snappy: snap::raw::Encoder,
 }
 
@@ -54,6 +55,7 @@ impl BatchEncoder {
     pub fn new() -> Self {
         Self {
             proto: Vec::new(),
+            out: Vec::new(),
             snappy: snap::raw::Encoder::new(),
         }
     }
@@ -78,11 +80,15 @@ impl BatchEncoder {
         series: usize,
         samples: usize,
     ) -> Result<EncodedBatch, EncodeError> {
-        let mut out = vec![0; snap::raw::max_compress_len(proto.len())];
-        let n = self.snappy.compress(proto, &mut out)?;
-        out.truncate(n);
+        // The worst-case buffer is reused (zeroed once, when it grows); only the compressed
+        // bytes are copied out.
+        let need = snap::raw::max_compress_len(proto.len());
+        if self.out.len() < need {
+            self.out.resize(need, 0);
+        }
+        let n = self.snappy.compress(proto, &mut self.out)?;
         Ok(EncodedBatch {
-            body: Bytes::from(out),
+            body: Bytes::copy_from_slice(&self.out[..n]),
             series,
             samples,
             uncompressed_len: proto.len(),
