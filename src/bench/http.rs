@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use super::doc::{today, write_section};
+use super::host::{benching, load_average, seconds, vm_hwm_kib};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,7 @@ use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
 /// Set in the environment of the re-executed bench binary: it then serves the demo API.
 pub const SERVER_ENV: &str = "PERFGATE_BENCH_SERVER";
 /// Overrides the length of every measurement (seconds, default 5).
-pub const SECONDS_ENV: &str = "PERFGATE_BENCH_SECS";
+pub use super::host::SECONDS_ENV;
 /// Overrides the number of interleaved max-throughput rounds (default 3).
 pub const ROUNDS_ENV: &str = "PERFGATE_BENCH_ROUNDS";
 const CONNECTIONS: usize = 50;
@@ -41,17 +42,10 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
             otlp: None,
         });
     }
-    // `cargo test --all-targets` runs harness-less benches without `--bench`: stay quick there.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("http_engine: skipped (run it with `cargo bench --bench http_engine`)");
+    if !benching("http_engine") {
         return Ok(());
     }
-    let secs: f64 = match std::env::var(SECONDS_ENV) {
-        Ok(s) => s
-            .parse()
-            .with_context(|| format!("{SECONDS_ENV}={s} is not a number"))?,
-        Err(_) => 5.0,
-    };
+    let secs = seconds(5.0)?;
     let server = Server::spawn()?;
     let target = server.addr;
     eprintln!(
@@ -291,23 +285,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Peak resident set of this process (`VmHWM`), in KiB.
-fn vm_hwm_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The 1-minute load average: other work on the machine skews every figure here.
-fn load_average() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 fn render(

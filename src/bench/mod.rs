@@ -1,5 +1,7 @@
 //! Benchmarks' shared logic; the `benches/` entry points stay thin.
 
 pub mod doc;
+mod host;
 pub mod http;
 pub mod quickstart;
+pub mod replicate;

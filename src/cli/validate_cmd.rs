@@ -107,6 +107,7 @@ fn promql_probe_spec() -> Spec {
             scrape_interval: std::time::Duration::from_secs(60),
             binary: None,
             extra_args: Vec::new(),
+            gates: true,
         }),
     };
     Spec {

@@ -121,6 +121,9 @@ pub struct PrometheusService {
     pub binary: Option<PathBuf>,
     /// Extra command-line flags passed through verbatim.
     pub extra_args: Vec<String>,
+    /// The Prometheus that assertions and snapshots query (exactly one per stack: the one
+    /// written `gates: true`, else the first not written `gates: false`).
+    pub gates: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -111,6 +111,7 @@ pub(crate) struct RawPrometheus {
     pub(crate) binary: Option<PathBuf>,
     #[serde(default)]
     pub(crate) args: Vec<Text>,
+    pub(crate) gates: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -59,6 +59,7 @@ pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
     };
     let services_at = at.key("services");
     let mut services = IndexMap::new();
+    let mut written_gates = Vec::new();
     for (name, value) in &raw.services {
         let path = services_at.key(name);
         if !is_identifier(name) {
@@ -70,6 +71,9 @@ pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
             );
         }
         if let Some(kind) = service(ctx, value, &path) {
+            if matches!(kind, ServiceKind::Prometheus(_)) {
+                written_gates.push((name.clone(), value.get("gates").and_then(Value::as_bool)));
+            }
             services.insert(
                 name.clone(),
                 Service {
@@ -79,6 +83,7 @@ pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
             );
         }
     }
+    choose_gating(ctx, &mut services, &written_gates, &services_at);
     let stack = Stack { backend, services };
     check_placeholders(ctx, &stack, &services_at);
     super::otel::check_references(ctx, &stack, &names, &services_at);
@@ -141,7 +146,49 @@ fn prometheus(ctx: &mut Ctx, raw: RawPrometheus, at: &YamlPath) -> Option<Servic
         scrape_interval,
         binary: raw.binary,
         extra_args: raw.args.into_iter().map(|t| t.0).collect(),
+        gates: raw.gates.unwrap_or(false),
     }))
+}
+
+/// Chooses the Prometheus that assertions and snapshots query: the one written `gates: true`
+/// (two are an error), else the first one not written `gates: false`. `written`: every valid
+/// Prometheus service and its `gates:` as written, in spec order.
+fn choose_gating(
+    ctx: &mut Ctx,
+    services: &mut IndexMap<String, Service>,
+    written: &[(String, Option<bool>)],
+    services_at: &YamlPath,
+) {
+    let flagged: Vec<&str> = written
+        .iter()
+        .filter(|(_, gates)| *gates == Some(true))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if let [first, rest @ ..] = flagged.as_slice() {
+        for name in rest {
+            ctx.at_value(
+                &services_at.key(name).key("gates"),
+                "only one `prometheus` service can have `gates: true`",
+            )
+            .hint = Some(format!(
+                "assertions and snapshots query `{first}`; remove `gates: true` from `{name}`"
+            ));
+        }
+    }
+    let chosen = match flagged.first() {
+        Some(name) => Some(*name),
+        None => written
+            .iter()
+            .find(|(_, gates)| gates.is_none())
+            .map(|(n, _)| n.as_str()),
+    };
+    if let Some(Service {
+        kind: ServiceKind::Prometheus(p),
+        ..
+    }) = chosen.and_then(|n| services.get_mut(n))
+    {
+        p.gates = true;
+    }
 }
 
 fn demo_api(ctx: &mut Ctx, raw: RawDemoApi, at: &YamlPath) -> Option<ServiceKind> {

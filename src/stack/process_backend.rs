@@ -78,6 +78,7 @@ impl RunningStack {
         http_port(&s.ports)
     }
 
+    /// The gating Prometheus (the one assertions query), when the stack has one.
     pub fn prometheus(&self) -> Option<SocketAddr> {
         self.prometheus
     }
@@ -204,7 +205,7 @@ const RANK_COLLECTOR: u8 = 1;
 const RANK_APP: u8 = 2;
 
 /// Starts every service of `spec`: tools resolved first (fail fast), then application services
-/// in spec order, then Prometheus, which needs to know all of their addresses.
+/// in spec order, then every Prometheus, which needs to know all of their addresses.
 pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, StackError> {
     let docker = backend(spec) == BackendChoice::Docker;
     if docker {
@@ -224,22 +225,27 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
     let receivers = Receivers::allocate(spec).map_err(io("stack"))?;
     let host = opts.host_executable.as_deref();
     let mut apps: Vec<(u8, Planned)> = Vec::new();
-    let mut prom = None;
+    let mut proms = Vec::new();
     // Allocated up front: adapters writing to Prometheus need its address whatever the order.
-    let prom_addr = loopback(free_port().map_err(io("prometheus"))?);
+    let gating = gating_prometheus(spec);
+    let gate_addr = loopback(free_port().map_err(io("prometheus"))?);
     let mut targets = Vec::new();
     for (name, service) in &spec.stack.services {
         match &service.kind {
             ServiceKind::Prometheus(p) => {
                 let tool = tools::resolve(&tools::PROMETHEUS, p.binary.as_deref())?;
-                let addr = prom_addr;
+                let addr = if gating == Some(name.as_str()) {
+                    gate_addr
+                } else {
+                    loopback(free_port().map_err(io(name))?)
+                };
                 targets.push(ScrapeTarget {
                     job: name.clone(),
                     addr,
                     path: "/metrics".into(),
                     honor_labels: false,
                 });
-                prom = Some((name.clone(), p.clone(), tool, addr));
+                proms.push((name.clone(), p.clone(), tool, addr));
             }
             ServiceKind::DemoApi(d) => {
                 let addr = loopback(free_port().map_err(io(name))?);
@@ -292,7 +298,7 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
             ServiceKind::OtlpAdapter(a) => {
                 let addr = receivers.addr(name).map_err(io(name))?;
                 let remote_write = (a.export == OtlpExportMode::RemoteWrite)
-                    .then(|| format!("http://{prom_addr}/api/v1/write"));
+                    .then(|| format!("http://{gate_addr}/api/v1/write"));
                 let (planned, target) = otel::plan_adapter(name, name, addr, remote_write, host)?;
                 targets.push(target);
                 apps.push((RANK_ADAPTER, planned));
@@ -329,14 +335,16 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
     };
     if docker {
         let mut ports = docker_backend::published_ports(apps.iter().map(|(_, p)| p));
-        ports.extend(prom.as_ref().map(|(_, _, _, addr)| addr.port()));
+        ports.extend(proms.iter().map(|(_, _, _, addr)| addr.port()));
         stack.pod = Some(Pod::start(ports, host).await?);
     }
     for (_, planned) in apps {
         let service = launch(planned, run_dir, stack.pod.as_ref()).await?;
         stack.services.push(service);
     }
-    if let Some((name, service, tool, addr)) = prom {
+    // Every Prometheus scrapes every target, each other included; the gating one is the one
+    // assertions query and remote-writing adapters write to.
+    for (name, service, tool, addr) in proms {
         let dir = run_dir.join(&name);
         let data = dir.join("data");
         std::fs::create_dir_all(&data).map_err(io(&name))?;
@@ -347,9 +355,11 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
         )
         .map_err(io(&name))?;
         let command = prometheus::command(&tool.path, &service, addr, &config_file, &data);
-        stack.scrape_interval = service.scrape_interval;
-        stack.prometheus = Some(addr);
-        stack.scrape_targets = targets.len();
+        if gating == Some(name.as_str()) {
+            stack.scrape_interval = service.scrape_interval;
+            stack.prometheus = Some(addr);
+            stack.scrape_targets = targets.len();
+        }
         stack.services.push(
             launch(
                 Planned {
@@ -372,6 +382,23 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
     }
     stack.bring_up = began.elapsed();
     Ok(stack)
+}
+
+/// The Prometheus service assertions query: the one the spec marks `gates`, else the first.
+fn gating_prometheus(spec: &Spec) -> Option<&str> {
+    let proms = || {
+        spec.stack
+            .services
+            .iter()
+            .filter_map(|(name, s)| match &s.kind {
+                ServiceKind::Prometheus(p) => Some((name.as_str(), p.gates)),
+                _ => None,
+            })
+    };
+    proms()
+        .find(|(_, gates)| *gates)
+        .or_else(|| proms().next())
+        .map(|(name, _)| name)
 }
 
 /// The backend a spec runs on: `$PERFGATE_BACKEND` (`process` or `docker`) over the spec's
