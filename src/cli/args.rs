@@ -30,13 +30,20 @@ pub enum Command {
     /// List the test cases (`<spec>::<assertion>`) that specs turn into.
     List(SpecArgs),
     /// Resolve (and provision if needed) the external tools perfgate uses; print what was found.
-    Tools,
+    Tools(ToolsArgs),
     /// Run the built-in demo API in the foreground.
     DemoApi(DemoApiArgs),
     /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
     Replicate(Box<ReplicateArgs>),
     /// Compare two runs (report folders or report.json files): values, changes, verdicts.
     Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    /// Only these tools (`prometheus`, `ffmpeg`); default: every one.
+    #[arg(value_name = "TOOL")]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
