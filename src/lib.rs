@@ -8,6 +8,7 @@ pub mod demo_api;
 pub mod error;
 pub mod gate;
 pub mod load;
+pub mod origin;
 pub mod otlp;
 pub mod paths;
 pub mod prom;

@@ -4,6 +4,7 @@
 mod builtin;
 mod child;
 mod error;
+mod origin;
 mod otel;
 mod ports;
 mod process_backend;
@@ -15,6 +16,7 @@ pub mod tools;
 pub use builtin::{StopSignal, dispatch_from_env, host_executable, serve_until_signalled};
 pub use child::ChildProcess;
 pub use error::StackError;
+pub(crate) use ports::bind_listener;
 pub use ports::{free_port, loopback};
 pub use process_backend::{RunningService, RunningStack, ServiceRecord, StackOptions, start};
 pub use ready::Readiness;
