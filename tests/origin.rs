@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use perfgate::bench::procfs::{children, children_named, running};
 use perfgate::origin::Playlist;
 use perfgate::prom::PromClient;
 use perfgate::report::RunRecord;
@@ -104,50 +105,6 @@ fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// Whether `pid` is a live process (a zombie is not: it has exited, only its entry remains).
-fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let state = stat
-                .rsplit_once(')')?
-                .1
-                .split_whitespace()
-                .next()?
-                .to_owned();
-            Some(state != "Z" && state != "X")
-        })
-        .unwrap_or(false)
-}
-
-/// Children of `pid` (all its threads'), from /proc.
-fn children(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        out.extend(
-            text.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok()),
-        );
-    }
-    out
-}
-
-/// FFmpeg processes among the children of `pid`.
-fn ffmpeg_children(pid: u32) -> Vec<u32> {
-    children(pid)
-        .into_iter()
-        .filter(|child| {
-            std::fs::read_to_string(format!("/proc/{child}/comm"))
-                .is_ok_and(|comm| comm.starts_with("ffmpeg"))
-        })
-        .collect()
-}
-
 /// The origin's service pid and its FFmpeg child's.
 fn origin_pids(stack: &RunningStack) -> (u32, u32) {
     let origin = stack
@@ -156,7 +113,7 @@ fn origin_pids(stack: &RunningStack) -> (u32, u32) {
         .find(|s| s.kind == "ffmpeg-origin")
         .expect("an origin service");
     let pid = origin.child.pid();
-    let ffmpeg = ffmpeg_children(pid);
+    let ffmpeg = children_named(pid, "ffmpeg");
     assert_eq!(ffmpeg.len(), 1, "one ffmpeg under the origin: {ffmpeg:?}");
     (pid, ffmpeg[0])
 }
@@ -430,7 +387,7 @@ fn ctrl_c_leaves_no_ffmpeg_behind() {
     let encoders = loop {
         let found: Vec<u32> = children(run.id())
             .into_iter()
-            .flat_map(ffmpeg_children)
+            .flat_map(|pid| children_named(pid, "ffmpeg"))
             .collect();
         if found.len() == 2 {
             break found;

@@ -61,7 +61,7 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
 
     // Warm the server (and the page cache) so the first measurement is not the odd one out.
     measure(target, 2, Rate(f64::INFINITY), 1.0, CONNECTIONS)?;
-    let load_before = load_average();
+    let load_before = super::procfs::load_average();
     // The machine is shared: interleave the clients over several rounds and report medians, so
     // a burst of someone else's work cannot favour one client.
     let rounds: usize = match std::env::var(ROUNDS_ENV) {
@@ -109,10 +109,10 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
         );
         fixed.push(outcome);
     }
-    let hwm = vm_hwm_kib();
+    let hwm = super::procfs::own_peak_rss_kib();
     drop(server);
 
-    let load = (load_before, load_average());
+    let load = (load_before, super::procfs::load_average());
     let skipped = oha_skipped.as_deref();
     let section = render(secs, load, &max, &oha, skipped, &fixed, hwm);
     println!("{section}");
@@ -293,23 +293,6 @@ impl Drop for Server {
     }
 }
 
-/// Peak resident set of this process (`VmHWM`), in KiB.
-fn vm_hwm_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The 1-minute load average: other work on the machine skews every figure here.
-fn load_average() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
 fn render(
     secs: f64,
     load: (Option<f64>, Option<f64>),
@@ -319,19 +302,10 @@ fn render(
     fixed: &[HttpPhaseOutcome],
     hwm_kib: Option<u64>,
 ) -> String {
+    let machine = super::procfs::machine();
     let nproc = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")?
-                    .split_once(':')
-                    .map(|(_, m)| m.trim().to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -340,7 +314,7 @@ fn render(
     line("## HTTP engine".into());
     line(String::new());
     line(format!(
-        "Measured {} on {nproc} cores ({cpu}), release build, {secs} s per row. Target: the demo \
+        "Measured {} on {machine}, release build, {secs} s per row. Target: the demo \
          API's `GET /health` as a separate process on loopback. The server, the engine and oha \
          **share the same {nproc} cores**, so these are figures for the whole loop on this \
          machine, not of the engine alone.",
