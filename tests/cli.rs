@@ -77,7 +77,7 @@ fn old_prometheus(dir: &Path) -> PathBuf {
 fn an_explicit_too_old_prometheus_is_refused_by_name_and_version() {
     let dir = out_dir("old-prometheus");
     let fake = old_prometheus(&dir.join("bin"));
-    let output = perfgate(&["tools"], &dir)
+    let output = perfgate(&["tools", "prometheus"], &dir)
         .env("PERFGATE_PROMETHEUS", &fake)
         .output()
         .unwrap();
@@ -102,7 +102,7 @@ fn a_too_old_prometheus_on_path_is_skipped_not_used() {
     let bin = dir.join("bin");
     old_prometheus(&bin);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let output = perfgate(&["tools"], &dir)
+    let output = perfgate(&["tools", "prometheus"], &dir)
         .env("PATH", path)
         .output()
         .unwrap();
@@ -118,6 +118,38 @@ fn a_too_old_prometheus_on_path_is_skipped_not_used() {
         "the old binary was used: {stdout}"
     );
     assert!(!stdout.contains(&bin.display().to_string()), "{stdout}");
+}
+
+#[test]
+fn an_explicit_too_old_ffmpeg_is_refused_after_asking_it_with_its_own_flag() {
+    let dir = out_dir("old-ffmpeg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = dir.join("ffmpeg");
+    // FFmpeg takes `-version`; anything else would print no version here.
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1\" = -version ] && echo 'ffmpeg version 4.4.2-0+deb11u1 Copyright'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = perfgate(&["tools", "ffmpeg"], &dir)
+        .env("PERFGATE_FFMPEG", &fake)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    for needle in [
+        "ffmpeg >= 5.1.0",
+        "is 4.4.2, older than 5.1.0",
+        "PERFGATE_FFMPEG",
+        "pip download --no-deps imageio-ffmpeg",
+    ] {
+        assert!(
+            stderr.contains(needle),
+            "{needle:?} missing from:\n{stderr}"
+        );
+    }
 }
 
 /// Children of `pid` (all threads), from /proc.

@@ -3,11 +3,18 @@
 
 use std::time::Duration;
 
-/// CPU time `pid` has used so far (all threads, user and system), from `/proc/PID/schedstat`.
+/// CPU time `pid` has used so far, all its threads (live and exited), user and system: fields
+/// 14 and 15 of `/proc/PID/stat`, in clock ticks. (`schedstat` counts the main thread only.)
 pub fn cpu_time(pid: u32) -> Option<Duration> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
-    let nanos = text.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(nanos))
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which may itself contain spaces: state is field 3.
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let ticks = rest.next()?.parse::<u64>().ok()? + rest.next()?.parse::<u64>().ok()?;
+    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|&t| t > 0)?;
+    Some(Duration::from_secs_f64(ticks as f64 / per_second as f64))
 }
 
 /// Resident set of `pid` (`VmRSS`), in KiB.
@@ -106,7 +113,23 @@ mod tests {
     fn reads_this_process() {
         let me = std::process::id();
         assert!(running(me));
-        assert!(cpu_time(me).is_some_and(|t| t > Duration::ZERO));
+        // Burn some CPU, then compare with what the kernel reports through getrusage.
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < Duration::from_millis(200) {
+            std::hint::black_box(spin.elapsed());
+        }
+        let from_proc = cpu_time(me).expect("cpu time");
+        let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+            .expect("getrusage");
+        let tv = |t: nix::sys::time::TimeVal| {
+            Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000)
+        };
+        let from_rusage = tv(usage.user_time()) + tv(usage.system_time());
+        let gap = from_rusage.abs_diff(from_proc);
+        assert!(
+            from_proc > Duration::ZERO && gap < Duration::from_millis(50),
+            "/proc says {from_proc:?}, getrusage {from_rusage:?}"
+        );
         assert!(rss_kib(me).is_some_and(|k| k > 0));
         assert!(!running(u32::MAX));
         assert!(machine().contains("cores"));
