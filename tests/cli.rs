@@ -59,18 +59,23 @@ fn exit_codes_and_messages(#[case] args: &[&str], #[case] code: i32, #[case] nee
     }
 }
 
-/// A fake `prometheus` that reports an old version.
-fn old_prometheus(dir: &Path) -> PathBuf {
+/// An executable shell script `dir/name`.
+fn fake_tool(dir: &Path, name: &str, script: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
-    let fake = dir.join("prometheus");
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\necho 'prometheus, version 2.20.0 (branch: HEAD)'\n",
-    )
-    .unwrap();
+    let fake = dir.join(name);
+    std::fs::write(&fake, format!("#!/bin/sh\n{script}\n")).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     fake
+}
+
+/// A fake `prometheus` that reports an old version.
+fn old_prometheus(dir: &Path) -> PathBuf {
+    fake_tool(
+        dir,
+        "prometheus",
+        "echo 'prometheus, version 2.20.0 (branch: HEAD)'",
+    )
 }
 
 #[test]
@@ -123,16 +128,12 @@ fn a_too_old_prometheus_on_path_is_skipped_not_used() {
 #[test]
 fn an_explicit_too_old_ffmpeg_is_refused_after_asking_it_with_its_own_flag() {
     let dir = out_dir("old-ffmpeg");
-    std::fs::create_dir_all(&dir).unwrap();
-    let fake = dir.join("ffmpeg");
     // FFmpeg takes `-version`; anything else would print no version here.
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\n[ \"$1\" = -version ] && echo 'ffmpeg version 4.4.2-0+deb11u1 Copyright'\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = fake_tool(
+        &dir,
+        "ffmpeg",
+        "[ \"$1\" = -version ] && echo 'ffmpeg version 4.4.2-0+deb11u1 Copyright'",
+    );
     let output = perfgate(&["tools", "ffmpeg"], &dir)
         .env("PERFGATE_FFMPEG", &fake)
         .output()

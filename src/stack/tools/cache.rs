@@ -98,3 +98,45 @@ pub(crate) fn lock_for_provisioning(tool: &ToolSpec) -> Result<Provisioning, Str
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::tools::{FFMPEG, ROTEL};
+
+    fn touch(dir: &Path, relative: &str) {
+        let path = dir.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "x").unwrap();
+    }
+
+    #[test]
+    fn a_fixed_path_is_taken_as_is() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(binary_in(&ROTEL, dir.path()), None);
+        touch(dir.path(), "rotel/rotel-agent");
+        assert_eq!(
+            binary_in(&ROTEL, dir.path()),
+            Some(dir.path().join("rotel/rotel-agent"))
+        );
+    }
+
+    #[test]
+    fn a_wildcard_matches_the_versioned_name_and_nothing_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "imageio_ffmpeg/binaries/README.md");
+        touch(dir.path(), "imageio_ffmpeg/binaries/__init__.py");
+        assert_eq!(binary_in(&FFMPEG, dir.path()), None);
+        touch(
+            dir.path(),
+            "imageio_ffmpeg/binaries/ffmpeg-linux-x86_64-v9.0.2",
+        );
+        assert_eq!(
+            binary_in(&FFMPEG, dir.path()),
+            Some(
+                dir.path()
+                    .join("imageio_ffmpeg/binaries/ffmpeg-linux-x86_64-v9.0.2")
+            )
+        );
+    }
+}
