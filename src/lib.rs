@@ -9,6 +9,7 @@ pub mod docker;
 pub mod error;
 pub mod gate;
 pub mod load;
+pub mod origin;
 pub mod otlp;
 pub mod paths;
 pub mod prom;

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use super::doc::{today, write_section};
-use super::host::{benching, load_average, seconds, vm_hwm_kib};
+use super::host::{benching, seconds};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,7 +55,7 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
 
     // Warm the server (and the page cache) so the first measurement is not the odd one out.
     measure(target, 2, Rate(f64::INFINITY), 1.0, CONNECTIONS)?;
-    let load_before = load_average();
+    let load_before = super::procfs::load_average();
     // The machine is shared: interleave the clients over several rounds and report medians, so
     // a burst of someone else's work cannot favour one client.
     let rounds: usize = match std::env::var(ROUNDS_ENV) {
@@ -103,10 +103,10 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
         );
         fixed.push(outcome);
     }
-    let hwm = vm_hwm_kib();
+    let hwm = super::procfs::own_peak_rss_kib();
     drop(server);
 
-    let load = (load_before, load_average());
+    let load = (load_before, super::procfs::load_average());
     let skipped = oha_skipped.as_deref();
     let section = render(secs, load, &max, &oha, skipped, &fixed, hwm);
     println!("{section}");
@@ -296,19 +296,10 @@ fn render(
     fixed: &[HttpPhaseOutcome],
     hwm_kib: Option<u64>,
 ) -> String {
+    let machine = super::procfs::machine();
     let nproc = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")?
-                    .split_once(':')
-                    .map(|(_, m)| m.trim().to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -317,7 +308,7 @@ fn render(
     line("## HTTP engine".into());
     line(String::new());
     line(format!(
-        "Measured {} on {nproc} cores ({cpu}), release build, {secs} s per row. Target: the demo \
+        "Measured {} on {machine}, release build, {secs} s per row. Target: the demo \
          API's `GET /health` as a separate process on loopback. The server, the engine and oha \
          **share the same {nproc} cores**, so these are figures for the whole loop on this \
          machine, not of the engine alone.",

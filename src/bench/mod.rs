@@ -3,5 +3,7 @@
 pub mod doc;
 mod host;
 pub mod http;
+pub mod origin;
+pub mod procfs;
 pub mod quickstart;
 pub mod replicate;

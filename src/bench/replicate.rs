@@ -19,9 +19,8 @@ use axum::http::StatusCode;
 use axum::routing::post;
 
 use super::doc::{today, write_section};
-use super::host::{
-    benching, load_average, own_cpu, process_cpu, reset_vm_hwm, seconds, thread_cpu, vm_hwm_kib,
-};
+use super::host::{benching, own_cpu, reset_vm_hwm, seconds, thread_cpu};
+use super::procfs::{cpu_time as process_cpu, load_average, own_peak_rss_kib as vm_hwm_kib};
 use crate::load::replicate::batcher::Batcher;
 use crate::load::replicate::template::{EncodedSpace, SeriesTemplate};
 use crate::load::replicate::{

@@ -30,7 +30,7 @@ pub enum Command {
     /// List the test cases (`<spec>::<assertion>`) that specs turn into.
     List(SpecArgs),
     /// Resolve (and provision if needed) the external tools perfgate uses; print what was found.
-    Tools,
+    Tools(ToolsArgs),
     /// Run the built-in demo API in the foreground.
     DemoApi(DemoApiArgs),
     /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
@@ -48,6 +48,13 @@ pub enum ImagesCommand {
     Build,
     /// List the images perfgate built that the Docker daemon holds.
     List,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    /// Only these tools (`prometheus`, `ffmpeg`); default: every one.
+    #[arg(value_name = "TOOL")]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]

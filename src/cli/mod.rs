@@ -32,7 +32,7 @@ pub fn run() -> ExitCode {
         Command::Run(args) => run_cmd::run(args),
         Command::Validate(args) => validate_cmd::validate(args),
         Command::List(args) => validate_cmd::list(args),
-        Command::Tools => validate_cmd::tools(),
+        Command::Tools(args) => validate_cmd::tools(&args),
         Command::Replicate(args) => replicate_cmd::run(*args),
         Command::Diff(args) => diff_cmd::diff(args),
         Command::Images(command) => images_cmd::run(command),

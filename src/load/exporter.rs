@@ -138,7 +138,12 @@ pub async fn serve_metrics(
 }
 
 async fn render(State(metrics): State<Arc<EngineMetrics>>) -> Response {
-    match metrics.encode() {
+    openmetrics_response(metrics.encode())
+}
+
+/// A `/metrics` answer: an encoded registry in the OpenMetrics text format, or a 500.
+pub(crate) fn openmetrics_response(encoded: Result<String, std::fmt::Error>) -> Response {
+    match encoded {
         Ok(text) => {
             let mut response = text.into_response();
             let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -8,5 +8,6 @@ pub mod replicate;
 mod schedule;
 
 pub use error::LoadError;
+pub(crate) use exporter::openmetrics_response;
 pub use exporter::{EngineMetrics, LATENCY_BUCKETS, serve_metrics};
 pub use schedule::{CLOSED_LOOP_MAX_RATE, Schedule};

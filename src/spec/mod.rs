@@ -6,6 +6,7 @@ mod decode;
 mod diagnostic;
 mod locate;
 mod model;
+mod origin;
 mod otel;
 mod phases;
 mod raw;

@@ -53,6 +53,7 @@ pub enum ServiceKind {
     Process(ProcessService),
     OtelCollector(OtelCollectorService),
     OtlpAdapter(OtlpAdapterService),
+    FfmpegOrigin(FfmpegOriginService),
 }
 
 impl ServiceKind {
@@ -64,6 +65,7 @@ impl ServiceKind {
             ServiceKind::Process(_) => "process",
             ServiceKind::OtelCollector(_) => "otel-collector",
             ServiceKind::OtlpAdapter(_) => "otlp-to-prometheus",
+            ServiceKind::FfmpegOrigin(_) => "ffmpeg-origin",
         }
     }
 
@@ -74,6 +76,74 @@ impl ServiceKind {
             ServiceKind::OtelCollector(_) | ServiceKind::OtlpAdapter(_)
         )
     }
+}
+
+/// A live HLS origin: FFmpeg encodes `source` into a rolling playlist (`/live.m3u8`) that
+/// perfgate's own HTTP server serves, with optional injected faults. Serializable: the process
+/// backend hands it to the built-in origin as JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FfmpegOriginService {
+    pub source: OriginSource,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    /// Target segment length (`-hls_time`); keyframes are forced on its boundaries.
+    pub segment: Duration,
+    /// Segments listed in the playlist (`-hls_list_size`); older ones are deleted.
+    pub window: u32,
+    /// Video bitrate in bits per second; `None` = x264's constant quality.
+    pub bitrate: Option<u64>,
+    /// Explicit path to an `ffmpeg` binary; beats `PERFGATE_FFMPEG`, PATH and the cache.
+    pub binary: Option<PathBuf>,
+    pub faults: OriginFaults,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum OriginSource {
+    /// lavfi `testsrc2` plus a 1 kHz sine tone, paced in real time.
+    TestPattern,
+    /// A media file looped forever in real time; relative paths are relative to the spec's folder.
+    File(PathBuf),
+}
+
+/// Per-request degradations of the origin (all off by default).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OriginFaults {
+    /// Added to every affected response.
+    pub latency: Duration,
+    /// Plus a uniformly random extra delay in `0..jitter`.
+    pub jitter: Duration,
+    /// Share of affected requests answered with `status` instead of the object (0..=1).
+    pub error_rate: f64,
+    pub status: u16,
+    pub applies_to: FaultTarget,
+    /// From this long after the first segment request on, every segment request answers 404.
+    pub segment_404_after: Option<Duration>,
+    /// Seed of the jitter and error draws.
+    pub seed: u64,
+}
+
+impl Default for OriginFaults {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            error_rate: 0.0,
+            status: 503,
+            applies_to: FaultTarget::All,
+            segment_404_after: None,
+            seed: 1,
+        }
+    }
+}
+
+/// Which requests `latency`, `jitter` and `error_rate` affect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum FaultTarget {
+    #[default]
+    All,
+    Playlist,
+    Segment,
 }
 
 /// An OpenTelemetry collector between OTLP senders and Prometheus.

@@ -85,12 +85,13 @@ pub(crate) enum RawBackend {
 
 /// Service kinds as written in `kind:`; the ones reserved for later are listed so an unknown
 /// kind's error can tell them apart from typos.
-pub(crate) const SERVICE_KINDS: [&str; 5] = [
+pub(crate) const SERVICE_KINDS: [&str; 6] = [
     "prometheus",
     "demo-api",
     "process",
     "otel-collector",
     "otlp-to-prometheus",
+    "ffmpeg-origin",
 ];
 
 /// Only peeks at `kind:`; the rest of the service is read by the kind's own shape.
@@ -178,6 +179,41 @@ pub(crate) struct RawOtlpAdapter {
     )]
     pub(crate) kind: String,
     pub(crate) export: Option<String>,
+}
+
+/// A live HLS origin: FFmpeg encoding into a rolling playlist, served by perfgate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFfmpegOrigin {
+    #[expect(
+        dead_code,
+        reason = "read through RawKind; listed so `kind:` is a known field"
+    )]
+    pub(crate) kind: String,
+    /// `testsrc` (default) or `file`.
+    pub(crate) source: Option<String>,
+    /// The media file looped by `source: file`, relative to the spec's folder.
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) resolution: Option<Text>,
+    pub(crate) fps: Option<u32>,
+    pub(crate) segment: Option<Text>,
+    pub(crate) window: Option<u32>,
+    pub(crate) bitrate: Option<Text>,
+    pub(crate) binary: Option<PathBuf>,
+    pub(crate) faults: Option<RawOriginFaults>,
+}
+
+/// Degradations the origin applies per request, to show that gates catch them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOriginFaults {
+    pub(crate) latency: Option<Text>,
+    pub(crate) jitter: Option<Text>,
+    pub(crate) error_rate: Option<Text>,
+    pub(crate) status: Option<u16>,
+    pub(crate) applies_to: Option<String>,
+    pub(crate) segment_404_after: Option<Text>,
+    pub(crate) seed: Option<u64>,
 }
 
 /// `{ http: /health }`, `{ http: /health, port: admin }`, `{ tcp: http }` or `{ log: "text" }`.

@@ -18,7 +18,7 @@ use super::raw::{
 use super::units::is_identifier;
 
 /// Kinds that are planned but not built yet: a clearer error than "unknown kind".
-const FUTURE_KINDS: [&str; 2] = ["container", "ffmpeg-origin"];
+const FUTURE_KINDS: [&str; 1] = ["container"];
 
 const DEFAULT_SCRAPE_INTERVAL: Duration = Duration::from_secs(1);
 const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -119,6 +119,7 @@ fn service(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
         }
         "otel-collector" => super::otel::collector(ctx, value, at),
         "otlp-to-prometheus" => super::otel::adapter(ctx, value, at),
+        "ffmpeg-origin" => super::origin::origin(ctx, value, at),
         future if FUTURE_KINDS.contains(&future) => {
             ctx.at_value(
                 &kind_at,
@@ -373,9 +374,10 @@ fn ready(ctx: &mut Ctx, value: &Value, at: &YamlPath, ports: &[&str]) -> Option<
 /// The HTTP-capable ports of a service, by name.
 pub(crate) fn http_ports(service: &Service) -> Vec<&str> {
     match &service.kind {
-        ServiceKind::Prometheus(_) | ServiceKind::DemoApi(_) | ServiceKind::OtlpAdapter(_) => {
-            vec!["http"]
-        }
+        ServiceKind::Prometheus(_)
+        | ServiceKind::DemoApi(_)
+        | ServiceKind::OtlpAdapter(_)
+        | ServiceKind::FfmpegOrigin(_) => vec!["http"],
         ServiceKind::OtelCollector(_) => vec!["otlp"],
         ServiceKind::Process(p) => p.ports.keys().map(String::as_str).collect(),
     }
@@ -440,13 +442,81 @@ fn check_placeholders(ctx: &mut Ctx, stack: &Stack, services_at: &YamlPath) {
         }
     }
     for (path, offset, len, message, hint) in problems {
-        let start = ctx.index.content_start(&path);
-        let d = ctx.at_value(&path, message);
-        d.location.line = start.line;
-        d.location.column = start.column + offset;
-        d.len = len;
-        d.hint = Some(hint);
+        at_placeholder(ctx, &path, offset, len, message, hint);
     }
+}
+
+/// An error pointing at the placeholder `offset` characters into the string value at `path`.
+fn at_placeholder(
+    ctx: &mut Ctx,
+    path: &YamlPath,
+    offset: usize,
+    len: usize,
+    message: String,
+    hint: String,
+) {
+    let start = ctx.index.content_start(path);
+    let d = ctx.at_value(path, message);
+    d.location.line = start.line;
+    d.location.column = start.column + offset;
+    d.len = len;
+    d.hint = Some(hint);
+}
+
+/// `{{SERVICE}}` placeholders in a URL (a swarm's `url: "{{origin}}/live.m3u8"`) must name a
+/// service that answers HTTP; the stack expands them to `http://127.0.0.1:PORT`
+/// (`RunningStack::expand_urls`). Returns whether all were valid.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "for the swarm phase's `url:`, validated in the swarm part of issue 5"
+    )
+)]
+pub(crate) fn check_url_placeholders(
+    ctx: &mut Ctx,
+    stack: &StackInfo,
+    path: &YamlPath,
+    text: &str,
+) -> bool {
+    let mut ok = true;
+    let web: Vec<&str> = stack
+        .stack
+        .services
+        .values()
+        .filter(|s| !http_ports(s).is_empty())
+        .map(|s| s.name.as_str())
+        .collect();
+    for (offset, inner) in placeholders(text) {
+        let len = inner.chars().count() + 4;
+        let problem = match stack.stack.services.get(inner) {
+            Some(_) if web.contains(&inner) => None,
+            Some(_) => Some((
+                format!("placeholder names service `{inner}`, which has no HTTP port"),
+                format!("services with one are {}", backticked(web.iter().copied())),
+            )),
+            // Written but invalid: reported already.
+            None if stack.names.iter().any(|n| n == inner) => {
+                ok = false;
+                None
+            }
+            None => Some((
+                format!("placeholder names unknown service `{inner}`"),
+                match super::diagnostic::did_you_mean(inner, web.iter().copied()) {
+                    Some(best) => format!("did you mean `{{{{{best}}}}}`?"),
+                    None => format!(
+                        "write `{{{{SERVICE}}}}` with one of {}",
+                        backticked(web.iter().copied())
+                    ),
+                },
+            )),
+        };
+        if let Some((message, hint)) = problem {
+            ok = false;
+            at_placeholder(ctx, path, offset, len, message, hint);
+        }
+    }
+    ok
 }
 
 /// `{{…}}` placeholders in `text`: (character offset, inner text trimmed).
@@ -478,5 +548,47 @@ mod tests {
             [(7, "port.http"), (23, "api.http")]
         );
         assert!(placeholders("no {{ end").is_empty());
+    }
+
+    /// Problems of `url` (written at `url:` under the stack) as `line:column message (hint)`.
+    fn url_problems(url: &str) -> Vec<String> {
+        let source = format!(
+            "stack:\n  services:\n    prometheus: {{ kind: prometheus }}\n    origin: {{ kind: ffmpeg-origin }}\n    worker: {{ kind: process, command: [x] }}\nurl: \"{url}\"\n"
+        );
+        let index = super::super::locate::SourceIndex::build(&source).unwrap();
+        let mut ctx = Ctx::new(index);
+        let root: Value = serde_yaml_ng::from_str(&source).unwrap();
+        let info = stack(&mut ctx, &root["stack"], &YamlPath::root().key("stack"));
+        assert!(ctx.diagnostics.is_empty(), "the stack is valid");
+        let ok = check_url_placeholders(&mut ctx, &info, &YamlPath::root().key("url"), url);
+        assert_eq!(ok, ctx.diagnostics.is_empty());
+        ctx.diagnostics
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{} {} ({})",
+                    d.location.line,
+                    d.location.column,
+                    d.message,
+                    d.hint.as_deref().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn url_placeholders_name_services_that_answer_http() {
+        assert!(url_problems("{{origin}}/live.m3u8").is_empty());
+        assert!(url_problems("{{ origin }}/live.m3u8").is_empty());
+        assert_eq!(
+            url_problems("{{origni}}/live.m3u8"),
+            ["6:7 placeholder names unknown service `origni` (did you mean `{{origin}}`?)"]
+        );
+        assert_eq!(
+            url_problems("x{{worker}}/a"),
+            [
+                "6:8 placeholder names service `worker`, which has no HTTP port (services with one are `prometheus`, `origin`)"
+            ]
+        );
     }
 }

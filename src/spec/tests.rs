@@ -78,13 +78,13 @@ fn the_template_is_valid() {
     "    web: { command: [x] }",
     "",
     "",
-    "5:5 missing field `kind` (hint: expected one of `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`)"
+    "5:5 missing field `kind` (hint: expected one of `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`, `ffmpeg-origin`)"
 )]
 #[case::future_kind(
     "    box: { kind: container }",
     "",
     "",
-    "5:18 service kind `container` is not supported yet (hint: supported kinds are `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`)"
+    "5:18 service kind `container` is not supported yet (hint: supported kinds are `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`, `ffmpeg-origin`)"
 )]
 #[case::otlp_names_unknown_service(
     "    web: { kind: demo-api, otlp: colector }\n    collector: { kind: otel-collector, export_to: prometheus }",

@@ -5,6 +5,7 @@ mod builtin;
 mod child;
 mod docker_backend;
 mod error;
+mod origin;
 mod otel;
 mod ports;
 mod process_backend;
@@ -19,6 +20,7 @@ pub use builtin::{
 pub use child::ChildProcess;
 pub use docker_backend::host_address_for_containers;
 pub use error::StackError;
+pub(crate) use ports::bind_listener;
 pub use ports::{free_port, loopback};
 pub use process_backend::{
     RunningService, RunningStack, ServiceRecord, StackOptions, backend, backend_description, start,

@@ -95,6 +95,31 @@ impl RunningStack {
         &self.services
     }
 
+    /// `text` with every `{{SERVICE}}` replaced by that service's base URL,
+    /// `http://127.0.0.1:PORT` (its `http` port, or its only one): a swarm's
+    /// `{{origin}}/live.m3u8`. The spec validator checks the names; an unknown one is an error.
+    pub fn expand_urls(&self, text: &str) -> Result<String, String> {
+        let mut out = text.to_owned();
+        for s in &self.services {
+            if let Some(addr) = http_port(&s.ports) {
+                let url = format!("http://{addr}");
+                for form in [
+                    format!("{{{{{}}}}}", s.name),
+                    format!("{{{{ {} }}}}", s.name),
+                ] {
+                    out = out.replace(&form, &url);
+                }
+            }
+        }
+        match (out.find("{{"), out.find("}}")) {
+            (Some(start), Some(end)) if end > start => Err(format!(
+                "`{}` in `{text}` names no running service with an HTTP port",
+                &out[start..end + 2]
+            )),
+            _ => Ok(out),
+        }
+    }
+
     /// Process ids of every service (each is also its process group id).
     pub fn pids(&self) -> Vec<u32> {
         self.services.iter().map(|s| s.child.pid()).collect()
@@ -307,6 +332,13 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
                 let (planned, scraped) = otel::plan_collector(name, c, &receivers, run_dir, host)?;
                 targets.extend(scraped);
                 apps.extend(planned.into_iter().map(|p| (RANK_COLLECTOR, p)));
+            }
+            ServiceKind::FfmpegOrigin(o) => {
+                let spec_dir = spec.path.parent().unwrap_or(Path::new(""));
+                let (planned, target) =
+                    super::origin::plan_origin(name, o, spec_dir, run_dir, host)?;
+                targets.push(target);
+                apps.push((RANK_APP, planned));
             }
             ServiceKind::Process(p) => {
                 let planned = plan_process(name, p, &receivers).map_err(io(name))?;

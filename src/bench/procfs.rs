@@ -1,0 +1,149 @@
+//! What benchmarks and tests read about processes from /proc: CPU time, memory, children,
+//! liveness, and the machine's load and CPU model.
+
+use std::time::Duration;
+
+/// CPU time `pid` has used so far, all its threads (live and exited), user and system: fields
+/// 14 and 15 of `/proc/PID/stat`, in clock ticks. (`schedstat` counts the main thread only.)
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which may itself contain spaces: state is field 3.
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let ticks = rest.next()?.parse::<u64>().ok()? + rest.next()?.parse::<u64>().ok()?;
+    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|&t| t > 0)?;
+    Some(Duration::from_secs_f64(ticks as f64 / per_second as f64))
+}
+
+/// Resident set of `pid` (`VmRSS`), in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    status_kib(&format!("/proc/{pid}/status"), "VmRSS:")
+}
+
+/// Peak resident set of this process (`VmHWM`), in KiB.
+pub fn own_peak_rss_kib() -> Option<u64> {
+    status_kib("/proc/self/status", "VmHWM:")
+}
+
+fn status_kib(path: &str, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(path).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Children of `pid` (those of every thread).
+pub fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        out.extend(
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    out
+}
+
+/// Children of `pid` whose command name starts with `name` (`ffmpeg`).
+pub fn children_named(pid: u32, name: &str) -> Vec<u32> {
+    children(pid)
+        .into_iter()
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/comm"))
+                .is_ok_and(|comm| comm.starts_with(name))
+        })
+        .collect()
+}
+
+/// Whether `pid` is a live process; a zombie is not (it has exited, only its entry remains).
+pub fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .next()?
+                .to_owned();
+            Some(state != "Z" && state != "X")
+        })
+        .unwrap_or(false)
+}
+
+/// The 1-minute load average: other work on the machine skews every figure.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `N cores (CPU model)`, for the header of a figures section.
+pub fn machine() -> String {
+    let nproc = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")?
+                    .split_once(':')
+                    .map(|(_, m)| m.trim().to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{nproc} cores ({cpu})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process() {
+        let me = std::process::id();
+        assert!(running(me));
+        // Burn some CPU, then compare with what the kernel reports through getrusage.
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < Duration::from_millis(200) {
+            std::hint::black_box(spin.elapsed());
+        }
+        let from_proc = cpu_time(me).expect("cpu time");
+        let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+            .expect("getrusage");
+        let tv = |t: nix::sys::time::TimeVal| {
+            Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000)
+        };
+        let from_rusage = tv(usage.user_time()) + tv(usage.system_time());
+        let gap = from_rusage.abs_diff(from_proc);
+        assert!(
+            from_proc > Duration::ZERO && gap < Duration::from_millis(50),
+            "/proc says {from_proc:?}, getrusage {from_rusage:?}"
+        );
+        assert!(rss_kib(me).is_some_and(|k| k > 0));
+        assert!(!running(u32::MAX));
+        assert!(machine().contains("cores"));
+    }
+
+    #[test]
+    fn lists_a_child_by_name() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let found = children_named(std::process::id(), "sleep");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found.contains(&child.id()), "{found:?}");
+    }
+}
