@@ -478,8 +478,8 @@ fn render(encode: &[EncodeRow], runs: &[Run], load: (Option<f64>, Option<f64>)) 
         "\nMemory holds one metric's history, the next one queued, and about three requests \
          per sender, so the peak RSS does not grow with the number of series written. Into \
          Prometheus, compare perfgate's CPU with the receiver's: the end-to-end rate is the \
-         receiver's. 1 M series are not written into Prometheus here (its head would need \
-         several GiB). Reproduce with `cargo bench --bench replicate` (`PERFGATE_BENCH_SECS` \
+         receiver's. 1 M series are not written into Prometheus here: its head would need \
+         gigabytes, and the 100 k row already shows the receiver as the limit. Reproduce with `cargo bench --bench replicate` (`PERFGATE_BENCH_SECS` \
          sets the length of each encode measurement).",
     );
     out

@@ -313,3 +313,25 @@ fn merge_keys_and_anchors_are_followed() {
     };
     assert_eq!((b.rate, b.duration.as_secs()), (Rate(20.0), 5));
 }
+
+/// Which Prometheus gates when a stack has several: `gates: true`, else the first one not
+/// written `gates: false`.
+#[rstest]
+#[case::first_by_default("{ kind: prometheus }", "{ kind: prometheus }", "prometheus")]
+#[case::the_flagged_one("{ kind: prometheus }", "{ kind: prometheus, gates: true }", "second")]
+#[case::first_not_refused("{ kind: prometheus, gates: false }", "{ kind: prometheus }", "second")]
+fn the_gating_prometheus(#[case] first: &str, #[case] second: &str, #[case] gating: &str) {
+    let source = spec("", "", "").replace(
+        "prometheus: { kind: prometheus }",
+        &format!("prometheus: {first}\n    second: {second}"),
+    );
+    let parsed = parse(&source, Path::new("t.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let gates: Vec<&str> = parsed
+        .stack
+        .services
+        .values()
+        .filter(|s| matches!(&s.kind, ServiceKind::Prometheus(p) if p.gates))
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(gates, [gating]);
+}
