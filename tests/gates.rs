@@ -140,3 +140,20 @@ fn a_panic_inside_a_phase_leaves_no_child_behind() {
         assert!(!alive(pid), "pid {pid} outlived the panic");
     }
 }
+
+#[test]
+fn a_process_reaches_another_service_through_its_port_placeholder() {
+    let _serial = serial();
+    let record = run("cross_service_ports.yaml", options());
+    assert_eq!(record.failure, None, "run failed");
+    let port = |name: &str| {
+        let s = record.services.iter().find(|s| s.name == name).expect(name);
+        s.ports["http"].port()
+    };
+    let (api, own) = (port("api"), port("probe"));
+    let probe = record.services.iter().find(|s| s.name == "probe").unwrap();
+    let log = std::fs::read_to_string(&probe.log).expect("probe log");
+    let line = format!("api answered ok own {own} env {api}");
+    assert!(log.lines().any(|l| l == line), "no `{line}` in:\n{log}");
+    assert_ne!(api, own);
+}

@@ -8,6 +8,7 @@ mod locate;
 mod model;
 mod otel;
 mod phases;
+pub(crate) mod placeholders;
 mod raw;
 mod replicate;
 mod services;

@@ -1,4 +1,5 @@
-//! Validation of `stack:`: backend choice, services by kind, readiness, ports and placeholders.
+//! Validation of `stack:`: backend choice, services by kind, readiness and ports (placeholders:
+//! `placeholders`).
 
 use std::time::Duration;
 
@@ -80,7 +81,7 @@ pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
         }
     }
     let stack = Stack { backend, services };
-    check_placeholders(ctx, &stack, &services_at);
+    super::placeholders::check(ctx, &stack, &services_at);
     super::otel::check_references(ctx, &stack, &names, &services_at);
     StackInfo { stack, names }
 }
@@ -331,105 +332,5 @@ pub(crate) fn http_ports(service: &Service) -> Vec<&str> {
         }
         ServiceKind::OtelCollector(_) => vec!["otlp"],
         ServiceKind::Process(p) => p.ports.keys().map(String::as_str).collect(),
-    }
-}
-
-/// `{{port.NAME}}` must name a port of the same process; `{{service.PORT}}` a port of another.
-fn check_placeholders(ctx: &mut Ctx, stack: &Stack, services_at: &YamlPath) {
-    let mut problems = Vec::new();
-    for (name, service) in &stack.services {
-        let ServiceKind::Process(p) = &service.kind else {
-            continue;
-        };
-        let own: Vec<&str> = p.ports.keys().map(String::as_str).collect();
-        let at = services_at.key(name);
-        let texts = p
-            .command
-            .iter()
-            .enumerate()
-            .map(|(i, arg)| (at.key("command").index(i), arg))
-            .chain(p.env.iter().map(|(k, v)| (at.key("env").key(k), v)));
-        for (path, text) in texts {
-            for (offset, inner) in placeholders(text) {
-                let problem = match inner.split_once('.') {
-                    Some(("port", port)) if !own.contains(&port) => Some((
-                        format!("placeholder names undeclared port `{port}`"),
-                        if own.is_empty() {
-                            format!("declare it under `ports:`, e.g. `ports: {{ {port}: 0 }}`")
-                        } else {
-                            format!("ports of `{name}` are {}", backticked(own.iter().copied()))
-                        },
-                    )),
-                    Some(("port", _)) => None,
-                    Some((other, port)) => match stack.services.get(other) {
-                        None => Some((
-                            format!("placeholder names unknown service `{other}`"),
-                            format!(
-                                "services are {}",
-                                backticked(stack.services.keys().map(String::as_str))
-                            ),
-                        )),
-                        Some(s) if !http_ports(s).contains(&port) => Some((
-                            format!("placeholder names unknown port `{port}` of service `{other}`"),
-                            format!("its ports are {}", backticked(http_ports(s))),
-                        )),
-                        Some(_) => None,
-                    },
-                    None => Some((
-                        format!("invalid placeholder `{{{{{inner}}}}}`"),
-                        "write `{{port.NAME}}` or `{{SERVICE.PORT}}`".to_owned(),
-                    )),
-                };
-                if let Some((message, hint)) = problem {
-                    problems.push((
-                        path.clone(),
-                        offset,
-                        inner.chars().count() + 4,
-                        message,
-                        hint,
-                    ));
-                }
-            }
-        }
-    }
-    for (path, offset, len, message, hint) in problems {
-        let start = ctx.index.content_start(&path);
-        let d = ctx.at_value(&path, message);
-        d.location.line = start.line;
-        d.location.column = start.column + offset;
-        d.len = len;
-        d.hint = Some(hint);
-    }
-}
-
-/// `{{…}}` placeholders in `text`: (character offset, inner text trimmed).
-fn placeholders(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    let mut consumed = 0;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start..].find("}}") else {
-            break;
-        };
-        let inner = &rest[start + 2..start + len];
-        out.push((consumed + rest[..start].chars().count(), inner.trim()));
-        let next = start + len + 2;
-        consumed += rest[..next].chars().count();
-        rest = &rest[next..];
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_placeholders() {
-        assert_eq!(
-            placeholders("--port={{port.http}} x {{ api.http }}"),
-            [(7, "port.http"), (23, "api.http")]
-        );
-        assert!(placeholders("no {{ end").is_empty());
     }
 }

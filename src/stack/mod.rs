@@ -5,6 +5,7 @@ mod builtin;
 mod child;
 mod error;
 mod otel;
+mod otelcol;
 mod ports;
 mod process_backend;
 pub mod prometheus;
