@@ -8,7 +8,8 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::doc::{today, write_section};
+use super::doc::{publish, today};
+use super::procfs::{load_average, median, status_kib};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,21 +110,19 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
         );
         fixed.push(outcome);
     }
-    let hwm = vm_hwm_kib();
+    let hwm = status_kib(None, "VmHWM");
     drop(server);
 
     let load = (load_before, load_average());
     let skipped = oha_skipped.as_deref();
     let section = render(secs, load, &max, &oha, skipped, &fixed, hwm);
-    println!("{section}");
-    write_section(
+    publish(
         doc,
         "http-engine",
         "cargo bench --bench http_engine",
         &section,
     )
     .with_context(|| format!("updating {}", doc.display()))?;
-    eprintln!("http_engine: figures written to {}", doc.display());
     Ok(())
 }
 
@@ -149,19 +148,6 @@ impl Throughput {
         self.rates.push(rate);
         self.p50.push(p50);
         self.p99.push(p99);
-    }
-}
-
-fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    if n == 0 {
-        None
-    } else if n % 2 == 1 {
-        sorted.get(n / 2).copied()
-    } else {
-        Some((sorted.get(n / 2 - 1)? + sorted.get(n / 2)?) / 2.0)
     }
 }
 
@@ -293,23 +279,6 @@ impl Drop for Server {
     }
 }
 
-/// Peak resident set of this process (`VmHWM`), in KiB.
-fn vm_hwm_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The 1-minute load average: other work on the machine skews every figure here.
-fn load_average() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
 fn render(
     secs: f64,
     load: (Option<f64>, Option<f64>),
@@ -431,16 +400,4 @@ fn render(
             .into(),
     );
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_odd_even_and_empty() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
-    }
 }

@@ -2,4 +2,6 @@
 
 pub mod doc;
 pub mod http;
+pub mod otel;
+mod procfs;
 pub mod quickstart;
