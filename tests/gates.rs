@@ -29,6 +29,7 @@ fn options() -> RunOptions {
         out_dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join("gates"),
         progress: None,
         host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+        ..RunOptions::default()
     }
 }
 

@@ -30,6 +30,7 @@ fn options(test: &str) -> RunOptions {
             .join(test),
         progress: None,
         host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+        ..RunOptions::default()
     }
 }
 

@@ -37,6 +37,17 @@ pub enum Command {
     Replicate(Box<ReplicateArgs>),
     /// Compare two runs (report folders or report.json files): values, changes, verdicts.
     Diff(DiffArgs),
+    /// Local Docker images of perfgate and its tools, for the docker backend without a registry.
+    #[command(subcommand)]
+    Images(ImagesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Build (or find) an image for perfgate itself and each tool it provisions.
+    Build,
+    /// List the images perfgate built that the Docker daemon holds.
+    List,
 }
 
 #[derive(Debug, Args)]
@@ -126,8 +137,12 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Save this run as baseline NAME (beside the spec, in `baselines/<spec>/NAME.json`) for
     /// `within X of baseline` assertions; saved only when the run did not break.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = crate::gate::check_baseline_name)]
     pub save_baseline: Option<String>,
+    /// Judge `within X of baseline` assertions against baseline NAME (default:
+    /// $PERFGATE_BASELINE, else `main`).
+    #[arg(long, value_name = "NAME", value_parser = crate::gate::check_baseline_name)]
+    pub baseline: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod args;
 mod diff_cmd;
+mod images_cmd;
 mod progress;
 mod replicate_cmd;
 mod run_cmd;
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::error::Exit;
-pub use args::{Cli, Command};
+pub use args::{Cli, Command, ImagesCommand};
 
 /// Parses the command line, runs the subcommand, returns the process exit code.
 pub fn run() -> ExitCode {
@@ -34,6 +35,7 @@ pub fn run() -> ExitCode {
         Command::Tools => validate_cmd::tools(),
         Command::Replicate(args) => replicate_cmd::run(*args),
         Command::Diff(args) => diff_cmd::diff(args),
+        Command::Images(command) => images_cmd::run(command),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,
             Err(e) => {

@@ -17,6 +17,13 @@ const DEMO_API_ARGS: &str = "PERFGATE_DEMO_API";
 /// `ENDPOINT INTERVAL_MS SERVICE_NAME INSTANCE` when the demo API exports over OTLP.
 const DEMO_API_OTLP: &str = "PERFGATE_DEMO_API_OTLP";
 const ADAPTER_ARGS: &str = "PERFGATE_OTLP_ADAPTER";
+/// The built-in that only holds a network namespace open (the docker backend's pod).
+pub(crate) const POD: &str = "pod";
+
+/// The environment that makes perfgate's own image run built-in `which`.
+pub(crate) fn builtin_env(which: &str) -> (&'static str, String) {
+    (BUILTIN, which.to_owned())
+}
 
 /// The executable that hosts built-in services: `$PERFGATE_BIN`, else the running binary.
 pub fn host_executable() -> std::io::Result<PathBuf> {
@@ -89,6 +96,7 @@ fn run_builtin(which: &OsString) -> ExitCode {
     let result = match which.to_str() {
         Some("demo-api") => parse_demo_api().and_then(crate::demo_api::run),
         Some("otlp-to-prometheus") => parse_adapter().and_then(crate::otlp::run),
+        Some(POD) => hold_network_namespace(),
         _ => Err(anyhow::anyhow!("unknown built-in service {which:?}")),
     };
     match result {
@@ -98,6 +106,22 @@ fn run_builtin(which: &OsString) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Does nothing until SIGTERM or Ctrl-C: the docker backend's pod container, whose network
+/// namespace (loopback, published ports) every service container of a run shares.
+fn hold_network_namespace() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve_until_signalled(
+        |stop| async move {
+            stop.await;
+            Ok(())
+        },
+        Duration::ZERO,
+    ))?;
+    Ok(())
 }
 
 /// `LISTEN [REMOTE_WRITE_URL]`.

@@ -3,6 +3,7 @@
 
 mod builtin;
 mod child;
+mod docker_backend;
 mod error;
 mod otel;
 mod otelcol;
@@ -15,7 +16,10 @@ pub mod tools;
 
 pub use builtin::{StopSignal, dispatch_from_env, host_executable, serve_until_signalled};
 pub use child::ChildProcess;
+pub use docker_backend::host_address_for_containers;
 pub use error::StackError;
 pub use ports::{free_port, loopback};
-pub use process_backend::{RunningService, RunningStack, ServiceRecord, StackOptions, start};
+pub use process_backend::{
+    RunningService, RunningStack, ServiceRecord, StackOptions, backend, backend_description, start,
+};
 pub use ready::Readiness;

@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::child::ChildProcess;
+use super::docker_backend::{self, ContainerGuard, Pod};
 use super::error::StackError;
 use super::otel::{self, Receivers};
 use super::ports::{free_port, loopback};
@@ -39,8 +40,11 @@ pub struct RunningService {
     pub kind: &'static str,
     pub ports: BTreeMap<String, SocketAddr>,
     pub tool: Option<ResolvedTool>,
+    /// The process, or under the docker backend the `docker logs --follow` of its container.
     pub child: ChildProcess,
     pub ready_after: Duration,
+    /// Under the docker backend: the container (removed on drop, after `child`).
+    pub(crate) container: Option<ContainerGuard>,
 }
 
 /// What the report keeps of a service.
@@ -59,6 +63,8 @@ pub struct ServiceRecord {
 #[derive(Debug)]
 pub struct RunningStack {
     services: Vec<RunningService>,
+    /// Under the docker backend: the container holding the run's network namespace.
+    pod: Option<Pod>,
     scrape_interval: Duration,
     prometheus: Option<SocketAddr>,
     /// How many targets Prometheus was configured to scrape (0 without Prometheus).
@@ -116,10 +122,14 @@ impl RunningStack {
     pub fn check_alive(&mut self) -> Result<(), StackError> {
         for s in &mut self.services {
             if let Some(status) = s.child.exited() {
+                let status = match &s.container {
+                    Some(c) => c.exit_description(),
+                    None => status.to_string(),
+                };
                 return Err(StackError::DiedDuringRun {
                     service: s.name.clone(),
                     kind: s.kind,
-                    status: status.to_string(),
+                    status,
                     log: s.child.log_path().to_owned(),
                     tail: super::error::indent_tail(&s.child.tail(30)),
                 });
@@ -133,6 +143,14 @@ impl RunningStack {
         let mut first_error = None;
         while let Some(mut s) = self.services.pop() {
             let name = s.name.clone();
+            if let Some(container) = s.container.take()
+                && let Err(message) = container.remove().await
+            {
+                first_error.get_or_insert(StackError::Docker {
+                    service: name.clone(),
+                    message,
+                });
+            }
             let stopped = tokio::task::spawn_blocking(move || s.child.stop())
                 .await
                 .map_err(std::io::Error::other)
@@ -144,6 +162,11 @@ impl RunningStack {
                 });
             }
         }
+        if let Some(pod) = self.pod.take()
+            && let Err(e) = pod.remove().await
+        {
+            first_error.get_or_insert(e);
+        }
         first_error.map_or(Ok(()), Err)
     }
 }
@@ -153,6 +176,7 @@ impl Drop for RunningStack {
         while let Some(s) = self.services.pop() {
             drop(s);
         }
+        self.pod.take();
     }
 }
 
@@ -183,11 +207,13 @@ const RANK_APP: u8 = 2;
 /// Starts every service of `spec`: tools resolved first (fail fast), then application services
 /// in spec order, then Prometheus, which needs to know all of their addresses.
 pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, StackError> {
-    if spec.stack.backend == BackendChoice::Docker {
-        return Err(StackError::BackendUnavailable("docker"));
+    let docker = backend(spec) == BackendChoice::Docker;
+    if docker {
+        docker_backend::require_daemon()?;
     }
     let began = Instant::now();
-    let run_dir = &opts.run_dir;
+    // Absolute, so that generated configs name the same files inside a container.
+    let run_dir = &std::path::absolute(&opts.run_dir).unwrap_or_else(|_| opts.run_dir.clone());
     std::fs::create_dir_all(run_dir).map_err(|source| StackError::RunDir {
         path: run_dir.clone(),
         source,
@@ -309,13 +335,20 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
 
     let mut stack = RunningStack {
         services: Vec::new(),
+        pod: None,
         scrape_interval: Duration::from_secs(1),
         prometheus: None,
         scrape_targets: 0,
         bring_up: Duration::ZERO,
     };
+    if docker {
+        let mut ports = docker_backend::published_ports(apps.iter().map(|(_, p)| p));
+        ports.extend(prom.as_ref().map(|(_, _, _, addr)| addr.port()));
+        stack.pod = Some(Pod::start(ports, host).await?);
+    }
     for (_, planned) in apps {
-        stack.services.push(launch(planned, run_dir).await?);
+        let service = launch(planned, run_dir, stack.pod.as_ref()).await?;
+        stack.services.push(service);
     }
     if let Some((name, service, tool, addr)) = prom {
         let dir = run_dir.join(&name);
@@ -346,6 +379,7 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
                     tool: Some(tool),
                 },
                 run_dir,
+                stack.pod.as_ref(),
             )
             .await?,
         );
@@ -354,7 +388,47 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
     Ok(stack)
 }
 
-async fn launch(planned: Planned, run_dir: &Path) -> Result<RunningService, StackError> {
+/// The backend a spec runs on: `$PERFGATE_BACKEND` (`process` or `docker`) over the spec's
+/// `backend:`; `auto` runs processes (every tool perfgate needs is found or provisioned).
+pub fn backend(spec: &Spec) -> BackendChoice {
+    match std::env::var("PERFGATE_BACKEND").as_deref() {
+        Ok("docker") => BackendChoice::Docker,
+        Ok("process") => BackendChoice::Process,
+        _ => match spec.stack.backend {
+            BackendChoice::Docker => BackendChoice::Docker,
+            BackendChoice::Auto | BackendChoice::Process => BackendChoice::Process,
+        },
+    }
+}
+
+/// The backend's name and why it was chosen, for the terminal: `docker ($PERFGATE_BACKEND)`.
+pub fn backend_description(spec: &Spec) -> String {
+    let name = match backend(spec) {
+        BackendChoice::Docker => "docker",
+        _ => "process",
+    };
+    let why = if std::env::var("PERFGATE_BACKEND").is_ok_and(|v| v == name) {
+        " ($PERFGATE_BACKEND)"
+    } else if spec.stack.backend == BackendChoice::Auto {
+        " (auto: every tool is local or provisioned)"
+    } else {
+        ""
+    };
+    format!("{name}{why}")
+}
+
+async fn launch(
+    planned: Planned,
+    run_dir: &Path,
+    pod: Option<&Pod>,
+) -> Result<RunningService, StackError> {
+    let (planned, container) = match pod {
+        Some(pod) => {
+            let (planned, container) = pod.start_container(planned, run_dir).await?;
+            (planned, Some(container))
+        }
+        None => (planned, None),
+    };
     let Planned {
         name,
         kind,
@@ -375,7 +449,23 @@ async fn launch(planned: Planned, run_dir: &Path) -> Result<RunningService, Stac
             service: name.clone(),
             source,
         })?;
-    wait_ready(&name, &mut child, &ready, timeout).await?;
+    wait_ready(&name, &mut child, &ready, timeout)
+        .await
+        .map_err(|e| match (e, &container) {
+            // The follower's status says nothing; the container's does.
+            (
+                StackError::Died {
+                    service, log, tail, ..
+                },
+                Some(c),
+            ) => StackError::Died {
+                service,
+                status: c.exit_description(),
+                log,
+                tail,
+            },
+            (e, _) => e,
+        })?;
     tracing::info!(service = %name, kind, ready_after = ?started.elapsed(), "ready");
     Ok(RunningService {
         name,
@@ -384,6 +474,7 @@ async fn launch(planned: Planned, run_dir: &Path) -> Result<RunningService, Stac
         tool,
         child,
         ready_after: started.elapsed(),
+        container,
     })
 }
 
