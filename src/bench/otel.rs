@@ -307,7 +307,7 @@ fn render(
         let u = usage.get(name);
         let cpu = u
             .and_then(|u| u.cpu_percent)
-            .map_or("?".into(), |c| format!("{c:.1} %"));
+            .map_or("?".into(), |c| format!("{c:.2} %"));
         let rss = u.map_or("?".into(), |u| {
             format!("{:.1} MiB", u.rss_peak_kib as f64 / 1024.0)
         });
@@ -334,9 +334,11 @@ fn render(
          a collector the figure is the export interval's wait, the collector's batch, the \
          adapter and (scraped) the scrape interval's wait; straight from `/metrics` it is the \
          scrape interval's wait alone. CPU is user + system time over the load window from \
-         `/proc/PID/stat`; RSS the largest `VmRSS` sampled every {} ms. Reproduce with `cargo \
-         bench --bench otel_pipeline` (`{SECONDS_ENV}` sets the load's length).",
+         `/proc/PID/stat` (in 10 ms ticks: {:.2} % of a core is one tick); RSS the largest `VmRSS` sampled every {} ms. The machine is shared: compare the rows of one \
+         run (they ran side by side) rather than runs (medians moved by up to 0.3 s between \
+         runs). Reproduce with `cargo bench --bench otel_pipeline` (`{SECONDS_ENV}` sets the load's length).",
         crate::load::freshness::POLL.as_millis(),
+        1.0 / wall,
         RSS_EVERY.as_millis(),
     ));
     out
