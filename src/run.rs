@@ -212,6 +212,10 @@ async fn drive_stack(
             took: waited.elapsed(),
         });
     }
+    // Every finished `http` phase (target, outcome), and when the last one ended: what a
+    // `freshness` phase waits for.
+    let mut http_done: Vec<(String, load::http::HttpPhaseOutcome)> = Vec::new();
+    let mut last_http_end = Instant::now();
     for phase in &spec.phases {
         notify(ProgressEvent::PhaseStarted {
             name: phase.name.clone(),
@@ -228,6 +232,29 @@ async fn drive_stack(
                 })?;
                 let phase_run = run_http(&phase.name, http, target, metrics, notify);
                 let outcome = guarded(stack, phase_run).await??;
+                last_http_end = Instant::now();
+                let value = serde_json::to_value(&outcome).unwrap_or_default();
+                http_done.push((http.target.clone(), outcome));
+                Some(value)
+            }
+            PhaseKind::Freshness(f) => {
+                let failed = |e: String| {
+                    fail(FailureKind::RunFailed)(format!("phase `{}`: {e}", phase.name))
+                };
+                let client = prom
+                    .as_ref()
+                    .ok_or_else(|| failed("no `prometheus` service to query".into()))?;
+                let done = http_done.iter().map(|(t, o)| (t.as_str(), o));
+                let expected = load::freshness::expected_count(done, &f.target, &f.paths);
+                let measured = load::freshness::measure(
+                    &phase.name,
+                    f,
+                    client,
+                    last_http_end,
+                    expected,
+                    &metrics.freshness,
+                );
+                let outcome = guarded(stack, measured).await?.map_err(failed)?;
                 Some(serde_json::to_value(outcome).unwrap_or_default())
             }
             PhaseKind::Pause(d) => {

@@ -8,8 +8,9 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::doc::{today, write_section};
+use super::doc::{publish, today};
 use super::host::{benching, seconds};
+use super::procfs::median;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,15 +110,13 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
     let load = (load_before, super::procfs::load_average());
     let skipped = oha_skipped.as_deref();
     let section = render(secs, load, &max, &oha, skipped, &fixed, hwm);
-    println!("{section}");
-    write_section(
+    publish(
         doc,
         "http-engine",
         "cargo bench --bench http_engine",
         &section,
     )
     .with_context(|| format!("updating {}", doc.display()))?;
-    eprintln!("http_engine: figures written to {}", doc.display());
     Ok(())
 }
 
@@ -143,19 +142,6 @@ impl Throughput {
         self.rates.push(rate);
         self.p50.push(p50);
         self.p99.push(p99);
-    }
-}
-
-fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    if n == 0 {
-        None
-    } else if n % 2 == 1 {
-        sorted.get(n / 2).copied()
-    } else {
-        Some((sorted.get(n / 2 - 1)? + sorted.get(n / 2)?) / 2.0)
     }
 }
 
@@ -399,16 +385,4 @@ fn render(
             .into(),
     );
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_odd_even_and_empty() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
-    }
 }

@@ -4,6 +4,7 @@ pub mod doc;
 mod host;
 pub mod http;
 pub mod origin;
+pub mod otel;
 pub mod procfs;
 pub mod quickstart;
 pub mod replicate;

@@ -1,5 +1,5 @@
-//! What benchmarks and tests read about processes from /proc: CPU time, memory, children,
-//! liveness, and the machine's load and CPU model.
+//! What benchmarks and tests read about processes from /proc (CPU time, memory, children,
+//! liveness), the machine's load and CPU model, and the medians the figures use.
 
 use std::time::Duration;
 
@@ -17,19 +17,31 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     Some(Duration::from_secs_f64(ticks as f64 / per_second as f64))
 }
 
+/// `cpu_time` in seconds.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    cpu_time(pid).map(|d| d.as_secs_f64())
+}
+
 /// Resident set of `pid` (`VmRSS`), in KiB.
 pub fn rss_kib(pid: u32) -> Option<u64> {
-    status_kib(&format!("/proc/{pid}/status"), "VmRSS:")
+    status_kib(Some(pid), "VmRSS")
 }
 
 /// Peak resident set of this process (`VmHWM`), in KiB.
 pub fn own_peak_rss_kib() -> Option<u64> {
-    status_kib("/proc/self/status", "VmHWM:")
+    status_kib(None, "VmHWM")
 }
 
-fn status_kib(path: &str, key: &str) -> Option<u64> {
+/// A `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`); `None` for this process.
+pub fn status_kib(pid: Option<u32>, field: &str) -> Option<u64> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/status"),
+        None => "/proc/self/status".to_owned(),
+    };
     let status = std::fs::read_to_string(path).ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
+    let line = status
+        .lines()
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
@@ -105,6 +117,20 @@ pub fn machine() -> String {
     format!("{nproc} cores ({cpu})")
 }
 
+/// The middle value (the mean of the two middle ones for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n == 0 {
+        None
+    } else if n % 2 == 1 {
+        sorted.get(n / 2).copied()
+    } else {
+        Some((sorted.get(n / 2 - 1)? + sorted.get(n / 2)?) / 2.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +171,26 @@ mod tests {
         let _ = child.kill();
         let _ = child.wait();
         assert!(found.contains(&child.id()), "{found:?}");
+    }
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn this_process_has_memory_and_cpu_time() {
+        let own = std::process::id();
+        assert!(status_kib(None, "VmRSS").is_some_and(|k| k > 0));
+        assert_eq!(status_kib(Some(own), "VmNoSuchField"), None);
+        // Burn a little CPU so the figure cannot be zero.
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(cpu_seconds(own).is_some_and(|s| s > 0.0));
     }
 }

@@ -3,6 +3,7 @@
 
 mod error;
 mod exporter;
+pub mod freshness;
 pub mod http;
 pub mod replicate;
 mod schedule;

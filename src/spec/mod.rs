@@ -9,6 +9,7 @@ mod model;
 mod origin;
 mod otel;
 mod phases;
+pub(crate) mod placeholders;
 mod raw;
 mod replicate;
 mod services;

@@ -151,6 +151,9 @@ pub enum FaultTarget {
 pub struct OtelCollectorService {
     /// The `prometheus` service the collector's metrics end up in.
     pub export_to: String,
+    /// How the metrics reach `export_to`: scraped from the collector (or its companion adapter),
+    /// or remote-written into Prometheus.
+    pub via: OtlpExportMode,
     pub implementation: CollectorImpl,
     /// Explicit path to an `otelcol-contrib`/`otelcol` or `rotel-agent` binary.
     pub binary: Option<PathBuf>,
@@ -173,7 +176,7 @@ pub struct OtlpAdapterService {
     pub export: OtlpExportMode,
 }
 
-/// How the adapter hands translated series to Prometheus.
+/// How translated series reach Prometheus (an adapter's `export:`, a collector's `via:`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OtlpExportMode {
     /// Exposed on the adapter's `/metrics` (with OTLP timestamps) and scraped.
@@ -251,8 +254,9 @@ impl Phase {
         match &self.kind {
             PhaseKind::Http(http) => http.duration,
             PhaseKind::Pause(d) => *d,
-            // Runs until done; the timeout is its upper bound.
+            // Run until done; the timeout is their upper bound.
             PhaseKind::Replicate(r) => r.timeout,
+            PhaseKind::Freshness(f) => f.timeout,
         }
     }
 }
@@ -264,17 +268,35 @@ pub enum PhaseKind {
     Pause(Duration),
     /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
     Replicate(ReplicatePhase),
+    /// Wait until the requests of the `http` phase just before are queryable; record how long.
+    Freshness(FreshnessPhase),
 }
 
 impl PhaseKind {
-    /// The kind's key in the spec (`http`, `pause`, `replicate`).
+    /// The kind's key in the spec (`http`, `pause`, `replicate`, `freshness`).
     pub fn name(&self) -> &'static str {
         match self {
             PhaseKind::Http(_) => "http",
             PhaseKind::Pause(_) => "pause",
             PhaseKind::Replicate(_) => "replicate",
+            PhaseKind::Freshness(_) => "freshness",
         }
     }
+}
+
+/// A freshness measurement: poll `query` until it reaches the number of responses the load got
+/// from `target` for paths matching `paths` (every `http` phase so far), and record the time
+/// from the end of the preceding `http` phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FreshnessPhase {
+    /// PromQL returning one number: the service's own count of those requests.
+    pub query: String,
+    /// Regex over request paths (anchored, as PromQL's `=~`).
+    pub paths: String,
+    /// The preceding `http` phase's target.
+    pub target: String,
+    /// Upper bound on the wait; past it the lag is recorded as +Inf.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -164,6 +164,8 @@ pub(crate) struct RawOtelCollector {
     )]
     pub(crate) kind: String,
     pub(crate) export_to: String,
+    /// `scrape` or `remote-write`: how the collector's metrics reach `export_to`.
+    pub(crate) via: Option<String>,
     pub(crate) implementation: Option<String>,
     pub(crate) binary: Option<PathBuf>,
     #[serde(default)]
@@ -226,7 +228,8 @@ pub(crate) struct RawReady {
     pub(crate) log: Option<String>,
 }
 
-/// One entry of `load:`: a name plus exactly one kind key (`http`, `pause`).
+/// One entry of `load:`: a name plus exactly one kind key (`http`, `pause`, `replicate`,
+/// `freshness`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPhase {
@@ -234,9 +237,19 @@ pub(crate) struct RawPhase {
     pub(crate) http: Option<RawHttp>,
     pub(crate) pause: Option<Text>,
     pub(crate) replicate: Option<RawReplicate>,
+    pub(crate) freshness: Option<RawFreshness>,
 }
 
-pub(crate) const PHASE_KINDS: [&str; 3] = ["http", "pause", "replicate"];
+pub(crate) const PHASE_KINDS: [&str; 4] = ["http", "pause", "replicate", "freshness"];
+
+/// How long the load's requests take to become queryable (right after an `http` phase).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFreshness {
+    pub(crate) query: String,
+    pub(crate) paths: Option<String>,
+    pub(crate) timeout: Option<Text>,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -282,6 +282,18 @@ pub fn slug(name: &str) -> String {
     out
 }
 
+/// The reason `pattern` is not a valid regex (the last line of the regex crate's message).
+pub(crate) fn regex_problem(pattern: &str) -> Option<String> {
+    let text = regex::Regex::new(pattern).err()?.to_string();
+    Some(
+        text.lines()
+            .last()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned(),
+    )
+}
+
 /// Whether `name` can be used as-is in test names and placeholders: `[A-Za-z0-9_-]+`, starting
 /// with a letter or digit.
 pub(crate) fn is_identifier(name: &str) -> bool {

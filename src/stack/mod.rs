@@ -7,6 +7,7 @@ mod docker_backend;
 mod error;
 mod origin;
 mod otel;
+mod otelcol;
 mod ports;
 mod process_backend;
 pub mod prometheus;

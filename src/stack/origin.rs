@@ -6,13 +6,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::error::StackError;
-use super::ports::{free_port, loopback};
 use super::process_backend::Planned;
 use super::prometheus::ScrapeTarget;
 use super::ready::Readiness;
 use super::tools;
 use crate::origin::OriginConfig;
 use crate::spec::{FfmpegOriginService, OriginSource};
+use std::net::SocketAddr;
 
 /// Beyond the first segment's own length: FFmpeg's start-up and the first encode.
 const STARTUP_SLACK: Duration = Duration::from_secs(20);
@@ -21,6 +21,7 @@ const STARTUP_SLACK: Duration = Duration::from_secs(20);
 pub(super) fn plan_origin(
     name: &str,
     origin: &FfmpegOriginService,
+    addr: SocketAddr,
     spec_dir: &Path,
     run_dir: &Path,
     host: Option<&Path>,
@@ -44,7 +45,6 @@ pub(super) fn plan_origin(
         }
         service.source = OriginSource::File(media);
     }
-    let addr = loopback(free_port().map_err(io)?);
     let config = OriginConfig {
         listen: addr,
         ffmpeg: tool.path.clone(),

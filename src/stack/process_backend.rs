@@ -16,6 +16,7 @@ use super::prometheus::{self, ScrapeTarget};
 use super::ready::{Readiness, wait_ready};
 use super::tools::{self, ResolvedTool};
 use crate::demo_api::{DemoApiConfig, OtlpExport};
+use crate::spec::placeholders;
 use crate::spec::{BackendChoice, OtlpExportMode, ProcessService, ReadyCheck, ServiceKind, Spec};
 
 const BUILTIN_STARTUP: Duration = Duration::from_secs(15);
@@ -99,18 +100,10 @@ impl RunningStack {
     /// `http://127.0.0.1:PORT` (its `http` port, or its only one): a swarm's
     /// `{{origin}}/live.m3u8`. The spec validator checks the names; an unknown one is an error.
     pub fn expand_urls(&self, text: &str) -> Result<String, String> {
-        let mut out = text.to_owned();
-        for s in &self.services {
-            if let Some(addr) = http_port(&s.ports) {
-                let url = format!("http://{addr}");
-                for form in [
-                    format!("{{{{{}}}}}", s.name),
-                    format!("{{{{ {} }}}}", s.name),
-                ] {
-                    out = out.replace(&form, &url);
-                }
-            }
-        }
+        let out = crate::spec::placeholders::expand(text, |inner| {
+            let service = self.services.iter().find(|s| s.name == inner)?;
+            http_port(&service.ports).map(|addr| format!("http://{addr}"))
+        });
         match (out.find("{{"), out.find("}}")) {
             (Some(start), Some(end)) if end > start => Err(format!(
                 "`{}` in `{text}` names no running service with an HTTP port",
@@ -248,22 +241,26 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
         move |source| StackError::Spawn { service, source }
     };
     let receivers = Receivers::allocate(spec).map_err(io("stack"))?;
+    // Every service's ports up front: adapters writing to Prometheus and `{{SERVICE.PORT}}`
+    // placeholders need them whatever the spec's order.
+    let addresses = allocate_ports(spec, &receivers).map_err(io("stack"))?;
     let host = opts.host_executable.as_deref();
     let mut apps: Vec<(u8, Planned)> = Vec::new();
     let mut proms = Vec::new();
-    // Allocated up front: adapters writing to Prometheus need its address whatever the order.
     let gating = gating_prometheus(spec);
-    let gate_addr = loopback(free_port().map_err(io("prometheus"))?);
+    // Adapters writing to the gating Prometheus need its address whatever the order.
+    let gate_addr = match gating {
+        Some(name) => port_of(&addresses, name, "http").map_err(io(name))?,
+        // No Prometheus: nothing can write to it, but the URL must still be well formed.
+        None => loopback(0),
+    };
+    let prom_write = format!("http://{gate_addr}/api/v1/write");
     let mut targets = Vec::new();
     for (name, service) in &spec.stack.services {
         match &service.kind {
             ServiceKind::Prometheus(p) => {
                 let tool = tools::resolve(&tools::PROMETHEUS, p.binary.as_deref())?;
-                let addr = if gating == Some(name.as_str()) {
-                    gate_addr
-                } else {
-                    loopback(free_port().map_err(io(name))?)
-                };
+                let addr = port_of(&addresses, name, "http").map_err(io(name))?;
                 targets.push(ScrapeTarget {
                     job: name.clone(),
                     addr,
@@ -273,7 +270,7 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
                 proms.push((name.clone(), p.clone(), tool, addr));
             }
             ServiceKind::DemoApi(d) => {
-                let addr = loopback(free_port().map_err(io(name))?);
+                let addr = port_of(&addresses, name, "http").map_err(io(name))?;
                 let otlp = match &d.otlp {
                     Some(receiver) => Some(OtlpExport {
                         endpoint: receivers.endpoint(receiver).map_err(io(name))?,
@@ -322,26 +319,28 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
             }
             ServiceKind::OtlpAdapter(a) => {
                 let addr = receivers.addr(name).map_err(io(name))?;
-                let remote_write = (a.export == OtlpExportMode::RemoteWrite)
-                    .then(|| format!("http://{gate_addr}/api/v1/write"));
+                let remote_write =
+                    (a.export == OtlpExportMode::RemoteWrite).then(|| prom_write.clone());
                 let (planned, target) = otel::plan_adapter(name, name, addr, remote_write, host)?;
                 targets.push(target);
                 apps.push((RANK_ADAPTER, planned));
             }
             ServiceKind::OtelCollector(c) => {
-                let (planned, scraped) = otel::plan_collector(name, c, &receivers, run_dir, host)?;
+                let (planned, scraped) =
+                    otel::plan_collector(name, c, &receivers, &prom_write, run_dir, host)?;
                 targets.extend(scraped);
                 apps.extend(planned.into_iter().map(|p| (RANK_COLLECTOR, p)));
             }
             ServiceKind::FfmpegOrigin(o) => {
                 let spec_dir = spec.path.parent().unwrap_or(Path::new(""));
+                let addr = port_of(&addresses, name, "http").map_err(io(name))?;
                 let (planned, target) =
-                    super::origin::plan_origin(name, o, spec_dir, run_dir, host)?;
+                    super::origin::plan_origin(name, o, addr, spec_dir, run_dir, host)?;
                 targets.push(target);
                 apps.push((RANK_APP, planned));
             }
             ServiceKind::Process(p) => {
-                let planned = plan_process(name, p, &receivers).map_err(io(name))?;
+                let planned = plan_process(name, p, &addresses, &receivers).map_err(io(name))?;
                 if let (Some(path), Some(addr)) = (&p.metrics_path, http_port(&planned.ports)) {
                     targets.push(ScrapeTarget {
                         job: name.clone(),
@@ -523,18 +522,62 @@ async fn launch(
     })
 }
 
-/// Allocates a generic process's ports and expands `{{port.NAME}}` in its argv and env.
-fn plan_process(name: &str, p: &ProcessService, receivers: &Receivers) -> std::io::Result<Planned> {
-    let mut ports = BTreeMap::new();
-    for (port_name, &fixed) in &p.ports {
-        let port = if fixed == 0 { free_port()? } else { fixed };
-        ports.insert(port_name.clone(), loopback(port));
+/// The address of every named port of every service (`{{SERVICE.PORT}}` placeholders refer to
+/// them): OTLP receivers keep the address `Receivers` gave them, a process's non-zero ports are
+/// used as written, every other port is a free loopback port.
+fn allocate_ports(spec: &Spec, receivers: &Receivers) -> std::io::Result<Addresses> {
+    let mut out = Addresses::new();
+    for (name, service) in &spec.stack.services {
+        let ports = match &service.kind {
+            ServiceKind::Prometheus(_) | ServiceKind::DemoApi(_) | ServiceKind::FfmpegOrigin(_) => {
+                BTreeMap::from([("http".to_owned(), loopback(free_port()?))])
+            }
+            ServiceKind::OtlpAdapter(_) => {
+                BTreeMap::from([("http".to_owned(), receivers.addr(name)?)])
+            }
+            ServiceKind::OtelCollector(_) => {
+                BTreeMap::from([("otlp".to_owned(), receivers.addr(name)?)])
+            }
+            ServiceKind::Process(p) => p
+                .ports
+                .iter()
+                .map(|(port, &fixed)| {
+                    let port_number = if fixed == 0 { free_port()? } else { fixed };
+                    Ok((port.clone(), loopback(port_number)))
+                })
+                .collect::<std::io::Result<_>>()?,
+        };
+        out.insert(name.clone(), ports);
     }
-    let expand = |s: &str| {
-        ports.iter().fold(s.to_owned(), |acc, (n, addr)| {
-            acc.replace(&format!("{{{{port.{n}}}}}"), &addr.port().to_string())
-        })
+    Ok(out)
+}
+
+/// Service → port name → address.
+type Addresses = BTreeMap<String, BTreeMap<String, SocketAddr>>;
+
+fn port_of(addresses: &Addresses, service: &str, port: &str) -> std::io::Result<SocketAddr> {
+    addresses
+        .get(service)
+        .and_then(|ports| ports.get(port))
+        .copied()
+        .ok_or_else(|| std::io::Error::other(format!("no port `{port}` allocated for `{service}`")))
+}
+
+/// Plans a generic process on its allocated ports, expanding `{{port.NAME}}` (its own ports) and
+/// `{{SERVICE.PORT}}` (another service's) to port numbers in its argv and env.
+fn plan_process(
+    name: &str,
+    p: &ProcessService,
+    addresses: &Addresses,
+    receivers: &Receivers,
+) -> std::io::Result<Planned> {
+    let ports = addresses.get(name).cloned().unwrap_or_default();
+    let lookup = |inner: &str| {
+        let (service, port) = inner.split_once('.')?;
+        let service = if service == "port" { name } else { service };
+        Some(addresses.get(service)?.get(port)?.port().to_string())
     };
+    let expand = |s: &str| placeholders::expand(s, lookup);
     let (program, args) = p
         .command
         .split_first()
