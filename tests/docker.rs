@@ -7,8 +7,12 @@
 
 use std::path::Path;
 use std::process::Command;
+
+#[path = "support/docker.rs"]
+mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::daemon_or_skip;
 
 use perfgate::run::{ProgressEvent, RunOptions, run_spec};
 
@@ -35,22 +39,6 @@ fn docker(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// Whether the daemon answers; if not, a loud skip (or a failure under CI).
-fn daemon_or_skip(test: &str) -> bool {
-    let up = Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !up {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{test}: no Docker daemon, and CI is set: the docker backend must be tested here"
-        );
-        eprintln!("SKIPPED {test}: no Docker daemon is reachable (`docker version` failed)");
-    }
-    up
 }
 
 /// Containers of any perfgate run, and perfgate's run networks.

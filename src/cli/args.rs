@@ -37,9 +37,22 @@ pub enum Command {
     Replicate(Box<ReplicateArgs>),
     /// Compare two runs (report folders or report.json files): values, changes, verdicts.
     Diff(DiffArgs),
+    /// Write a docker compose file (and the generated configs) that brings a spec's stack up
+    /// by hand, with the docker backend's images and layout.
+    Compose(ComposeArgs),
     /// Local Docker images of perfgate and its tools, for the docker backend without a registry.
     #[command(subcommand)]
     Images(ImagesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    /// Spec files.
+    #[arg(required = true)]
+    pub specs: Vec<PathBuf>,
+    /// Folder for `<spec>.yaml` and `<spec>/` (the project keeps its own in compose/).
+    #[arg(long, default_value = "compose")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
-//! `perfgate images build|list`: local images for the docker backend where nothing can be pulled.
+//! `perfgate images build|list`: local images for the docker backend where nothing can be
+//! pulled; `perfgate compose`: the compose files that run those images by hand.
 
-use super::args::ImagesCommand;
+use super::args::{ComposeArgs, ImagesCommand};
 use crate::docker::{self, ImageRecipe};
 use crate::error::Exit;
 use crate::stack::tools;
@@ -50,6 +51,27 @@ fn build() -> Exit {
             }
             Err(e) => {
                 eprintln!("error: {e}");
+                exit = Exit::StackFailed;
+            }
+        }
+    }
+    exit
+}
+
+pub fn compose(args: ComposeArgs) -> Exit {
+    let mut exit = Exit::Success;
+    for path in &args.specs {
+        let spec = match crate::spec::load(path) {
+            Ok(spec) => spec,
+            Err(e) => {
+                eprintln!("{e}");
+                return Exit::InvalidSpec;
+            }
+        };
+        match crate::stack::write_compose(&spec, &args.out) {
+            Ok(file) => println!("{}", file.display()),
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
                 exit = Exit::StackFailed;
             }
         }

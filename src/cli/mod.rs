@@ -36,6 +36,7 @@ pub fn run() -> ExitCode {
         Command::Replicate(args) => replicate_cmd::run(*args),
         Command::Diff(args) => diff_cmd::diff(args),
         Command::Images(command) => images_cmd::run(command),
+        Command::Compose(args) => images_cmd::compose(args),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,
             Err(e) => {

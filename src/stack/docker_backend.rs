@@ -176,32 +176,21 @@ impl Pod {
         run_dir: &Path,
     ) -> Result<(Planned, ContainerGuard), StackError> {
         let name = planned.name.clone();
-        let command = &planned.command;
         let image = match &planned.tool {
             Some(t) => ensure(docker::tool_recipe(t), &name).await?,
-            None if is_builtin(command) => self.perfgate_image.clone(),
-            None => {
-                return Err(docker_error(&name)(format!(
-                    "a `{}` service runs a program of this machine ({}), which the docker backend cannot put in an image (hint: use `backend: process` for this spec)",
-                    planned.kind,
-                    command.get_program().to_string_lossy()
-                )));
-            }
+            None if is_builtin(&planned.command) => self.perfgate_image.clone(),
+            None => return Err(not_containable(&planned)),
         };
-        let own_ports: Vec<u16> = planned.ports.values().map(|a| a.port()).collect();
-        let listen_any = |text: &str| listen_on_all_interfaces(text, &own_ports);
+        let (args, env) = container_command(&planned);
         let mut request = generic(&image)
-            .with_cmd(command.get_args().map(|a| listen_any(&a.to_string_lossy())))
+            .with_cmd(args)
             .with_label(RUN_LABEL, &self.network)
             .with_mount(Mount::bind_mount(
                 run_dir.to_string_lossy(),
                 run_dir.to_string_lossy(),
             ));
-        for (key, value) in command.get_envs() {
-            if let Some(value) = value {
-                request = request
-                    .with_env_var(key.to_string_lossy(), listen_any(&value.to_string_lossy()));
-            }
+        for (key, value) in env {
+            request = request.with_env_var(key, value);
         }
         let pod = format!("container:{}", self.id);
         let request = request.with_host_config_modifier(move |config| {
@@ -307,6 +296,38 @@ impl Drop for ContainerGuard {
     }
 }
 
+/// The arguments and environment of `planned`'s container: its command's, with its own
+/// listen addresses opened to the pod's interface.
+pub(crate) fn container_command(planned: &Planned) -> (Vec<String>, Vec<(String, String)>) {
+    let own_ports: Vec<u16> = planned.ports.values().map(|a| a.port()).collect();
+    let listen_any =
+        |text: &std::ffi::OsStr| listen_on_all_interfaces(&text.to_string_lossy(), &own_ports);
+    let args = planned.command.get_args().map(listen_any).collect();
+    let env = planned
+        .command
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_string_lossy().into_owned(), listen_any(v?))))
+        .collect();
+    (args, env)
+}
+
+/// The image recipe a planned service runs: its tool's, or perfgate's own for a built-in.
+pub(crate) fn recipe_name(planned: &Planned) -> Result<&'static str, StackError> {
+    match &planned.tool {
+        Some(t) => Ok(docker::tool_recipe(t).name),
+        None if is_builtin(&planned.command) => Ok("perfgate"),
+        None => Err(not_containable(planned)),
+    }
+}
+
+fn not_containable(planned: &Planned) -> StackError {
+    docker_error(&planned.name)(format!(
+        "a `{}` service runs a program of this machine ({}), which the docker backend cannot put in an image (hint: use `backend: process` for this spec)",
+        planned.kind,
+        planned.command.get_program().to_string_lossy()
+    ))
+}
+
 /// Built-in services are perfgate's own executable told which built-in to be.
 fn is_builtin(command: &Command) -> bool {
     command
@@ -330,9 +351,9 @@ fn listen_on_all_interfaces(text: &str, own_ports: &[u16]) -> String {
 }
 
 /// Ports to publish for a set of planned services and extra addresses.
-pub(crate) fn published_ports<'a>(planned: impl IntoIterator<Item = &'a Planned>) -> Vec<u16> {
+pub(crate) fn published_ports(planned: &[Planned]) -> Vec<u16> {
     let mut ports: Vec<u16> = planned
-        .into_iter()
+        .iter()
         .flat_map(|p| p.ports.values().map(|a| a.port()))
         .collect();
     ports.sort_unstable();

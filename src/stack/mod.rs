@@ -3,6 +3,7 @@
 
 mod builtin;
 mod child;
+mod compose;
 mod docker_backend;
 mod error;
 mod origin;
@@ -19,6 +20,7 @@ pub use builtin::{
     POD as POD_BUILTIN, StopSignal, dispatch_from_env, host_executable, serve_until_signalled,
 };
 pub use child::ChildProcess;
+pub use compose::write_compose;
 pub use docker_backend::host_address_for_containers;
 pub use error::StackError;
 pub(crate) use ports::bind_listener;

@@ -222,8 +222,9 @@ const RANK_ADAPTER: u8 = 0;
 const RANK_COLLECTOR: u8 = 1;
 const RANK_APP: u8 = 2;
 
-/// Starts every service of `spec`: tools resolved first (fail fast), then application services
-/// in spec order, then every Prometheus, which needs to know all of their addresses.
+/// Starts every service of `spec` (planned first: tools resolved, ports allocated, configs
+/// written), application services in dependency order, then every Prometheus, which needs to
+/// know all of their addresses.
 pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, StackError> {
     let docker = backend(spec) == BackendChoice::Docker;
     if docker {
@@ -232,8 +233,45 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
     let began = Instant::now();
     // Absolute, so that generated configs name the same files inside a container.
     let run_dir = &std::path::absolute(&opts.run_dir).unwrap_or_else(|_| opts.run_dir.clone());
+    let plan = plan(spec, opts, run_dir)?;
+    let mut stack = RunningStack {
+        services: Vec::new(),
+        pod: None,
+        scrape_interval: plan.scrape_interval,
+        prometheus: plan.prometheus,
+        scrape_targets: plan.scrape_targets,
+        bring_up: Duration::ZERO,
+    };
+    if docker {
+        let ports = docker_backend::published_ports(&plan.services);
+        stack.pod = Some(Pod::start(ports, opts.host_executable.as_deref()).await?);
+    }
+    for planned in plan.services {
+        let service = launch(planned, run_dir, stack.pod.as_ref()).await?;
+        stack.services.push(service);
+    }
+    stack.bring_up = began.elapsed();
+    Ok(stack)
+}
+
+/// Every service of a spec, planned and not started: in start order (OTLP receivers, then
+/// collectors, then applications, then every Prometheus), and what the gating Prometheus is.
+pub(crate) struct StackPlan {
+    pub(crate) services: Vec<Planned>,
+    pub(crate) prometheus: Option<SocketAddr>,
+    pub(crate) scrape_interval: Duration,
+    pub(crate) scrape_targets: usize,
+}
+
+/// Plans every service of `spec` into `run_dir`: resolves tools (fail fast), allocates every
+/// port, builds commands and writes generated configs (Prometheus's included).
+pub(crate) fn plan(
+    spec: &Spec,
+    opts: &StackOptions,
+    run_dir: &Path,
+) -> Result<StackPlan, StackError> {
     std::fs::create_dir_all(run_dir).map_err(|source| StackError::RunDir {
-        path: run_dir.clone(),
+        path: run_dir.to_owned(),
         source,
     })?;
     let io = |service: &str| {
@@ -355,24 +393,12 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
     }
     apps.sort_by_key(|(rank, _)| *rank);
     targets.extend(opts.extra_targets.iter().cloned());
-
-    let mut stack = RunningStack {
-        services: Vec::new(),
-        pod: None,
-        scrape_interval: Duration::from_secs(1),
+    let mut plan = StackPlan {
+        services: apps.into_iter().map(|(_, p)| p).collect(),
         prometheus: None,
+        scrape_interval: Duration::from_secs(1),
         scrape_targets: 0,
-        bring_up: Duration::ZERO,
     };
-    if docker {
-        let mut ports = docker_backend::published_ports(apps.iter().map(|(_, p)| p));
-        ports.extend(proms.iter().map(|(_, _, _, addr)| addr.port()));
-        stack.pod = Some(Pod::start(ports, host).await?);
-    }
-    for (_, planned) in apps {
-        let service = launch(planned, run_dir, stack.pod.as_ref()).await?;
-        stack.services.push(service);
-    }
     // Every Prometheus scrapes every target, each other included; the gating one is the one
     // assertions query and remote-writing adapters write to.
     for (name, service, tool, addr) in proms {
@@ -387,32 +413,24 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
         .map_err(io(&name))?;
         let command = prometheus::command(&tool.path, &service, addr, &config_file, &data);
         if gating == Some(name.as_str()) {
-            stack.scrape_interval = service.scrape_interval;
-            stack.prometheus = Some(addr);
-            stack.scrape_targets = targets.len();
+            plan.scrape_interval = service.scrape_interval;
+            plan.prometheus = Some(addr);
+            plan.scrape_targets = targets.len();
         }
-        stack.services.push(
-            launch(
-                Planned {
-                    name,
-                    kind: "prometheus",
-                    ports: BTreeMap::from([("http".to_string(), addr)]),
-                    command,
-                    ready: Readiness::Http {
-                        addr,
-                        path: "/-/ready".into(),
-                    },
-                    timeout: PROMETHEUS_STARTUP,
-                    tool: Some(tool),
-                },
-                run_dir,
-                stack.pod.as_ref(),
-            )
-            .await?,
-        );
+        plan.services.push(Planned {
+            name,
+            kind: "prometheus",
+            ports: BTreeMap::from([("http".to_string(), addr)]),
+            command,
+            ready: Readiness::Http {
+                addr,
+                path: "/-/ready".into(),
+            },
+            timeout: PROMETHEUS_STARTUP,
+            tool: Some(tool),
+        });
     }
-    stack.bring_up = began.elapsed();
-    Ok(stack)
+    Ok(plan)
 }
 
 /// The Prometheus service assertions query: the one the spec marks `gates`, else the first.
