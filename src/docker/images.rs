@@ -110,6 +110,12 @@ fn build(recipe: &ImageRecipe, tag: &str) -> Result<(), DockerError> {
     }
     for dir in &recipe.extra_dirs {
         copy_tree(dir, &root.join(dir.strip_prefix("/").unwrap_or(dir)))?;
+        // Executables in there bring their own libraries.
+        for program in executables(dir) {
+            for lib in shared_libraries(&program)? {
+                copy_into(&root, &lib, &lib)?;
+            }
+        }
     }
     let tmp = root.join("tmp");
     std::fs::create_dir_all(&tmp)?;
@@ -206,6 +212,20 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), DockerError> {
         }
     }
     Ok(())
+}
+
+/// Files with an execute bit directly in `dir`.
+fn executables(dir: &Path) -> Vec<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file() && std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+        })
+        .collect()
 }
 
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {

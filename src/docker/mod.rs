@@ -9,4 +9,6 @@ mod recipes;
 
 pub use engine::{DockerError, daemon_available, docker};
 pub use images::{ImageRecipe, built_images, ensure_image, tag_latest};
-pub use recipes::{BINARY_IN_IMAGE, IMAGE_TOOLS, perfgate_recipe, tool_recipe};
+pub use recipes::{
+    BINARY_IN_IMAGE, IMAGE_TOOLS, perfgate_recipe, perfgate_with_tool_recipe, tool_recipe,
+};

@@ -43,6 +43,23 @@ pub fn perfgate_recipe(host: Option<&Path>) -> std::io::Result<ImageRecipe> {
     })
 }
 
+/// perfgate's image plus a tool a built-in runs itself (the origin's FFmpeg), kept at its path
+/// on this machine, where the built-in's config names it.
+pub fn perfgate_with_tool_recipe(
+    host: Option<&Path>,
+    tool: &ResolvedTool,
+) -> std::io::Result<ImageRecipe> {
+    let mut recipe = perfgate_recipe(host)?;
+    recipe.name = match tool.name {
+        "ffmpeg" => "perfgate-ffmpeg",
+        _ => "perfgate-tool",
+    };
+    recipe
+        .extra_dirs
+        .extend(tool.path.parent().map(Path::to_path_buf));
+    Ok(recipe)
+}
+
 /// Image names are the tool names without distribution suffixes.
 fn image_name(tool: &str) -> &'static str {
     match tool {

@@ -35,6 +35,8 @@ pub(crate) struct Pod {
     id: String,
     network: String,
     perfgate_image: String,
+    /// The executable hosting built-ins (default: this one).
+    host: Option<std::path::PathBuf>,
 }
 
 /// A service's container; removed on `remove` or drop.
@@ -164,6 +166,7 @@ impl Pod {
             id,
             network,
             perfgate_image,
+            host: host.map(Path::to_path_buf),
         })
     }
 
@@ -176,9 +179,17 @@ impl Pod {
         run_dir: &Path,
     ) -> Result<(Planned, ContainerGuard), StackError> {
         let name = planned.name.clone();
+        let builtin = is_builtin(&planned.command);
         let image = match &planned.tool {
+            // A built-in running a tool of its own (the origin's FFmpeg): perfgate's image
+            // with the tool at the same path.
+            Some(t) if builtin => {
+                let recipe = docker::perfgate_with_tool_recipe(self.host.as_deref(), t)
+                    .map_err(|e| docker_error(&name)(e.to_string()))?;
+                ensure(recipe, &name).await?
+            }
             Some(t) => ensure(docker::tool_recipe(t), &name).await?,
-            None if is_builtin(&planned.command) => self.perfgate_image.clone(),
+            None if builtin => self.perfgate_image.clone(),
             None => return Err(not_containable(&planned)),
         };
         let (args, env) = container_command(&planned);
@@ -313,9 +324,13 @@ pub(crate) fn container_command(planned: &Planned) -> (Vec<String>, Vec<(String,
 
 /// The image recipe a planned service runs: its tool's, or perfgate's own for a built-in.
 pub(crate) fn recipe_name(planned: &Planned) -> Result<&'static str, StackError> {
+    let builtin = is_builtin(&planned.command);
     match &planned.tool {
+        Some(t) if builtin => docker::perfgate_with_tool_recipe(None, t)
+            .map(|r| r.name)
+            .map_err(|e| docker_error(&planned.name)(e.to_string())),
         Some(t) => Ok(docker::tool_recipe(t).name),
-        None if is_builtin(&planned.command) => Ok("perfgate"),
+        None if builtin => Ok("perfgate"),
         None => Err(not_containable(planned)),
     }
 }
