@@ -58,6 +58,8 @@ pub struct EngineMetrics {
     pub(crate) in_flight: Family<PhaseLabel, Gauge>,
     /// The replication engine's `perfgate_replicate_*` families (its own prefix).
     pub(crate) replicate: crate::load::replicate::ReplicateMetrics,
+    /// The swarm engine's `perfgate_swarm_*` families.
+    pub swarm: crate::load::swarm::SwarmMetrics,
 }
 
 impl Default for EngineMetrics {
@@ -99,6 +101,7 @@ impl EngineMetrics {
             dropped,
             in_flight,
             replicate: crate::load::replicate::ReplicateMetrics::new(),
+            swarm: crate::load::swarm::SwarmMetrics::new(),
         }
     }
 
@@ -107,6 +110,7 @@ impl EngineMetrics {
         let mut out = String::with_capacity(8 * 1024);
         prometheus_client::encoding::text::encode_registry(&mut out, &self.registry)?;
         prometheus_client::encoding::text::encode_registry(&mut out, &self.replicate.registry)?;
+        prometheus_client::encoding::text::encode_registry(&mut out, &self.swarm.registry)?;
         prometheus_client::encoding::text::encode_eof(&mut out)?;
         Ok(out)
     }

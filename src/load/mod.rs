@@ -1,11 +1,12 @@
-//! Load engines. Each engine lives in its own folder and shares the arrival `schedule`; all of
-//! them export client-side metrics through `EngineMetrics`.
+//! Load engines. Each engine lives in its own folder; the request engines share the arrival
+//! `schedule`; all of them export client-side metrics through `EngineMetrics`.
 
 mod error;
 mod exporter;
 pub mod http;
 pub mod replicate;
 mod schedule;
+pub mod swarm;
 
 pub use error::LoadError;
 pub use exporter::{EngineMetrics, LATENCY_BUCKETS, serve_metrics};
