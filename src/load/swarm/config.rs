@@ -31,15 +31,6 @@ impl Default for RestartPolicy {
     }
 }
 
-/// How much FFmpeg logs: `Info` has segment opens and errors; `Verbose` adds the bytes each
-/// request read (for bytes/s) at the cost of more lines to parse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogLevel {
-    Info,
-    #[default]
-    Verbose,
-}
-
 /// One swarm, ready to run.
 #[derive(Debug, Clone)]
 pub struct SwarmConfig {
@@ -61,7 +52,6 @@ pub struct SwarmConfig {
     pub per_client_metrics: bool,
     /// Allow a URL that is not on loopback (an external origin).
     pub allow_external: bool,
-    pub log_level: LogLevel,
 }
 
 impl SwarmConfig {
@@ -79,7 +69,6 @@ impl SwarmConfig {
             decode: false,
             per_client_metrics: false,
             allow_external: false,
-            log_level: LogLevel::default(),
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
-use super::command::{ClientCommand, http_options};
+use super::command::ClientCommand;
 use super::config::{SwarmConfig, SwarmError};
 use super::events::ClientEvent;
 use super::metrics::{Count, SwarmHandles, SwarmMetrics};
@@ -34,9 +34,9 @@ pub async fn run_swarm(
     progress: Option<watch::Sender<SwarmProgress>>,
 ) -> Result<SwarmOutcome, SwarmError> {
     config.validate()?;
-    let options = http_options(&config.ffmpeg).await?;
-    let command = Arc::new(ClientCommand::build(config, &options));
-    let aggregator = Aggregator::new().map_err(|e| SwarmError::Invalid(e.to_string()))?;
+    let command = Arc::new(ClientCommand::for_config(config).await?);
+    let aggregator =
+        Aggregator::new(config.clients).map_err(|e| SwarmError::Invalid(e.to_string()))?;
     let (events_tx, events) = mpsc::channel(QUEUE);
     let mut swarm = Swarm {
         supervisor: Supervisor::new(Timing::from(config)),
@@ -124,7 +124,6 @@ impl Swarm {
         match &report.event {
             ClientEvent::Segment { .. } => self.handles.count(Count::Segments, client, 1),
             ClientEvent::Playlist { .. } => self.handles.count(Count::Playlists, client, 1),
-            ClientEvent::Bytes(n) => self.handles.count(Count::Bytes, client, *n),
             ClientEvent::Error(kind) => self.handles.error(client, *kind),
             ClientEvent::Progress(_) => {}
             ClientEvent::Exited(_) => {
@@ -134,7 +133,10 @@ impl Swarm {
                 }
             }
         }
-        self.aggregator.event(&report.event);
+        let bytes = self.aggregator.event(client, &report.event);
+        if bytes > 0 {
+            self.handles.count(Count::Bytes, client, bytes);
+        }
         self.supervisor.event(
             now,
             client,

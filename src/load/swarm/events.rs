@@ -11,7 +11,7 @@ pub(crate) struct ProgressBlock {
     pub fps: f64,
     /// Media time written so far, in microseconds.
     pub out_time_us: Option<u64>,
-    /// Bytes written by the output (`N/A` for the null muxer).
+    /// Bytes written by the first output (`N/A` for the null muxer): the copied stream.
     pub total_size: Option<u64>,
     /// FFmpeg's speed: media time over wall time since the client started (a running average).
     pub speed: Option<f64>,
@@ -108,8 +108,6 @@ pub(crate) enum ClientEvent {
     Segment {
         url: String,
     },
-    /// Bytes one request read (`Statistics: N bytes read`; logged at `verbose` level only).
-    Bytes(u64),
     Error(ErrorKind),
     Exited(ExitStatus),
 }

@@ -52,7 +52,7 @@ const COUNTERS: [(&str, &str); 5] = [
     ),
     (
         "bytes",
-        "Bytes the clients read (FFmpeg's per-request statistics, verbose log level)",
+        "Bytes the clients received (as copied into their MPEG-TS output)",
     ),
     ("stalls", "Stalls detected (no media for stall_after)"),
     ("restarts", "Client restarts"),

@@ -17,7 +17,8 @@ mod supervisor;
 #[cfg(test)]
 mod tests;
 
-pub use config::{LogLevel, MAX_CLIENTS, MAX_DURATION, RestartPolicy, SwarmConfig, SwarmError};
+pub use command::ClientCommand;
+pub use config::{MAX_CLIENTS, MAX_DURATION, RestartPolicy, SwarmConfig, SwarmError};
 pub use engine::run_swarm;
 pub use metrics::{SwarmMetrics, TTFF_BUCKETS};
 pub use outcome::{

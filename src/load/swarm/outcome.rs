@@ -88,7 +88,7 @@ pub struct SwarmProgress {
     pub clients: StateCounts,
     /// `None` while no client is running.
     pub speed: Option<SpeedQuantiles>,
-    /// Over the last 2 s; needs the `verbose` log level (FFmpeg's per-request statistics).
+    /// Bytes received per second over the last 2 s.
     pub bytes_per_second: f64,
     pub bytes: u64,
     pub segments: u64,

@@ -35,12 +35,14 @@ pub(crate) struct Aggregator {
     ttff: Histogram<u64>,
     speeds: Histogram<u64>,
     byte_marks: VecDeque<(Duration, u64)>,
+    /// Each client's current process's last `total_size`.
+    sizes: Vec<u64>,
     /// The last speed quantiles measured while clients were running.
     pub last_speed: Option<SpeedQuantiles>,
 }
 
 impl Aggregator {
-    pub(crate) fn new() -> Result<Self, hdrhistogram::CreationError> {
+    pub(crate) fn new(clients: u32) -> Result<Self, hdrhistogram::CreationError> {
         Ok(Self {
             segments: 0,
             playlists: 0,
@@ -53,23 +55,40 @@ impl Aggregator {
             ttff: Histogram::new_with_bounds(1, MAX_TTFF_MS, 3)?,
             speeds: Histogram::new_with_bounds(1, MAX_SPEED_MILLI, 3)?,
             byte_marks: VecDeque::new(),
+            sizes: vec![0; clients as usize],
             last_speed: None,
         })
     }
 
-    pub(crate) fn event(&mut self, event: &ClientEvent) {
+    /// Counts `client`'s event; returns the bytes it received since its last progress block.
+    pub(crate) fn event(&mut self, client: u32, event: &ClientEvent) -> u64 {
         match event {
             ClientEvent::Segment { .. } => self.segments += 1,
             ClientEvent::Playlist { .. } => self.playlists += 1,
-            ClientEvent::Bytes(n) => self.bytes += n,
             ClientEvent::Error(kind) => *self.errors.entry(*kind).or_default() += 1,
-            ClientEvent::Progress(_) | ClientEvent::Exited(_) => {}
+            ClientEvent::Progress(block) => {
+                if let (Some(size), Some(last)) =
+                    (block.total_size, self.sizes.get_mut(client as usize))
+                {
+                    let new = size.saturating_sub(*last);
+                    *last = size.max(*last);
+                    self.bytes += new;
+                    return new;
+                }
+            }
+            ClientEvent::Exited(_) => {}
         }
+        0
     }
 
     pub(crate) fn effect(&mut self, effect: &Effect) {
         match effect {
-            Effect::Spawn { .. } => self.spawns += 1,
+            Effect::Spawn { client, .. } => {
+                self.spawns += 1;
+                if let Some(size) = self.sizes.get_mut(*client as usize) {
+                    *size = 0;
+                }
+            }
             Effect::Stalled { .. } => self.stalls += 1,
             Effect::Restarted { .. } => self.restarts += 1,
             Effect::FirstMedia { after, .. } => {

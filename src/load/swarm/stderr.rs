@@ -1,6 +1,6 @@
-//! The stderr parser: FFmpeg log lines (`-loglevel level+info` or `level+verbose`, so every line
-//! carries its level) → playlist and segment opens, bytes read, and error kinds. Lines that only
-//! repeat a failure already counted (`Error opening input…`, `Server returned…`) are skipped.
+//! The stderr parser: FFmpeg log lines (`-loglevel level+info`, so every line carries its level)
+//! → playlist and segment opens and error kinds. Lines that only repeat a failure already
+//! counted (`Error opening input…`, `Server returned…`) are skipped.
 
 use super::events::{ClientEvent, ErrorKind};
 
@@ -68,10 +68,6 @@ impl StderrParser {
                     url: url.to_owned(),
                 })
             };
-        }
-        if let Some(rest) = message.strip_prefix("Statistics: ") {
-            let bytes = rest.split_whitespace().next()?.parse().ok()?;
-            return (rest.contains("bytes read")).then_some(ClientEvent::Bytes(bytes));
         }
         let kind = if let Some(rest) = message.strip_prefix("HTTP error ") {
             match rest.get(..3).and_then(|c| c.parse().ok()) {
@@ -165,7 +161,7 @@ mod tests {
     )]
     #[case(
         "[AVIOContext @ 0x562e] [verbose] Statistics: 508728 bytes read, 0 seeks",
-        Some(ClientEvent::Bytes(508_728))
+        None
     )]
     #[case(
         "[in#0/hls @ 0x55e9] [warning] Failed to reload playlist 0",
