@@ -6,7 +6,7 @@
 mod support;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use perfgate::load::swarm::{SwarmConfig, SwarmOutcome, run_swarm};
@@ -14,13 +14,7 @@ use perfgate::load::{EngineMetrics, serve_metrics};
 use support::hls::{Fault, HlsSource};
 
 /// One swarm at a time: they share two cores with the rest of the suite.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn config(ffmpeg: &Path, url: String, clients: u32, secs: u64) -> SwarmConfig {
     SwarmConfig {
@@ -147,7 +141,7 @@ impl Scrape {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_clients_play_a_live_stream_and_none_outlives_the_swarm() {
     let ffmpeg = require_ffmpeg!();
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let source = HlsSource::live(&ffmpeg).await.expect("hls source");
     let exporter = Exporter::start().await;
     let config = config(&ffmpeg, source.url(), 5, 12);
@@ -199,7 +193,7 @@ async fn five_clients_play_a_live_stream_and_none_outlives_the_swarm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_origin_that_starts_answering_404_for_segments_shows_in_the_errors() {
     let ffmpeg = require_ffmpeg!();
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let source = Arc::new(HlsSource::live(&ffmpeg).await.expect("hls source"));
     let exporter = Exporter::start().await;
     let config = SwarmConfig {
@@ -236,7 +230,7 @@ async fn an_origin_that_starts_answering_404_for_segments_shows_in_the_errors() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_engine_mid_run_kills_every_client() {
     let ffmpeg = require_ffmpeg!();
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let source = HlsSource::live(&ffmpeg).await.expect("hls source");
     let metrics = Arc::new(EngineMetrics::new());
     let config = config(&ffmpeg, source.url(), 4, 60);
