@@ -242,3 +242,114 @@ async fn dropping_the_engine_mid_run_kills_every_client() {
     assert_gone(&pids, Duration::from_secs(5)).await;
     assert!(pids_with(&source.url()).is_empty());
 }
+
+/// How one fixture is recorded: the fault switched on `fault_after` the client started, and
+/// when the client is stopped with SIGINT (`None`: it ends by itself).
+struct Recording {
+    name: &'static str,
+    fault: Option<(Duration, Fault)>,
+    stop_after: Option<Duration>,
+}
+
+/// Re-records fixtures/ffmpeg/ with the FFmpeg at hand: one client, the swarm's own argv,
+/// against the test source in several states. Run with
+/// `cargo test --test swarm -- --ignored record_ffmpeg_fixtures`, then review the snapshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "re-records fixtures/ffmpeg/ with the FFmpeg at hand"]
+async fn record_ffmpeg_fixtures() {
+    let ffmpeg = require_ffmpeg!();
+    let _serial = SERIAL.lock().await;
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ffmpeg");
+    std::fs::create_dir_all(&out).expect("fixtures/ffmpeg");
+    let secs = Duration::from_secs;
+    let live = [
+        Recording {
+            name: "progress",
+            fault: None,
+            stop_after: Some(secs(6)),
+        },
+        Recording {
+            name: "http_404",
+            fault: Some((secs(3), Fault::SegmentStatus(404))),
+            stop_after: Some(secs(8)),
+        },
+        Recording {
+            name: "http_503",
+            fault: Some((secs(3), Fault::AllStatus(503))),
+            stop_after: Some(secs(8)),
+        },
+        Recording {
+            name: "reconnect",
+            fault: Some((Duration::ZERO, Fault::CutPlaylistOnce)),
+            stop_after: Some(secs(4)),
+        },
+        Recording {
+            name: "truncated",
+            fault: Some((secs(3), Fault::CutSegments)),
+            stop_after: Some(secs(7)),
+        },
+    ];
+    for recording in &live {
+        let source = HlsSource::live(&ffmpeg).await.expect("hls source");
+        record(&ffmpeg, &source, recording, &out).await;
+    }
+    let mut refused = HlsSource::live(&ffmpeg).await.expect("hls source");
+    refused.stop_serving();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let ends_alone = |name| Recording {
+        name,
+        fault: None,
+        stop_after: None,
+    };
+    record(&ffmpeg, &refused, &ends_alone("refused"), &out).await;
+    let vod = HlsSource::vod(&ffmpeg, 3).await.expect("vod source");
+    record(&ffmpeg, &vod, &ends_alone("eof"), &out).await;
+}
+
+async fn record(ffmpeg: &Path, source: &HlsSource, r: &Recording, out: &Path) {
+    use std::os::unix::process::CommandExt;
+    let config = SwarmConfig::new(ffmpeg.to_owned(), source.url(), 1);
+    let command = perfgate::load::swarm::ClientCommand::for_config(&config)
+        .await
+        .expect("client command");
+    let file =
+        |ext: &str| std::fs::File::create(out.join(format!("{}.{ext}", r.name))).expect("fixture");
+    if let Some((Duration::ZERO, fault)) = r.fault {
+        source.set_fault(fault);
+    }
+    let mut child = std::process::Command::new(&command.program)
+        .args(&command.args)
+        .stdin(std::process::Stdio::null())
+        .stdout(file("progress"))
+        .stderr(file("stderr"))
+        .process_group(0)
+        .spawn()
+        .expect("ffmpeg");
+    let started = Instant::now();
+    let mut faulted = r.fault.is_none_or(|(at, _)| at.is_zero());
+    let mut stopped = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        let elapsed = started.elapsed();
+        if let Some((at, fault)) = r.fault
+            && !faulted
+            && elapsed >= at
+        {
+            source.set_fault(fault);
+            faulted = true;
+        }
+        if r.stop_after.is_some_and(|s| elapsed >= s) && !stopped {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+            stopped = true;
+        }
+        if elapsed > Duration::from_secs(30) {
+            let _ = child.kill();
+            break child.wait().expect("wait");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    eprintln!("recorded fixtures/ffmpeg/{}.*: ffmpeg {status}", r.name);
+}

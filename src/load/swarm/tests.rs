@@ -280,3 +280,90 @@ fn the_end_kills_every_live_client_and_stale_events_are_ignored() {
     assert!(sup.all_exited() && out.is_empty(), "{out:?}");
     assert_eq!(sup.next_due(), None);
 }
+
+/// A fixture's output through both parsers.
+#[derive(Debug, serde::Serialize)]
+struct Parsed {
+    progress: Vec<ProgressBlock>,
+    stderr: Vec<ClientEvent>,
+}
+
+fn parse_fixture(name: &str) -> Parsed {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ffmpeg");
+    let read = |ext: &str| {
+        let path = dir.join(format!("{name}.{ext}"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let mut progress = super::progress::ProgressParser::default();
+    let mut stderr = super::stderr::StderrParser::default();
+    Parsed {
+        progress: read("progress")
+            .lines()
+            .filter_map(|l| progress.line(l))
+            .collect(),
+        stderr: read("stderr")
+            .lines()
+            .filter_map(|l| stderr.line(l))
+            .collect(),
+    }
+}
+
+fn errors(parsed: &Parsed) -> Vec<ErrorKind> {
+    let mut kinds: Vec<ErrorKind> = parsed
+        .stderr
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Error(k) => Some(*k),
+            _ => None,
+        })
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// Recorded with `cargo test --test swarm -- --ignored record_ffmpeg_fixtures` (FFmpeg 9.0).
+#[rstest]
+#[case::progress("progress", &[])]
+#[case::http_404("http_404", &[ErrorKind::Http(404), ErrorKind::SegmentFailed])]
+#[case::http_503("http_503", &[ErrorKind::Http(503), ErrorKind::PlaylistFailed])]
+#[case::reconnect("reconnect", &[ErrorKind::Reconnect, ErrorKind::Truncated])]
+#[case::truncated("truncated", &[ErrorKind::Truncated, ErrorKind::SegmentFailed])]
+#[case::refused("refused", &[ErrorKind::Connect, ErrorKind::Reconnect])]
+#[case::eof("eof", &[])]
+fn recorded_output_parses_into_events(#[case] name: &str, #[case] kinds: &[ErrorKind]) {
+    let parsed = parse_fixture(name);
+    let mut expected = kinds.to_vec();
+    expected.sort();
+    assert_eq!(errors(&parsed), expected);
+    insta::assert_yaml_snapshot!(format!("ffmpeg_{name}"), parsed);
+}
+
+#[test]
+fn a_healthy_client_advances_and_ends_with_an_end_block() {
+    let parsed = parse_fixture("progress");
+    let times: Vec<u64> = parsed
+        .progress
+        .iter()
+        .filter_map(|b| b.out_time_us)
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(
+        parsed
+            .progress
+            .last()
+            .is_some_and(|b| b.end && b.has_media())
+    );
+    let sizes: Vec<u64> = parsed
+        .progress
+        .iter()
+        .filter_map(|b| b.total_size)
+        .collect();
+    assert!(sizes.last().is_some_and(|s| *s > 100_000), "{sizes:?}");
+    let segments = parsed
+        .stderr
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::Segment { .. }))
+        .count();
+    assert!(segments >= 6, "{:?}", parsed.stderr);
+}
