@@ -353,3 +353,115 @@ async fn record(ffmpeg: &Path, source: &HlsSource, r: &Recording, out: &Path) {
     };
     eprintln!("recorded fixtures/ffmpeg/{}.*: ffmpeg {status}", r.name);
 }
+
+fn perfgate() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_perfgate"))
+}
+
+#[test]
+fn the_cli_refuses_an_external_origin_without_the_flag() {
+    let out = perfgate()
+        .args(["swarm", "--url", "http://example.net/live.m3u8", "--quiet"])
+        .output()
+        .expect("perfgate runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("refusing to send load to `http://example.net/live.m3u8`")
+            && stderr.contains("--allow-external"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_of_perfgate_swarm_leaves_no_client() {
+    let ffmpeg = require_ffmpeg!();
+    let _serial = SERIAL.lock().await;
+    let source = HlsSource::live(&ffmpeg).await.expect("hls source");
+    let url = source.url();
+    let mut cli = perfgate()
+        .args(["swarm", "--url", &url, "--clients", "3", "--ramp", "max"])
+        .args(["--duration", "60s", "--quiet"])
+        .env("PERFGATE_FFMPEG", &ffmpeg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("perfgate runs");
+    let pids = wait_for_clients(&url, 3, Duration::from_secs(10)).await;
+    let pid = nix::unistd::Pid::from_raw(cli.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = cli.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "perfgate did not exit after SIGINT"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Some(130));
+    assert_gone(&pids, Duration::from_secs(2)).await;
+    assert!(pids_with(&url).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_a_summary_and_serves_metrics_while_it_runs() {
+    let ffmpeg = require_ffmpeg!();
+    let _serial = SERIAL.lock().await;
+    let source = HlsSource::live(&ffmpeg).await.expect("hls source");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let cli = tokio::process::Command::new(env!("CARGO_BIN_EXE_perfgate"))
+        .args([
+            "swarm",
+            "--url",
+            &source.url(),
+            "--clients",
+            "2",
+            "--ramp",
+            "4/s",
+        ])
+        .args([
+            "--duration",
+            "6s",
+            "--json",
+            "--metrics-port",
+            &port.to_string(),
+        ])
+        .env("PERFGATE_FFMPEG", &ffmpeg)
+        .kill_on_drop(true)
+        .output();
+    let scrape = async {
+        let url = format!("http://127.0.0.1:{port}/metrics");
+        let deadline = Instant::now() + Duration::from_secs(8);
+        loop {
+            if let Ok(r) = reqwest::get(&url).await
+                && let Ok(text) = r.text().await
+                && text.contains(r#"perfgate_swarm_clients{phase="swarm",state="running"} 2"#)
+            {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let (out, scraped) = tokio::join!(cli, scrape);
+    let out = out.expect("perfgate runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(scraped, "the metrics port never showed 2 running clients");
+    assert!(stderr.contains("2 (2 produced media"), "{stderr}");
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json outcome");
+    assert_eq!(outcome["clients_started"], 2);
+    assert_eq!(outcome["errors_total"], 0);
+    assert!(
+        outcome["segments"].as_u64().is_some_and(|s| s > 0),
+        "{outcome}"
+    );
+}

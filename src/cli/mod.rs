@@ -5,6 +5,8 @@ mod diff_cmd;
 mod progress;
 mod replicate_cmd;
 mod run_cmd;
+mod swarm_cmd;
+mod swarm_view;
 mod validate_cmd;
 
 use std::process::ExitCode;
@@ -34,6 +36,7 @@ pub fn run() -> ExitCode {
         Command::Tools => validate_cmd::tools(),
         Command::Replicate(args) => replicate_cmd::run(*args),
         Command::Diff(args) => diff_cmd::diff(args),
+        Command::Swarm(args) => swarm_cmd::run(*args),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,
             Err(e) => {

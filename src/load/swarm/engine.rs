@@ -34,6 +34,8 @@ pub async fn run_swarm(
     progress: Option<watch::Sender<SwarmProgress>>,
 ) -> Result<SwarmOutcome, SwarmError> {
     config.validate()?;
+    // Ctrl-C and SIGTERM must reach the clients too.
+    crate::stack::reaper::install_signal_handler();
     let command = Arc::new(ClientCommand::for_config(config).await?);
     let aggregator =
         Aggregator::new(config.clients).map_err(|e| SwarmError::Invalid(e.to_string()))?;
