@@ -48,6 +48,20 @@ pub fn run() -> ExitCode {
     exit.into()
 }
 
+/// A subcommand's configuration and an async runtime, or the exit code saying why not (with
+/// the error printed): a bad flag is a usage error.
+fn config_and_runtime<C>(config: Result<C, String>) -> Result<(C, tokio::runtime::Runtime), Exit> {
+    let config = config.map_err(|e| {
+        eprintln!("error: {e}");
+        Exit::Usage
+    })?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        Exit::RunFailed
+    })?;
+    Ok((config, runtime))
+}
+
 fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn",

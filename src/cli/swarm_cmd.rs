@@ -14,19 +14,9 @@ use crate::report::swarm_table;
 use crate::spec::{parse_duration, parse_duration_range, parse_rate};
 
 pub fn run(args: SwarmArgs) -> Exit {
-    let config = match config(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Usage;
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return Exit::RunFailed;
-        }
+    let (config, runtime) = match super::config_and_runtime(config(&args)) {
+        Ok(ready) => ready,
+        Err(exit) => return exit,
     };
     let view = SwarmView::new(args.quiet, config.duration);
     let result = runtime.block_on(async {
