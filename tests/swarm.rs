@@ -163,6 +163,8 @@ async fn five_clients_play_a_live_stream_and_none_outlives_the_swarm() {
     let scrape = exporter.scrape().await;
     let p5 = scrape.get(r#"perfgate_swarm_speed{phase="live",quantile="0.05"}"#);
     assert!(p5 >= 0.9, "p5 speed {p5}");
+    let media = scrape.get(r#"perfgate_swarm_media_speed{phase="live",quantile="0.05"}"#);
+    assert!((0.9..1.1).contains(&media), "p5 media speed {media}");
     assert!(scrape.get(r#"perfgate_swarm_segments_total{phase="live"}"#) > 0.0);
     assert!(scrape.get(r#"perfgate_swarm_bytes_total{phase="live"}"#) > 0.0);
     assert_eq!(scrape.errors("live"), Vec::<String>::new());

@@ -2,4 +2,6 @@
 
 pub mod doc;
 pub mod http;
+mod machine;
 pub mod quickstart;
+pub mod swarm;

@@ -55,12 +55,14 @@ impl SwarmView {
             p.duration,
             p.clients.line()
         ));
-        let speed = p.speed.map_or("speed: no client running".to_owned(), |s| {
-            format!(
-                "speed p5 {:.2}  p50 {:.2}  p95 {:.2}  p99 {:.2}",
-                s.p5, s.p50, s.p95, s.p99
-            )
-        });
+        let speed = match (p.media_speed, p.speed) {
+            (Some(m), _) => format!(
+                "media speed p5 {:.2}  p50 {:.2}  p99 {:.2}",
+                m.p5, m.p50, m.p99
+            ),
+            (None, Some(s)) => format!("ffmpeg speed p5 {:.2}  p50 {:.2}", s.p5, s.p50),
+            (None, None) => "speed: no client running".to_owned(),
+        };
         let ttff = p.ttff.map_or(String::new(), |t| {
             format!("  |  first frame p95 {:.2}s", t.p95)
         });

@@ -3,7 +3,7 @@
 use comfy_table::Cell;
 
 use super::table::table;
-use crate::load::swarm::{SwarmOutcome, rate};
+use crate::load::swarm::{SpeedQuantiles, SwarmOutcome, rate};
 
 /// `figure | value`, one row per figure of the outcome.
 pub fn swarm_table(o: &SwarmOutcome, color: bool) -> String {
@@ -33,12 +33,13 @@ pub fn swarm_table(o: &SwarmOutcome, color: bool) -> String {
         ),
         ("stalls", o.stalls.to_string()),
     ];
-    rows.push((
-        "speed p5 / p50 / p95 / p99",
-        o.speed.map_or("no client ran".to_owned(), |s| {
+    let quantiles = |q: Option<SpeedQuantiles>| {
+        q.map_or("no client ran".to_owned(), |s| {
             format!("{:.3} / {:.3} / {:.3} / {:.3}", s.p5, s.p50, s.p95, s.p99)
-        }),
-    ));
+        })
+    };
+    rows.push(("media speed p5 / p50 / p95 / p99", quantiles(o.media_speed)));
+    rows.push(("ffmpeg speed p5 / p50 / p95 / p99", quantiles(o.speed)));
     rows.push((
         "time to first frame p50 / p95 / max",
         o.ttff.map_or("none".to_owned(), |t| {
@@ -87,7 +88,7 @@ pub fn swarm_table(o: &SwarmOutcome, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::swarm::{SpeedQuantiles, TtffSummary};
+    use crate::load::swarm::TtffSummary;
 
     #[test]
     fn every_figure_is_in_the_table() {
@@ -119,6 +120,14 @@ mod tests {
                 min: 0.9,
                 clients: 9,
             }),
+            media_speed: Some(SpeedQuantiles {
+                p5: 0.99,
+                p50: 1.0,
+                p95: 1.0,
+                p99: 1.01,
+                min: 0.98,
+                clients: 9,
+            }),
             ttff: Some(TtffSummary {
                 count: 13,
                 p50: 0.8,
@@ -132,6 +141,7 @@ mod tests {
             "10 (10 produced media, at most 9 running at once, 1 failed)",
             "13 started, 3 restarts",
             "0.970 / 1.010 / 1.200 / 1.500",
+            "0.990 / 1.000 / 1.000 / 1.010",
             "0.80 s / 1.90 s / 2.10 s",
             "140 / 70",
             "12.5 MB (411.2 kB/s on average)",

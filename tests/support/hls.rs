@@ -88,14 +88,20 @@ pub struct HlsSource {
 }
 
 impl HlsSource {
-    /// A live stream: `-re` encoding into a rolling 6-segment playlist; returns once it lists
-    /// at least 3 segments.
+    /// A live stream at 320x180 in 1 s segments: `-re` encoding into a rolling 6-segment
+    /// playlist; returns once it lists at least 3 segments.
     pub async fn live(ffmpeg: &Path) -> anyhow::Result<Self> {
+        Self::live_with(ffmpeg, "320x180", 1).await
+    }
+
+    /// `live` at `size` (`640x360`) in `segment`-second segments.
+    pub async fn live_with(ffmpeg: &Path, size: &str, segment: u32) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let mut cmd = encoder_command(ffmpeg, dir.path());
         cmd.args(["-re"]);
-        cmd.args(inputs());
-        cmd.args(["-f", "hls", "-hls_time", "1", "-hls_list_size", "6"]);
+        cmd.args(inputs(size, segment));
+        let segment = segment.to_string();
+        cmd.args(["-f", "hls", "-hls_time", &segment, "-hls_list_size", "6"]);
         cmd.args(["-hls_flags", "delete_segments+temp_file"]);
         cmd.arg(dir.path().join("live.m3u8"));
         let encoder = Encoder(cmd.spawn().context("starting the HLS encoder")?);
@@ -108,7 +114,7 @@ impl HlsSource {
     pub async fn vod(ffmpeg: &Path, seconds: u32) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let mut cmd = encoder_command(ffmpeg, dir.path());
-        cmd.args(inputs());
+        cmd.args(inputs("320x180", 1));
         cmd.args(["-t", &seconds.to_string()]);
         cmd.args(["-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod"]);
         cmd.arg(dir.path().join("live.m3u8"));
@@ -193,32 +199,15 @@ impl Drop for HlsSource {
     }
 }
 
-/// testsrc2 at 320x180/25 and a 440 Hz tone, x264 ultrafast with a keyframe every second.
-fn inputs() -> [&'static str; 22] {
-    [
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x180:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-g",
-        "25",
-        "-sc_threshold",
-        "0",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "64k",
-        "-ac",
-        "1",
-    ]
+/// testsrc2 at `size`, 25 fps, and a 440 Hz tone; x264 ultrafast, a keyframe per segment.
+fn inputs(size: &str, segment: u32) -> Vec<String> {
+    let video = format!("testsrc2=size={size}:rate=25");
+    let gop = (25 * segment).to_string();
+    let args = format!(
+        "-f lavfi -i {video} -f lavfi -i sine=frequency=440:sample_rate=48000 \
+         -c:v libx264 -preset ultrafast -g {gop} -sc_threshold 0 -c:a aac -b:a 64k -ac 1"
+    );
+    args.split_whitespace().map(str::to_owned).collect()
 }
 
 fn encoder_command(ffmpeg: &Path, dir: &Path) -> Command {

@@ -125,6 +125,8 @@ pub enum SwarmError {
         "cannot run ffmpeg `{path}`: {reason} (hint: install FFmpeg or point $PERFGATE_FFMPEG at one)"
     )]
     Ffmpeg { path: String, reason: String },
+    #[error("the swarm engine failed: {0}")]
+    Engine(String),
 }
 
 #[cfg(test)]

@@ -117,6 +117,7 @@ pub struct SwarmMetrics {
     pub(crate) registry: Registry,
     clients: Family<StateLabels, Gauge>,
     speed: Family<QuantileLabels, FloatGauge>,
+    media_speed: Family<QuantileLabels, FloatGauge>,
     counters: [Family<PhaseLabel, Counter>; 5],
     errors: Family<KindLabels, Counter>,
     ttff: Family<PhaseLabel, Histogram, fn() -> Histogram>,
@@ -142,6 +143,7 @@ impl SwarmMetrics {
             registry: Registry::default(),
             clients: Family::default(),
             speed: Family::default(),
+            media_speed: Family::default(),
             counters: Default::default(),
             errors: Family::default(),
             ttff: Family::new_with_constructor(ttff_histogram),
@@ -152,6 +154,8 @@ impl SwarmMetrics {
         r.register("clients", "Clients by state", m.clients.clone());
         let speed_help = "FFmpeg's reported speed across running clients, by quantile";
         r.register("speed", speed_help, m.speed.clone());
+        let media_help = "Media seconds gained per wall second over the last 10 s across running clients, by quantile";
+        r.register("media_speed", media_help, m.media_speed.clone());
         for ((name, help), family) in COUNTERS.iter().zip(&m.counters) {
             r.register(*name, *help, family.clone());
         }
@@ -206,15 +210,8 @@ impl SwarmMetrics {
                     })
                 })
                 .collect(),
-            speed: QUANTILES
-                .iter()
-                .map(|q| {
-                    self.speed.get_or_create_owned(&QuantileLabels {
-                        phase: phase.to_owned(),
-                        quantile: (*q).to_owned(),
-                    })
-                })
-                .collect(),
+            speed: quantile_gauges(&self.speed, phase),
+            media_speed: quantile_gauges(&self.media_speed, phase),
             counters: self
                 .counters
                 .each_ref()
@@ -231,6 +228,18 @@ impl SwarmMetrics {
     }
 }
 
+fn quantile_gauges(family: &Family<QuantileLabels, FloatGauge>, phase: &str) -> Vec<FloatGauge> {
+    QUANTILES
+        .iter()
+        .map(|q| {
+            family.get_or_create_owned(&QuantileLabels {
+                phase: phase.to_owned(),
+                quantile: (*q).to_owned(),
+            })
+        })
+        .collect()
+}
+
 struct ClientHandles {
     speed: FloatGauge,
     errors: Counter,
@@ -243,6 +252,7 @@ pub(crate) struct SwarmHandles {
     phase: String,
     states: Vec<Gauge>,
     speed: Vec<FloatGauge>,
+    media_speed: Vec<FloatGauge>,
     counters: [Counter; 5],
     ttff: Histogram,
     errors: HashMap<ErrorKind, Counter>,
@@ -290,9 +300,11 @@ impl SwarmHandles {
         for (state, gauge) in STATES.iter().zip(&self.states) {
             gauge.set(i64::from(p.clients.get(*state)));
         }
-        if let Some(s) = p.speed {
-            for (value, gauge) in [s.p5, s.p50, s.p95, s.p99].into_iter().zip(&self.speed) {
-                gauge.set(value);
+        for (quantiles, gauges) in [(p.speed, &self.speed), (p.media_speed, &self.media_speed)] {
+            if let Some(s) = quantiles {
+                for (value, gauge) in [s.p5, s.p50, s.p95, s.p99].into_iter().zip(gauges) {
+                    gauge.set(value);
+                }
             }
         }
         if let Some(clients) = &self.per_client {

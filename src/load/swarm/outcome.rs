@@ -86,8 +86,12 @@ pub struct SwarmProgress {
     pub elapsed: f64,
     pub duration: f64,
     pub clients: StateCounts,
-    /// `None` while no client is running.
+    /// FFmpeg's speed (a running average since each client's start, so the start-up burst
+    /// keeps it above 1 for a while); `None` while no client is running.
     pub speed: Option<SpeedQuantiles>,
+    /// Media time gained per wall second over the last 10 s, across running clients: 1.0 for a
+    /// client keeping up with a live stream.
+    pub media_speed: Option<SpeedQuantiles>,
     /// Bytes received per second over the last 2 s.
     pub bytes_per_second: f64,
     pub bytes: u64,
@@ -135,15 +139,19 @@ pub struct SwarmOutcome {
     pub bytes: u64,
     pub errors: BTreeMap<String, u64>,
     pub errors_total: u64,
-    /// The last speed quantiles measured while clients ran.
+    /// The last speed quantiles measured while clients ran (FFmpeg's and the media speed).
     pub speed: Option<SpeedQuantiles>,
+    pub media_speed: Option<SpeedQuantiles>,
     pub ttff: Option<TtffSummary>,
 }
 
 /// `12.0s/60s running 96 starting 4 | speed p5 0.99 p50 1.02 | 1.9 MB/s | segs 123 | errors 0`.
 pub fn progress_line(p: &SwarmProgress) -> String {
-    let speed = p.speed.map_or("speed -".to_owned(), |s| {
-        format!("speed p5 {:.2} p50 {:.2} p99 {:.2}", s.p5, s.p50, s.p99)
+    let speed = p.media_speed.map_or("media speed -".to_owned(), |s| {
+        format!(
+            "media speed p5 {:.2} p50 {:.2} p99 {:.2}",
+            s.p5, s.p50, s.p99
+        )
     });
     format!(
         "{:.1}s/{:.0}s {} | {speed} | {} | segments {} | stalls {} restarts {} | errors {}",

@@ -34,11 +34,13 @@ pub(crate) struct Aggregator {
     pub peak_running: u32,
     ttff: Histogram<u64>,
     speeds: Histogram<u64>,
+    media_speeds: Histogram<u64>,
     byte_marks: VecDeque<(Duration, u64)>,
     /// Each client's current process's last `total_size`.
     sizes: Vec<u64>,
     /// The last speed quantiles measured while clients were running.
     pub last_speed: Option<SpeedQuantiles>,
+    pub last_media_speed: Option<SpeedQuantiles>,
 }
 
 impl Aggregator {
@@ -54,9 +56,11 @@ impl Aggregator {
             peak_running: 0,
             ttff: Histogram::new_with_bounds(1, MAX_TTFF_MS, 3)?,
             speeds: Histogram::new_with_bounds(1, MAX_SPEED_MILLI, 3)?,
+            media_speeds: Histogram::new_with_bounds(1, MAX_SPEED_MILLI, 3)?,
             byte_marks: VecDeque::new(),
             sizes: vec![0; clients as usize],
             last_speed: None,
+            last_media_speed: None,
         })
     }
 
@@ -109,36 +113,26 @@ impl Aggregator {
     ) -> SwarmProgress {
         let mut counts = [0u32; 7];
         self.speeds.reset();
+        self.media_speeds.reset();
         for c in clients {
             counts[c.state.index()] += 1;
-            if c.state == ClientState::Running
-                && let Some(speed) = c.speed
-            {
-                let milli = (speed.max(0.0) * SPEED_SCALE).round() as u64;
-                self.speeds.saturating_record(milli);
+            if c.state == ClientState::Running {
+                record_speed(&mut self.speeds, c.speed);
+                record_speed(&mut self.media_speeds, c.media_speed());
             }
         }
         let clients = StateCounts::from_array(counts);
         self.peak_running = self.peak_running.max(clients.running);
-        let speed = (!self.speeds.is_empty()).then(|| {
-            let q = |p: f64| self.speeds.value_at_quantile(p) as f64 / SPEED_SCALE;
-            SpeedQuantiles {
-                p5: q(0.05),
-                p50: q(0.50),
-                p95: q(0.95),
-                p99: q(0.99),
-                min: self.speeds.min() as f64 / SPEED_SCALE,
-                clients: self.speeds.len(),
-            }
-        });
-        if speed.is_some() {
-            self.last_speed = speed;
-        }
+        let speed = quantiles(&self.speeds);
+        let media_speed = quantiles(&self.media_speeds);
+        self.last_speed = speed.or(self.last_speed);
+        self.last_media_speed = media_speed.or(self.last_media_speed);
         SwarmProgress {
             elapsed: elapsed.as_secs_f64(),
             duration: duration.as_secs_f64(),
             clients,
             speed,
+            media_speed,
             bytes_per_second: self.byte_rate(elapsed),
             bytes: self.bytes,
             segments: self.segments,
@@ -187,4 +181,24 @@ impl Aggregator {
             _ => 0.0,
         }
     }
+}
+
+fn record_speed(histogram: &mut Histogram<u64>, speed: Option<f64>) {
+    if let Some(speed) = speed {
+        histogram.saturating_record((speed.max(0.0) * SPEED_SCALE).round() as u64);
+    }
+}
+
+fn quantiles(h: &Histogram<u64>) -> Option<SpeedQuantiles> {
+    (!h.is_empty()).then(|| {
+        let q = |p: f64| h.value_at_quantile(p) as f64 / SPEED_SCALE;
+        SpeedQuantiles {
+            p5: q(0.05),
+            p50: q(0.50),
+            p95: q(0.95),
+            p99: q(0.99),
+            min: h.min() as f64 / SPEED_SCALE,
+            clients: h.len(),
+        }
+    })
 }

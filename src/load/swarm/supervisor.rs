@@ -9,6 +9,7 @@
 //!  no restart left ─▶ failed (a clean exit: stopped)         end of duration ─▶ stopped
 //! ```
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -35,6 +36,9 @@ pub enum ClientState {
     /// Failed with no restart left.
     Failed,
 }
+
+/// The window of a client's media speed.
+pub(crate) const MEDIA_WINDOW: Duration = Duration::from_secs(10);
 
 /// Every state, in the order tables and metrics show them.
 pub const STATES: [ClientState; 7] = [
@@ -153,6 +157,8 @@ pub(crate) struct Client {
     pub speed: Option<f64>,
     spawned_at: Duration,
     last_advance: Duration,
+    /// (time, media µs) at each media advance of the current process: the window's.
+    advances: VecDeque<(Duration, u64)>,
     media_us: u64,
     frames: u64,
     has_media: bool,
@@ -170,10 +176,35 @@ impl Client {
             speed: None,
             spawned_at: Duration::ZERO,
             last_advance: Duration::ZERO,
+            advances: VecDeque::new(),
             media_us: 0,
             frames: 0,
             has_media: false,
             retry_at: Duration::ZERO,
+        }
+    }
+}
+
+impl Client {
+    /// Media time gained per second of wall time over the last `MEDIA_WINDOW`, measured from
+    /// one media advance to another (so segment-sized steps do not blur it, and the start-up
+    /// burst drops out of the window). `None` until the window spans half its length.
+    pub(crate) fn media_speed(&self) -> Option<f64> {
+        let (&(t0, m0), &(t1, m1)) = (self.advances.front()?, self.advances.back()?);
+        let span = t1.saturating_sub(t0);
+        (span >= MEDIA_WINDOW / 2).then(|| (m1 - m0) as f64 / 1e6 / span.as_secs_f64())
+    }
+
+    fn advanced(&mut self, now: Duration) {
+        self.last_advance = now;
+        self.advances.push_back((now, self.media_us));
+        // Keep the newest advance at least a window old as the base.
+        while self
+            .advances
+            .get(1)
+            .is_some_and(|(t, _)| now.saturating_sub(*t) >= MEDIA_WINDOW)
+        {
+            self.advances.pop_front();
         }
     }
 }
@@ -186,6 +217,8 @@ pub(crate) struct Supervisor {
     /// Clients started by the ramp so far.
     ramped: u32,
     ended: bool,
+    /// No later than the next time `tick` has something to do.
+    due: Option<Duration>,
 }
 
 impl Supervisor {
@@ -195,6 +228,7 @@ impl Supervisor {
             clients: (0..timing.clients).map(|_| Client::new()).collect(),
             ramped: 0,
             ended: false,
+            due: Some(Duration::ZERO),
         }
     }
 
@@ -210,6 +244,14 @@ impl Supervisor {
     /// No client process is running.
     pub(crate) fn all_exited(&self) -> bool {
         self.clients.iter().all(|c| !c.alive)
+    }
+
+    /// Ends the swarm before its duration: every live client is killed.
+    pub(crate) fn stop(&mut self, now: Duration, out: &mut Vec<Effect>) {
+        if !self.ended {
+            self.timing.duration = self.timing.duration.min(now);
+            self.end(out);
+        }
     }
 
     /// Advances time: the end, ramp starts, stalls, restarts due.
@@ -244,10 +286,16 @@ impl Supervisor {
                 _ => {}
             }
         }
+        self.due = self.compute_due();
     }
 
-    /// The earliest time `tick` has something to do, if any.
+    /// No later than the next time `tick` has something to do (`None`: never again). Cheap:
+    /// kept up to date by `tick` and by events that schedule a restart.
     pub(crate) fn next_due(&self) -> Option<Duration> {
+        self.due
+    }
+
+    fn compute_due(&self) -> Option<Duration> {
         if self.ended {
             return None;
         }
@@ -291,7 +339,7 @@ impl Supervisor {
                 if media > c.media_us || block.frame > c.frames {
                     c.media_us = c.media_us.max(media);
                     c.frames = c.frames.max(block.frame);
-                    c.last_advance = now;
+                    c.advanced(now);
                 }
                 if !c.has_media && block.has_media() {
                     c.has_media = true;
@@ -332,6 +380,7 @@ impl Supervisor {
                 if c.restarts < policy.restart.max {
                     c.state = ClientState::Backoff;
                     c.retry_at = now + policy.backoff(c.restarts);
+                    self.due = self.due.map(|d| d.min(c.retry_at));
                 } else {
                     c.state = give_up;
                 }
@@ -347,6 +396,7 @@ impl Supervisor {
         c.state = ClientState::Starting;
         c.spawned_at = now;
         c.last_advance = now;
+        c.advances.clear();
         c.media_us = 0;
         c.frames = 0;
         c.has_media = false;
@@ -359,6 +409,7 @@ impl Supervisor {
 
     fn end(&mut self, out: &mut Vec<Effect>) {
         self.ended = true;
+        self.due = None;
         for (id, c) in self.clients.iter_mut().enumerate() {
             if c.alive {
                 out.push(Effect::Kill { client: id as u32 });

@@ -281,6 +281,54 @@ fn the_end_kills_every_live_client_and_stale_events_are_ignored() {
     assert_eq!(sup.next_due(), None);
 }
 
+#[rstest]
+#[case::keeping_up_after_a_burst(6.0, 2.0, 2.0, Some(1.0))]
+#[case::falling_behind(6.0, 2.0, 2.5, Some(0.8))]
+#[case::not_yet_half_a_window(0.0, 2.0, 2.0, None)]
+fn media_speed_is_measured_between_advances_and_leaves_the_burst_out(
+    #[case] burst: f64,
+    #[case] step: f64,
+    #[case] every: f64,
+    #[case] expected: Option<f64>,
+) {
+    let mut sup = Supervisor::new(timing(1, 0));
+    let mut script = vec![(0.0, Step::Tick), (0.5, Step::Media(0, burst))];
+    let advances = if expected.is_some() { 8 } else { 2 };
+    for i in 1..=advances {
+        let t = 0.5 + f64::from(i) * every;
+        script.push((t, Step::Media(0, burst + f64::from(i) * step)));
+        script.push((t, Step::Tick));
+    }
+    run(&mut sup, &script);
+    let got = sup.clients()[0].media_speed();
+    match (got, expected) {
+        (Some(g), Some(e)) => assert!((g - e).abs() < 1e-9, "{g} != {e}"),
+        (g, e) => assert_eq!(g, e),
+    }
+}
+
+#[test]
+fn the_next_due_time_covers_ramp_stalls_and_restarts() {
+    let mut sup = Supervisor::new(timing(2, 1));
+    assert_eq!(sup.next_due(), Some(Duration::ZERO));
+    run(&mut sup, &[(0.0, Step::Tick)]);
+    // The second start of the ramp.
+    assert_eq!(sup.next_due(), Some(secs(0.5)));
+    run(
+        &mut sup,
+        &[
+            (0.5, Step::Tick),
+            (1.0, Step::Media(0, 1.0)),
+            (1.0, Step::Tick),
+        ],
+    );
+    // Client 1 stalls first (no media since 0.5 s).
+    assert_eq!(sup.next_due(), Some(secs(5.5)));
+    run(&mut sup, &[(1.2, Step::Exit(0, 1))]);
+    // The restart in 1 s comes before that, without a tick.
+    assert_eq!(sup.next_due(), Some(secs(2.2)));
+}
+
 /// A fixture's output through both parsers.
 #[derive(Debug, serde::Serialize)]
 struct Parsed {
