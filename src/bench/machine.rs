@@ -38,6 +38,22 @@ pub(crate) fn cpu_time(children: bool) -> Duration {
     })
 }
 
+/// User + system CPU time of process `pid` so far (its own threads, not its children).
+pub(crate) fn process_cpu(pid: u32) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<u64> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
 /// Busy and total jiffies of all cores together (`/proc/stat`): the difference of two readings
 /// says how busy the machine was in between.
 #[derive(Debug, Clone, Copy, Default)]

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use super::doc::{today, write_section};
-use super::machine::{CpuTicks, cpu_time, load_average};
+use super::machine::{CpuTicks, cpu_time, load_average, process_cpu};
 use crate::load::EngineMetrics;
 use crate::load::swarm::{SpeedQuantiles, SwarmConfig, SwarmOutcome, SwarmProgress, run_swarm};
 
@@ -31,6 +31,9 @@ const RAMP: f64 = 25.0;
 const SETTLE: Duration = Duration::from_secs(12);
 /// Media speed p5 a level must keep to count as sustained.
 const SUSTAINED: f64 = 0.98;
+/// The media speed window: most of the steady state, so a segment fetched half a second late
+/// (origin jitter) is not mistaken for a client falling behind.
+const MEDIA_WINDOW: Duration = Duration::from_secs(30);
 
 /// One level's figures.
 struct Level {
@@ -44,6 +47,8 @@ struct Level {
     client_cpu: f64,
     /// How busy all cores were in the steady window (0..1).
     machine_busy: f64,
+    /// The origin's HTTP server (not its encoder) in the steady window, share of a core.
+    origin_cpu: f64,
 }
 
 impl Level {
@@ -94,7 +99,7 @@ pub fn main(doc: &Path, origin: Command) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     for clients in levels {
-        let level = runtime.block_on(measure(&ffmpeg, &origin.url, clients, steady))?;
+        let level = runtime.block_on(measure(&ffmpeg, &origin, clients, steady))?;
         eprintln!(
             "swarm: {clients} clients: sustained {}, media speed p5 {:?}, engine {:.2} % of a core",
             level.sustained(),
@@ -123,10 +128,18 @@ fn ffmpeg() -> Option<PathBuf> {
         .then_some(path)
 }
 
-async fn measure(ffmpeg: &Path, url: &str, clients: u32, steady: u64) -> anyhow::Result<Level> {
+async fn measure(
+    ffmpeg: &Path,
+    origin: &Origin,
+    clients: u32,
+    steady: u64,
+) -> anyhow::Result<Level> {
+    let url = origin.url.as_str();
+    let origin_pid = origin.child.id();
     let ramp_time = Duration::from_secs_f64(f64::from(clients) / RAMP);
     let config = SwarmConfig {
         ramp: RAMP,
+        media_window: MEDIA_WINDOW,
         duration: ramp_time + SETTLE + Duration::from_secs(steady),
         ..SwarmConfig::new(ffmpeg.to_owned(), url.to_owned(), clients)
     };
@@ -138,9 +151,10 @@ async fn measure(ffmpeg: &Path, url: &str, clients: u32, steady: u64) -> anyhow:
     let started = Instant::now();
     let engine = run_swarm("bench", &config, &metrics.swarm, Some(tx));
     tokio::pin!(engine);
-    let mut window: Option<(Duration, Duration, CpuTicks)> = None;
+    let mut window: Option<(Duration, Duration, CpuTicks, Duration)> = None;
     let mut engine_cpu = None;
     let mut machine_busy = 0.0;
+    let mut origin_cpu = 0.0;
     let mut last = SwarmProgress::default();
     let outcome = loop {
         tokio::select! {
@@ -152,15 +166,17 @@ async fn measure(ffmpeg: &Path, url: &str, clients: u32, steady: u64) -> anyhow:
                 let p = rx.borrow_and_update().clone();
                 let now = started.elapsed();
                 if window.is_none() && now >= steady_from {
-                    window = Some((now, cpu_time(false), CpuTicks::now()));
+                    let origin0 = process_cpu(origin_pid);
+                    window = Some((now, cpu_time(false), CpuTicks::now(), origin0));
                 }
-                if let Some((t0, cpu0, ticks0)) = window
+                if let Some((t0, cpu0, ticks0, origin0)) = window
                     && engine_cpu.is_none()
                     && now >= steady_to
                 {
                     let wall = (now - t0).as_secs_f64();
                     engine_cpu = Some((cpu_time(false) - cpu0).as_secs_f64() / wall);
                     machine_busy = CpuTicks::now().busy_since(&ticks0);
+                    origin_cpu = (process_cpu(origin_pid) - origin0).as_secs_f64() / wall;
                 }
                 if p.elapsed < config.duration.as_secs_f64() {
                     last = p;
@@ -180,6 +196,7 @@ async fn measure(ffmpeg: &Path, url: &str, clients: u32, steady: u64) -> anyhow:
         engine_cpu,
         client_cpu,
         machine_busy,
+        origin_cpu,
     })
 }
 
@@ -241,7 +258,7 @@ fn render(levels: &[Level], steady: u64, load: (Option<f64>, Option<f64>)) -> St
     for l in levels {
         let o = &l.outcome;
         rows.push_str(&format!(
-            "| {} | {} | {}/{} | {} | {} | {} | {} / {} | {} | {} | {} % | **{} %** | {} % | {} % |\n",
+            "| {} | {} | {}/{} | {} | {} | {} | {} / {} | {} | {} | {} % | **{} %** | {} % | {} % | {} % |\n",
             l.clients,
             if l.sustained() { "yes" } else { "**no**" },
             l.last.clients.running,
@@ -256,10 +273,12 @@ fn render(levels: &[Level], steady: u64, load: (Option<f64>, Option<f64>)) -> St
             f2(l.engine_cpu * 100.0),
             f2(l.engine_cpu * 100.0 * 100.0 / f64::from(l.clients)),
             f2(l.client_cpu * 100.0),
+            f2(l.origin_cpu * 100.0),
             f2(l.machine_busy * 100.0),
         ));
     }
     let average = |l: Option<f64>| l.map_or("?".into(), f2);
+    let window = MEDIA_WINDOW.as_secs();
     format!(
         "## Swarm engine\n\n\
          Measured {} on 2 cores, release build. Origin: testsrc2 640x360 at 25 fps, x264 \
@@ -269,11 +288,11 @@ fn render(levels: &[Level], steady: u64, load: (Option<f64>, Option<f64>)) -> St
          runs the ramp, {}s to settle, then {steady} s of steady state. Origin, clients and \
          engine **share the same 2 cores**.\n\n\
          1-minute load average before / after: {} / {}.\n\n\
-         | clients | sustained | running at end | media speed p5 | p50 | FFmpeg speed p5 | stalls / restarts | errors | first frame p95 s | perfgate CPU (share of a core) | perfgate CPU per 100 clients | CPU per client (FFmpeg) | all cores busy |\n\
-         |---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n{rows}\n\
+         | clients | sustained | running at end | media speed p5 | p50 | FFmpeg speed p5 | stalls / restarts | errors | first frame p95 s | perfgate CPU (share of a core) | perfgate CPU per 100 clients | CPU per client (FFmpeg) | origin HTTP server CPU | all cores busy |\n\
+         |---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n{rows}\n\
          *Sustained* means every client running at the end, no stall, no failed client and media \
          speed p5 ≥ {SUSTAINED}. Media speed is media time gained per wall second over the last \
-         10 s, measured between media advances (1.0 = keeping up with live); FFmpeg's own speed is \
+         {window} s (the engine's default is 10 s), measured between media advances (1.0 = keeping up with live); FFmpeg's own speed is \
          a running average since each client's start and stays above 1 for a while because a \
          client starts about 3 segments behind live. perfgate CPU is the engine process's user + \
          system time (getrusage) over the steady window: supervisor, parsers, aggregator and \

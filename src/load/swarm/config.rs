@@ -46,6 +46,9 @@ pub struct SwarmConfig {
     /// A client whose media time has not advanced for this long is stalled (and restarted).
     pub stall_after: Duration,
     pub restart: RestartPolicy,
+    /// The window of the media speed (`perfgate_swarm_media_speed`): longer is steadier
+    /// against segment-arrival jitter, shorter reacts sooner; it needs half of it to report.
+    pub media_window: Duration,
     /// Decode the media (`-f null` with decoders) instead of copying packets (`-c copy`).
     pub decode: bool,
     /// Adds the `perfgate_swarm_client_*{client="N"}` series.
@@ -66,6 +69,7 @@ impl SwarmConfig {
             duration: Duration::from_secs(60),
             stall_after: Duration::from_secs(5),
             restart: RestartPolicy::default(),
+            media_window: Duration::from_secs(10),
             decode: false,
             per_client_metrics: false,
             allow_external: false,
@@ -97,6 +101,12 @@ impl SwarmConfig {
             return invalid(format!(
                 "`stall_after` is {:?}; it must be at least 500ms (FFmpeg reports twice a second)",
                 self.stall_after
+            ));
+        }
+        if self.media_window < Duration::from_secs(2) {
+            return invalid(format!(
+                "`media_window` is {:?}; it must be at least 2s",
+                self.media_window
             ));
         }
         let r = self.restart;

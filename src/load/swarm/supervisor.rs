@@ -37,9 +37,6 @@ pub enum ClientState {
     Failed,
 }
 
-/// The window of a client's media speed.
-pub(crate) const MEDIA_WINDOW: Duration = Duration::from_secs(10);
-
 /// Every state, in the order tables and metrics show them.
 pub const STATES: [ClientState; 7] = [
     ClientState::Pending,
@@ -109,6 +106,8 @@ pub(crate) struct Timing {
     pub duration: Duration,
     pub stall_after: Duration,
     pub restart: RestartPolicy,
+    /// The window of the media speed.
+    pub media_window: Duration,
 }
 
 impl From<&SwarmConfig> for Timing {
@@ -119,6 +118,7 @@ impl From<&SwarmConfig> for Timing {
             duration: c.duration,
             stall_after: c.stall_after,
             restart: c.restart,
+            media_window: c.media_window,
         }
     }
 }
@@ -159,6 +159,7 @@ pub(crate) struct Client {
     last_advance: Duration,
     /// (time, media µs) at each media advance of the current process: the window's.
     advances: VecDeque<(Duration, u64)>,
+    window: Duration,
     media_us: u64,
     frames: u64,
     has_media: bool,
@@ -166,7 +167,7 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    fn new() -> Self {
+    fn new(window: Duration) -> Self {
         Self {
             state: ClientState::Pending,
             attempt: 0,
@@ -177,6 +178,7 @@ impl Client {
             spawned_at: Duration::ZERO,
             last_advance: Duration::ZERO,
             advances: VecDeque::new(),
+            window,
             media_us: 0,
             frames: 0,
             has_media: false,
@@ -186,13 +188,13 @@ impl Client {
 }
 
 impl Client {
-    /// Media time gained per second of wall time over the last `MEDIA_WINDOW`, measured from
+    /// Media time gained per second of wall time over the last media window, measured from
     /// one media advance to another (so segment-sized steps do not blur it, and the start-up
     /// burst drops out of the window). `None` until the window spans half its length.
     pub(crate) fn media_speed(&self) -> Option<f64> {
         let (&(t0, m0), &(t1, m1)) = (self.advances.front()?, self.advances.back()?);
         let span = t1.saturating_sub(t0);
-        (span >= MEDIA_WINDOW / 2).then(|| (m1 - m0) as f64 / 1e6 / span.as_secs_f64())
+        (span >= self.window / 2).then(|| (m1 - m0) as f64 / 1e6 / span.as_secs_f64())
     }
 
     fn advanced(&mut self, now: Duration) {
@@ -202,7 +204,7 @@ impl Client {
         while self
             .advances
             .get(1)
-            .is_some_and(|(t, _)| now.saturating_sub(*t) >= MEDIA_WINDOW)
+            .is_some_and(|(t, _)| now.saturating_sub(*t) >= self.window)
         {
             self.advances.pop_front();
         }
@@ -225,7 +227,9 @@ impl Supervisor {
     pub(crate) fn new(timing: Timing) -> Self {
         Self {
             timing,
-            clients: (0..timing.clients).map(|_| Client::new()).collect(),
+            clients: (0..timing.clients)
+                .map(|_| Client::new(timing.media_window))
+                .collect(),
             ramped: 0,
             ended: false,
             due: Some(Duration::ZERO),

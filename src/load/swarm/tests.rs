@@ -20,6 +20,7 @@ fn timing(clients: u32, max_restarts: u32) -> Timing {
             backoff_min: Duration::from_secs(1),
             backoff_max: Duration::from_secs(30),
         },
+        media_window: Duration::from_secs(10),
     }
 }
 
