@@ -19,7 +19,7 @@ fn main() -> anyhow::Result<()> {
 /// Serves the live origin until its stdin closes (the benchmark ended or died); prints its URL
 /// once it lists segments. Returning drops the source, which kills its encoder.
 fn serve_origin() -> anyhow::Result<()> {
-    let ffmpeg = hls::ffmpeg().ok_or_else(|| anyhow::anyhow!("no FFmpeg"))?;
+    let ffmpeg = hls::ffmpeg().map_err(|why| anyhow::anyhow!("no FFmpeg: {why}"))?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let source = hls::HlsSource::live_with(&ffmpeg, "640x360", 2).await?;

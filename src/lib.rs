@@ -5,9 +5,11 @@
 pub mod bench;
 pub mod cli;
 pub mod demo_api;
+pub mod docker;
 pub mod error;
 pub mod gate;
 pub mod load;
+pub mod origin;
 pub mod otlp;
 pub mod paths;
 pub mod prom;

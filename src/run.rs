@@ -11,7 +11,7 @@ use crate::gate::evaluate;
 use crate::load::{self, EngineMetrics};
 use crate::prom::PromClient;
 use crate::report::{self, Failure, FailureKind, PhaseRecord, RunRecord, Window};
-use crate::spec::{PhaseKind, Spec};
+use crate::spec::{BackendChoice, PhaseKind, Spec};
 use crate::stack::{self, RunningStack, StackOptions, prometheus::ScrapeTarget};
 
 /// How long targets get to report `up == 1` after Prometheus is ready.
@@ -28,6 +28,9 @@ pub struct RunOptions {
     pub progress: Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>,
     /// The executable hosting built-in services (tests pass the `perfgate` binary).
     pub host_executable: Option<PathBuf>,
+    /// The baseline `within X of baseline` assertions are judged against (`perfgate run
+    /// --baseline NAME`); `None` means `$PERFGATE_BASELINE`, else `main`.
+    pub baseline: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -36,6 +39,7 @@ impl Default for RunOptions {
             out_dir: default_out_dir(),
             progress: None,
             host_executable: None,
+            baseline: None,
         }
     }
 }
@@ -114,6 +118,11 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     if let Err(failure) = drive(spec, opts, &mut record).await {
         record.failure = Some(failure);
     }
+    let baseline = opts
+        .baseline
+        .clone()
+        .unwrap_or_else(crate::gate::baseline_name);
+    crate::gate::apply_baseline(spec, &mut record, &baseline);
     if let Err(e) = report::write_report(&record) {
         tracing::warn!(
             "could not write the report to {}: {e}",
@@ -140,7 +149,13 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
             metrics.replicate.phase(&phase.name);
         }
     }
-    let listener = tokio::net::TcpListener::bind(stack::loopback(0))
+    // Under the docker backend Prometheus scrapes the engines from inside a container.
+    let engine_ip = match stack::backend(spec) {
+        BackendChoice::Docker => stack::host_address_for_containers()
+            .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?,
+        _ => stack::loopback(0).ip(),
+    };
+    let listener = tokio::net::TcpListener::bind((engine_ip, 0))
         .await
         .map_err(|e| fail(FailureKind::StackFailed)(format!("engine metrics endpoint: {e}")))?;
     let engine_addr = listener
@@ -197,6 +212,10 @@ async fn drive_stack(
             took: waited.elapsed(),
         });
     }
+    // Every finished `http` phase (target, outcome), and when the last one ended: what a
+    // `freshness` phase waits for.
+    let mut http_done: Vec<(String, load::http::HttpPhaseOutcome)> = Vec::new();
+    let mut last_http_end = Instant::now();
     for phase in &spec.phases {
         notify(ProgressEvent::PhaseStarted {
             name: phase.name.clone(),
@@ -213,6 +232,29 @@ async fn drive_stack(
                 })?;
                 let phase_run = run_http(&phase.name, http, target, metrics, notify);
                 let outcome = guarded(stack, phase_run).await??;
+                last_http_end = Instant::now();
+                let value = serde_json::to_value(&outcome).unwrap_or_default();
+                http_done.push((http.target.clone(), outcome));
+                Some(value)
+            }
+            PhaseKind::Freshness(f) => {
+                let failed = |e: String| {
+                    fail(FailureKind::RunFailed)(format!("phase `{}`: {e}", phase.name))
+                };
+                let client = prom
+                    .as_ref()
+                    .ok_or_else(|| failed("no `prometheus` service to query".into()))?;
+                let done = http_done.iter().map(|(t, o)| (t.as_str(), o));
+                let expected = load::freshness::expected_count(done, &f.target, &f.paths);
+                let measured = load::freshness::measure(
+                    &phase.name,
+                    f,
+                    client,
+                    last_http_end,
+                    expected,
+                    &metrics.freshness,
+                );
+                let outcome = guarded(stack, measured).await?.map_err(failed)?;
                 Some(serde_json::to_value(outcome).unwrap_or_default())
             }
             PhaseKind::Pause(d) => {
@@ -268,7 +310,6 @@ async fn drive_stack(
             .verdicts
             .push(evaluate(&client, assertion, window, settle).await);
     }
-    crate::gate::apply_baseline(spec, record);
     crate::snapshot::collect_snapshots(&client, spec, record, whole).await;
     crate::snapshot::collect_plots(&client, record, whole, settle).await;
     Ok(())

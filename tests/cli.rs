@@ -59,25 +59,30 @@ fn exit_codes_and_messages(#[case] args: &[&str], #[case] code: i32, #[case] nee
     }
 }
 
-/// A fake `prometheus` that reports an old version.
-fn old_prometheus(dir: &Path) -> PathBuf {
+/// An executable shell script `dir/name`.
+fn fake_tool(dir: &Path, name: &str, script: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
-    let fake = dir.join("prometheus");
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\necho 'prometheus, version 2.20.0 (branch: HEAD)'\n",
-    )
-    .unwrap();
+    let fake = dir.join(name);
+    std::fs::write(&fake, format!("#!/bin/sh\n{script}\n")).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     fake
+}
+
+/// A fake `prometheus` that reports an old version.
+fn old_prometheus(dir: &Path) -> PathBuf {
+    fake_tool(
+        dir,
+        "prometheus",
+        "echo 'prometheus, version 2.20.0 (branch: HEAD)'",
+    )
 }
 
 #[test]
 fn an_explicit_too_old_prometheus_is_refused_by_name_and_version() {
     let dir = out_dir("old-prometheus");
     let fake = old_prometheus(&dir.join("bin"));
-    let output = perfgate(&["tools"], &dir)
+    let output = perfgate(&["tools", "prometheus"], &dir)
         .env("PERFGATE_PROMETHEUS", &fake)
         .output()
         .unwrap();
@@ -102,7 +107,7 @@ fn a_too_old_prometheus_on_path_is_skipped_not_used() {
     let bin = dir.join("bin");
     old_prometheus(&bin);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let output = perfgate(&["tools"], &dir)
+    let output = perfgate(&["tools", "prometheus"], &dir)
         .env("PATH", path)
         .output()
         .unwrap();
@@ -118,6 +123,34 @@ fn a_too_old_prometheus_on_path_is_skipped_not_used() {
         "the old binary was used: {stdout}"
     );
     assert!(!stdout.contains(&bin.display().to_string()), "{stdout}");
+}
+
+#[test]
+fn an_explicit_too_old_ffmpeg_is_refused_after_asking_it_with_its_own_flag() {
+    let dir = out_dir("old-ffmpeg");
+    // FFmpeg takes `-version`; anything else would print no version here.
+    let fake = fake_tool(
+        &dir,
+        "ffmpeg",
+        "[ \"$1\" = -version ] && echo 'ffmpeg version 4.4.2-0+deb11u1 Copyright'",
+    );
+    let output = perfgate(&["tools", "ffmpeg"], &dir)
+        .env("PERFGATE_FFMPEG", &fake)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    for needle in [
+        "ffmpeg >= 5.1.0",
+        "is 4.4.2, older than 5.1.0",
+        "PERFGATE_FFMPEG",
+        "pip download --no-deps imageio-ffmpeg",
+    ] {
+        assert!(
+            stderr.contains(needle),
+            "{needle:?} missing from:\n{stderr}"
+        );
+    }
 }
 
 /// Children of `pid` (all threads), from /proc.

@@ -29,6 +29,7 @@ fn options() -> RunOptions {
         out_dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join("gates"),
         progress: None,
         host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+        ..RunOptions::default()
     }
 }
 
@@ -139,4 +140,42 @@ fn a_panic_inside_a_phase_leaves_no_child_behind() {
     for pid in pids {
         assert!(!alive(pid), "pid {pid} outlived the panic");
     }
+}
+
+#[test]
+fn a_process_reaches_another_service_through_its_port_placeholder() {
+    let _serial = serial();
+    let record = run("cross_service_ports.yaml", options());
+    assert_eq!(record.failure, None, "run failed");
+    let port = |name: &str| {
+        let s = record.services.iter().find(|s| s.name == name).expect(name);
+        s.ports["http"].port()
+    };
+    let (api, own) = (port("api"), port("probe"));
+    let probe = record.services.iter().find(|s| s.name == "probe").unwrap();
+    let log = std::fs::read_to_string(&probe.log).expect("probe log");
+    let line = format!("api answered ok own {own} env {api}");
+    assert!(log.lines().any(|l| l == line), "no `{line}` in:\n{log}");
+    assert_ne!(api, own);
+}
+
+#[test]
+fn a_freshness_phase_that_times_out_fails_its_gate_with_infinity() {
+    let _serial = serial();
+    let record = run("freshness_timeout.yaml", options());
+    assert_eq!(record.failure, None, "run failed");
+    let never = record.phases.iter().find(|p| p.name == "never").unwrap();
+    let load = never.load.as_ref().expect("freshness outcome");
+    assert!(load["lag_seconds"].is_null(), "{load}");
+    assert!(load["expected"].as_u64() >= Some(15), "{load}");
+    assert!(
+        never.window.seconds() >= 1.5,
+        "ended before its timeout: {never:?}"
+    );
+    let gate = record.verdict("counted_within_3s").unwrap();
+    let Outcome::Fail { .. } = &gate.outcome else {
+        panic!("expected a failure, got {:?}", gate.outcome);
+    };
+    // Prometheus read perfgate's +Inf as infinity, not as a parse error or a missing series.
+    assert_eq!(gate.series[0].samples[0].v, f64::INFINITY);
 }

@@ -30,6 +30,7 @@ fn options(test: &str) -> RunOptions {
             .join(test),
         progress: None,
         host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+        ..RunOptions::default()
     }
 }
 
@@ -42,6 +43,24 @@ fn run(spec_path: &Path, opts: &RunOptions) -> RunRecord {
 
 fn alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The log of service `name`.
+fn log_of(record: &RunRecord, name: &str) -> String {
+    let service = record
+        .services
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("{name} recorded"));
+    std::fs::read_to_string(&service.log).expect("service log")
+}
+
+/// Each exact-count gate compared at least two series: a vacuous pass would hide loss.
+fn assert_compared_series(record: &RunRecord, ids: &[&str]) {
+    for id in ids {
+        let v = record.verdict(id).expect(id);
+        assert!(v.series.len() >= 2, "{id}: {:?}", v.series);
+    }
 }
 
 fn assert_all_passed(record: &RunRecord) {
@@ -81,14 +100,50 @@ fn api_through_rotel_and_adapter_counts_every_request_exactly_once() {
             .any(|s| s.name == "collector-to-prometheus"),
         "the companion adapter runs"
     );
-    // The exact-count gates compared at least one series each: a vacuous pass would hide loss.
-    for id in [
-        "every_request_arrives_exactly_once",
-        "histogram_counts_match_requests",
-    ] {
-        let v = record.verdict(id).expect(id);
-        assert!(v.series.len() >= 2, "{id}: {:?}", v.series);
-    }
+    assert_compared_series(
+        &record,
+        &[
+            "every_request_arrives_exactly_once",
+            "histogram_counts_match_requests",
+        ],
+    );
+    let lag = freshness(&record, "caught-up");
+    assert!(lag > 0.0 && lag < 4.0, "freshness {lag} s");
+}
+
+/// The lag a `freshness` phase recorded, checked against the query's count.
+fn freshness(record: &RunRecord, phase: &str) -> f64 {
+    let p = record
+        .phases
+        .iter()
+        .find(|p| p.name == phase)
+        .expect("freshness phase recorded");
+    let load = p.load.as_ref().expect("freshness outcome");
+    let expected = load["expected"].as_f64().expect("expected count");
+    assert!(expected > 100.0, "the load's /api requests: {load}");
+    assert!(load["observed"].as_f64() >= Some(expected), "{load}");
+    load["lag_seconds"].as_f64().expect("caught up in time")
+}
+
+#[test]
+fn api_through_rotel_writing_remotely_counts_every_request_exactly_once() {
+    let _serial = serial();
+    let record = run(
+        &root().join("fixtures/specs/otel/rotel_remote_write.yaml"),
+        &options("rotel-remote-write"),
+    );
+    assert_all_passed(&record);
+    assert_compared_series(
+        &record,
+        &[
+            "every_request_arrives_exactly_once",
+            "histogram_buckets_sum_to_the_request_count",
+        ],
+    );
+    let log = log_of(&record, "collector-to-prometheus");
+    assert!(log.contains("export: remote-write to http://"), "{log}");
+    let lag = freshness(&record, "caught-up");
+    assert!(lag > 0.0 && lag < 5.0, "freshness {lag} s");
 }
 
 #[test]
@@ -99,10 +154,7 @@ fn api_straight_into_the_adapter_counts_every_request_exactly_once() {
         &options("direct"),
     );
     assert_all_passed(&record);
-    let v = record
-        .verdict("every_request_arrives_exactly_once")
-        .expect("verdict");
-    assert!(v.series.len() >= 2, "{:?}", v.series);
+    assert_compared_series(&record, &["every_request_arrives_exactly_once"]);
 }
 
 #[test]
@@ -113,16 +165,8 @@ fn api_into_the_adapter_writing_remotely_counts_every_request_exactly_once() {
         &options("remote-write"),
     );
     assert_all_passed(&record);
-    let v = record
-        .verdict("every_request_arrives_exactly_once")
-        .expect("verdict");
-    assert!(v.series.len() >= 2, "{:?}", v.series);
-    let ingest = record
-        .services
-        .iter()
-        .find(|s| s.name == "ingest")
-        .expect("ingest recorded");
-    let log = std::fs::read_to_string(&ingest.log).expect("adapter log");
+    assert_compared_series(&record, &["every_request_arrives_exactly_once"]);
+    let log = log_of(&record, "ingest");
     assert!(log.contains("export: remote-write to http://"), "{log}");
 }
 
@@ -133,17 +177,12 @@ fn a_process_pointed_at_a_receiver_gets_the_otel_environment() {
         &root().join("fixtures/specs/otel/process_env.yaml"),
         &options("env"),
     );
-    let worker = record
-        .services
-        .iter()
-        .find(|s| s.name == "worker")
-        .expect("worker recorded");
     let ingest = record
         .services
         .iter()
         .find(|s| s.name == "ingest")
         .expect("ingest recorded");
-    let log = std::fs::read_to_string(&worker.log).expect("worker log");
+    let log = log_of(&record, "worker");
     let endpoint = format!(
         "OTEL_EXPORTER_OTLP_ENDPOINT=http://{}",
         ingest.ports["http"]

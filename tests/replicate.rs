@@ -1,20 +1,29 @@
-//! Remote write and replication against a real Prometheus (provisioned by perfgate if missing):
+//! Remote write and replication against real Prometheus (provisioned by perfgate if missing):
 //! known series written through `RemoteWriter` come back exactly (labels, timestamps, values;
-//! no loss, no duplicates); an older sample is refused and never retried; and the engine's
-//! copies of real series are all queryable.
+//! no loss, no duplicates); an older sample is refused and never retried; the engine's copies
+//! of real series are all queryable; copies from one Prometheus into a second one of the same
+//! stack read back exactly; metric metadata travels with the copies.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use perfgate::load::replicate::{LabelSpace, ReplicateConfig, ReplicateMetrics, replicate};
-use perfgate::prom::PromClient;
-use perfgate::prom::remote_write::{
-    BatchEncoder, DropReason, Label, RemoteWriter, RetryPolicy, Sample, SendOutcome, TimeSeries,
-    WriteRequest, sort_labels,
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::routing::post;
+
+use perfgate::load::replicate::{
+    LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateOutcome, replicate,
 };
+use perfgate::prom::remote_write::{
+    BatchEncoder, DropReason, Label, MetricMetadata, MetricType, RemoteWriter, RetryPolicy, Sample,
+    SendOutcome, TimeSeries, WriteRequest, decode_body, sort_labels,
+};
+use perfgate::prom::{PromClient, Series};
 use perfgate::spec;
-use perfgate::stack::{self, StackOptions};
+use perfgate::stack::{self, RunningStack, StackOptions};
 
 const SPEC: &str = "
 version: 1
@@ -54,14 +63,14 @@ fn known_series(end_ms: i64) -> Vec<TimeSeries> {
         .collect()
 }
 
-#[test]
-fn round_trip_through_real_prometheus() {
-    let spec = spec::parse(SPEC, Path::new("replicate-roundtrip.yaml")).expect("spec");
+/// Starts `spec`'s stack in a fresh folder (Prometheus would reload an earlier run's TSDB),
+/// runs `test` against it and stops it whatever `test` returned.
+fn with_stack(spec: &str, test: impl AsyncFnOnce(&RunningStack) -> Result<(), String>) {
+    let spec = spec::parse(spec, Path::new("replicate-test.yaml")).expect("spec");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        // A fresh folder each time: Prometheus would reload an earlier run's TSDB.
         let dir = tempfile::Builder::new()
-            .prefix("replicate-roundtrip-")
+            .prefix("replicate-test-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .expect("run dir");
         let options = StackOptions {
@@ -70,20 +79,23 @@ fn round_trip_through_real_prometheus() {
             host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
         };
         let stack = stack::start(&spec, &options).await.expect("stack up");
-        let addr = stack.prometheus().expect("prometheus");
-        let result = exercise(&format!("http://{addr}")).await;
+        let result = test(&stack).await;
         stack.shutdown().await.expect("teardown");
         result.unwrap_or_else(|e| panic!("{e}"));
     });
 }
 
-async fn exercise(base: &str) -> Result<(), String> {
-    let client = PromClient::from_url(base);
-    let writer = RemoteWriter::new(&format!("{base}/api/v1/write"), &[], RetryPolicy::default())
-        .map_err(|e| e.to_string())?;
-    let end = now_ms();
+fn base_url(stack: &RunningStack, service: &str) -> String {
+    format!(
+        "http://{}",
+        stack.http_endpoint(service).expect("service endpoint")
+    )
+}
+
+/// Writes `known_series(end)` in two requests (the series split across them, so batching is
+/// part of the round trip); returns what was written.
+async fn write_known_series(writer: &RemoteWriter, end: i64) -> Result<Vec<TimeSeries>, String> {
     let written = known_series(end);
-    // Two requests (the series split across them), so batching is part of the round trip.
     let mut encoder = BatchEncoder::new();
     for part in [&written[..2], &written[2..]] {
         let request = WriteRequest {
@@ -98,15 +110,20 @@ async fn exercise(base: &str) -> Result<(), String> {
             "{outcome:?}"
         );
     }
+    Ok(written)
+}
 
-    // Raw samples over a range covering all of them, at a time after the newest.
-    let at = end as f64 / 1000.0 + 1.0;
+/// Every series of a range-vector `query` at unix time `at`, with its raw samples.
+async fn raw_points(client: &PromClient, query: &str, at: f64) -> Result<Points, String> {
     let value = client
-        .query("perfgate_roundtrip[5m]", Some(at))
+        .query(query, Some(at))
         .await
         .map_err(|e| e.to_string())?;
-    let read: Points = value
-        .series
+    Ok(to_points(&value.series))
+}
+
+fn to_points(series: &[Series]) -> Points {
+    series
         .iter()
         .map(|s| {
             let labels = s
@@ -121,7 +138,68 @@ async fn exercise(base: &str) -> Result<(), String> {
                 .collect();
             (labels, samples)
         })
-        .collect();
+        .collect()
+}
+
+/// The engine's configuration in these tests: small batches over two senders, keeping
+/// timestamps, no rate limit; tests change what they exercise.
+fn engine_config(
+    source: &str,
+    target: &str,
+    matchers: &[&str],
+    labels: LabelSpace,
+) -> ReplicateConfig {
+    ReplicateConfig {
+        source: source.to_owned(),
+        target: target.to_owned(),
+        headers: vec![],
+        matchers: matchers.iter().map(|m| (*m).to_owned()).collect(),
+        exclude: vec![],
+        lookback: Duration::from_secs(60),
+        step: Duration::from_secs(5),
+        labels,
+        rate: None,
+        batch: 7,
+        concurrency: 2,
+        time_shift: false,
+        dry_run: false,
+        timeout: Duration::from_secs(30),
+        retry: RetryPolicy::default(),
+    }
+}
+
+/// Replicates the three known series with `config`: every copy of every series written,
+/// nothing dropped.
+async fn copy_known_series(config: &ReplicateConfig) -> Result<ReplicateOutcome, String> {
+    let outcome = replicate("copy", config, &ReplicateMetrics::new(), None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let copies = config.labels.copies();
+    assert_eq!(outcome.source_series, 3, "{outcome:?}");
+    assert_eq!(outcome.series_written, 3 * copies, "{outcome:?}");
+    assert_eq!(outcome.samples_dropped, 0, "{outcome:?}");
+    assert_eq!(outcome.samples_written, outcome.source_samples * copies);
+    Ok(outcome)
+}
+
+#[test]
+fn round_trip_through_real_prometheus() {
+    with_stack(SPEC, async |stack| {
+        let addr = stack.prometheus().expect("prometheus");
+        exercise(&format!("http://{addr}")).await
+    });
+}
+
+async fn exercise(base: &str) -> Result<(), String> {
+    let client = PromClient::from_url(base);
+    let writer = RemoteWriter::new(&format!("{base}/api/v1/write"), &[], RetryPolicy::default())
+        .map_err(|e| e.to_string())?;
+    let end = now_ms();
+    let written = write_known_series(&writer, end).await?;
+
+    // Raw samples over a range covering all of them, at a time after the newest.
+    let at = end as f64 / 1000.0 + 1.0;
+    let read = raw_points(&client, "perfgate_roundtrip[5m]", at).await?;
     let expected: Points = written
         .iter()
         .map(|ts| {
@@ -151,7 +229,11 @@ async fn exercise(base: &str) -> Result<(), String> {
         metadata: vec![],
     };
     let outcome = writer
-        .send(&encoder.encode(&request).map_err(|e| e.to_string())?)
+        .send(
+            &BatchEncoder::new()
+                .encode(&request)
+                .map_err(|e| e.to_string())?,
+        )
         .await;
     match outcome {
         SendOutcome::Dropped {
@@ -165,30 +247,17 @@ async fn exercise(base: &str) -> Result<(), String> {
 
     // The engine copies the three series twice over `copy`; every copy is queryable.
     let config = ReplicateConfig {
-        source: base.to_owned(),
-        target: format!("{base}/api/v1/write"),
-        headers: vec![],
-        matchers: vec!["perfgate_roundtrip".into()],
-        exclude: vec![],
         lookback: Duration::from_secs(60),
         step: Duration::from_secs(5),
-        labels: LabelSpace::new(vec![("copy".into(), vec!["x".into(), "y".into()])])
-            .map_err(|e| e.clone())?,
-        rate: None,
-        batch: 7,
-        concurrency: 2,
         time_shift: true,
-        dry_run: false,
-        timeout: Duration::from_secs(30),
-        retry: RetryPolicy::default(),
+        ..engine_config(
+            base,
+            &format!("{base}/api/v1/write"),
+            &["perfgate_roundtrip"],
+            LabelSpace::new(vec![("copy".into(), vec!["x".into(), "y".into()])])?,
+        )
     };
-    let outcome = replicate("roundtrip", &config, &ReplicateMetrics::new(), None)
-        .await
-        .map_err(|e| e.to_string())?;
-    assert_eq!(outcome.source_series, 3, "{outcome:?}");
-    assert_eq!(outcome.series_written, 6, "{outcome:?}");
-    assert_eq!(outcome.samples_dropped, 0, "{outcome:?}");
-    assert_eq!(outcome.samples_written, outcome.source_samples * 2);
+    let outcome = copy_known_series(&config).await?;
     let copies = client
         .query("count(perfgate_roundtrip{copy=~\"x|y\"})", None)
         .await
@@ -204,4 +273,235 @@ async fn exercise(base: &str) -> Result<(), String> {
         "no copy lost or doubled"
     );
     Ok(())
+}
+
+const TWO_PROMETHEUS: &str = "
+version: 1
+name: replicate-two
+stack:
+  services:
+    source: { kind: prometheus, scrape_interval: 1s }
+    target: { kind: prometheus, scrape_interval: 1s, gates: true }
+";
+
+/// Polls `query` on `client` until it returns `want` series, under a deadline.
+async fn wait_series(client: &PromClient, query: &str, want: usize) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = client.query(query, None).await.map(|v| v.series.len());
+        if got.as_ref().is_ok_and(|n| *n == want) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("`{query}`: wanted {want} series, got {got:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Two Prometheus services in one stack: known series written into `source` are replicated
+/// into `target` (the gating one); every copy reads back from `target` exactly as `source`
+/// answers the same range query, and `source` holds no copy.
+#[test]
+fn replicates_from_one_prometheus_into_another() {
+    with_stack(TWO_PROMETHEUS, async |stack| {
+        let (source_url, target_url) = (base_url(stack, "source"), base_url(stack, "target"));
+        assert_eq!(
+            stack.prometheus().map(|a| format!("http://{a}")),
+            Some(target_url.clone()),
+            "`gates: true` makes `target` the Prometheus assertions query"
+        );
+        let (source, target) = (
+            PromClient::from_url(&source_url),
+            PromClient::from_url(&target_url),
+        );
+        let writer = RemoteWriter::new(
+            &format!("{source_url}/api/v1/write"),
+            &[],
+            RetryPolicy::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        write_known_series(&writer, now_ms()).await?;
+
+        let step = Duration::from_secs(2);
+        let config = ReplicateConfig {
+            lookback: Duration::from_secs(90),
+            step,
+            ..engine_config(
+                &source_url,
+                &format!("{target_url}/api/v1/write"),
+                &["perfgate_roundtrip"],
+                LabelSpace::new(vec![(
+                    "copy".into(),
+                    vec!["x".into(), "y".into(), "z".into()],
+                )])?,
+            )
+        };
+        let outcome = copy_known_series(&config).await?;
+
+        let at = now_ms() as f64 / 1000.0 + 1.0;
+        let copies = raw_points(&target, "perfgate_roundtrip[10m]", at).await?;
+        assert_eq!(copies.len(), 9, "only the copies are in the target");
+        let total: usize = copies.values().map(Vec::len).sum();
+        assert_eq!(
+            total as u64, outcome.samples_written,
+            "no loss, no duplicates"
+        );
+        let originals = raw_points(&source, "perfgate_roundtrip[10m]", at).await?;
+        assert_eq!(originals.len(), 3, "no copy went to the source");
+
+        // Each copy is what the source answers for the same range query (timestamps kept).
+        for (labels, samples) in &copies {
+            let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
+            let original: Vec<(String, String)> = labels
+                .iter()
+                .filter(|(k, _)| k != "copy")
+                .cloned()
+                .collect();
+            let selector = original
+                .iter()
+                .map(|(k, v)| format!("{k}={v:?}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let range = source
+                .query_range(
+                    &format!("{{{selector}}}"),
+                    first as f64 / 1000.0,
+                    last as f64 / 1000.0,
+                    step,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            let expected = to_points(&range.series);
+            assert_eq!(expected.get(&original), Some(samples), "{labels:?}");
+        }
+        Ok(())
+    });
+}
+
+/// Metric metadata read from a real Prometheus travels with the copies (once per family), and
+/// what Prometheus 2.53 does with remote-written metadata: it accepts the request and keeps
+/// none of it (its `/api/v1/metadata` lists what it scraped only).
+#[test]
+fn metadata_travels_with_the_copies() {
+    with_stack(TWO_PROMETHEUS, async |stack| {
+        let (source_url, target_url) = (base_url(stack, "source"), base_url(stack, "target"));
+        let source = PromClient::from_url(&source_url);
+        // Metadata exists once `source` has scraped itself.
+        wait_series(&source, "prometheus_tsdb_head_series{job=\"source\"}", 1).await?;
+        let scraped = source
+            .metadata(Some("prometheus_tsdb_head_series"))
+            .await
+            .map_err(|e| e.to_string())?;
+        let help = scraped["prometheus_tsdb_head_series"].help.clone();
+
+        let (receiver, seen) = recording_receiver().await;
+        let config = ReplicateConfig {
+            lookback: Duration::from_secs(30),
+            step: Duration::from_secs(1),
+            batch: 3,
+            time_shift: true,
+            ..engine_config(
+                &source_url,
+                &receiver,
+                &[
+                    "prometheus_tsdb_head_series{job=\"source\"}",
+                    "prometheus_http_requests_total{job=\"source\"}",
+                ],
+                LabelSpace::new(vec![("copy".into(), LabelSpace::counted(4))])?,
+            )
+        };
+        let outcome = replicate("meta", &config, &ReplicateMetrics::new(), None)
+            .await
+            .map_err(|e| e.to_string())?;
+        assert_eq!(outcome.metadata_written, 2, "{outcome:?}");
+        let mut metadata = seen.lock().expect("lock").clone();
+        metadata.sort_by(|a, b| a.metric_family_name.cmp(&b.metric_family_name));
+        let kinds: Vec<(&str, i32)> = metadata
+            .iter()
+            .map(|m| (m.metric_family_name.as_str(), m.r#type))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("prometheus_http_requests_total", MetricType::Counter as i32),
+                ("prometheus_tsdb_head_series", MetricType::Gauge as i32),
+            ]
+        );
+        assert_eq!(metadata[1].help, help);
+
+        // The same metadata written into the target Prometheus: accepted, not kept.
+        let writer = RemoteWriter::new(
+            &format!("{target_url}/api/v1/write"),
+            &[],
+            RetryPolicy::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        let mut labels = vec![
+            Label::new("__name__", "perfgate_described"),
+            Label::new("job", "meta"),
+        ];
+        sort_labels(&mut labels);
+        let request = WriteRequest {
+            timeseries: vec![TimeSeries {
+                labels,
+                samples: vec![Sample {
+                    value: 1.0,
+                    timestamp: now_ms(),
+                }],
+            }],
+            metadata: vec![MetricMetadata {
+                r#type: MetricType::Gauge as i32,
+                metric_family_name: "perfgate_described".into(),
+                help: "Written with metadata.".into(),
+                unit: String::new(),
+            }],
+        };
+        let sent = writer
+            .send(
+                &BatchEncoder::new()
+                    .encode(&request)
+                    .map_err(|e| e.to_string())?,
+            )
+            .await;
+        assert!(matches!(sent, SendOutcome::Accepted { .. }), "{sent:?}");
+        let target = PromClient::from_url(&target_url);
+        wait_series(&target, "perfgate_described", 1).await?;
+        let kept = target
+            .metadata(Some("perfgate_described"))
+            .await
+            .map_err(|e| e.to_string())?;
+        assert!(
+            kept.is_empty(),
+            "Prometheus now keeps remote-written metadata ({kept:?}): update docs/replicate.md"
+        );
+        Ok(())
+    });
+}
+
+/// A loopback remote-write receiver that decodes every request and keeps its metadata.
+async fn recording_receiver() -> (String, Arc<Mutex<Vec<MetricMetadata>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&seen);
+    let app = Router::new().route(
+        "/api/v1/write",
+        post(move |body: Bytes| {
+            let kept = Arc::clone(&kept);
+            async move {
+                match decode_body(&body) {
+                    Ok(request) => {
+                        kept.lock().expect("lock").extend(request.metadata);
+                        StatusCode::NO_CONTENT
+                    }
+                    Err(_) => StatusCode::BAD_REQUEST,
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/api/v1/write"), seen)
 }

@@ -2,7 +2,8 @@
 //! snapshot stays byte-for-byte unchanged on a second run; a seeded latency regression fails
 //! under `CI=true` without writing anything, and otherwise leaves a pending `.snap.new` whose
 //! diff names the series and its old and new values. Baselines ride along: the first run
-//! saves one, the regression breaks `within 40% of baseline`.
+//! saves one, the regression breaks `within 40% of baseline`. The same snapshot also goes
+//! through `cargo test`'s path: the `specs` harness's `<spec>::snapshot::<id>` trial.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -10,15 +11,9 @@ use std::process::{Command, Output};
 const SPEC: &str = "latency.yaml";
 const SNAP: &str = "snapshots/latency__p50_latency_per_endpoint.snap";
 
-/// `perfgate run` in `dir`, with insta's and CI's variables under the test's control.
-fn run(dir: &Path, args: &[&str], ci: bool) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
-    cmd.arg("run")
-        .arg("--quiet")
-        .args(args)
-        .arg(SPEC)
-        .current_dir(dir)
-        .env("PERFGATE_OUT", dir.join("out"))
+/// Reports under `dir`, and insta's, CI's and baseline variables under the test's control.
+fn isolated(cmd: &mut Command, dir: &Path) {
+    cmd.env("PERFGATE_OUT", dir.join("out"))
         .env("NO_COLOR", "1")
         .env_remove("INSTA_UPDATE")
         .env_remove("INSTA_FORCE_PASS")
@@ -27,6 +22,17 @@ fn run(dir: &Path, args: &[&str], ci: bool) -> Output {
     for var in ["CI", "TF_BUILD", "GITHUB_ACTIONS", "BUILDKITE", "GITLAB_CI"] {
         cmd.env_remove(var);
     }
+}
+
+/// `perfgate run` in `dir`.
+fn run(dir: &Path, args: &[&str], ci: bool) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    cmd.arg("run")
+        .arg("--quiet")
+        .args(args)
+        .arg(SPEC)
+        .current_dir(dir);
+    isolated(&mut cmd, dir);
     if ci {
         cmd.env("CI", "true");
     }
@@ -95,9 +101,15 @@ fn snapshots_are_stable_and_a_seeded_regression_is_pending_for_review() {
     assert!(out.contains(r#"{endpoint="/api/users"}: "#), "{out}");
     assert!(out.contains("is not within 40% of the baseline"), "{out}");
 
-    // Seeded regression locally: a pending snapshot for `cargo insta review`.
-    let local = run(dir, &[], false);
+    // Seeded regression locally: a pending snapshot for `cargo insta review`. Judged against a
+    // baseline that was never saved, the baseline gate names the command that saves it.
+    let local = run(dir, &["--baseline", "release"], false);
     assert_eq!(local.status.code(), Some(1), "{}", text(&local));
+    assert!(
+        text(&local).contains("no baseline `release`"),
+        "{}",
+        text(&local)
+    );
     assert_eq!(hash(&snap), accepted);
     let new = std::fs::read_to_string(&pending).expect("pending snapshot");
     let old = std::fs::read_to_string(&snap).unwrap();
@@ -116,4 +128,52 @@ fn snapshots_are_stable_and_a_seeded_regression_is_pending_for_review() {
         old.lines().find(|l| l.contains("/health")),
         "an unaffected series changed"
     );
+}
+
+/// `cargo test --test specs` on a folder holding only the latency spec.
+fn harness(dir: &Path, args: &[&str]) -> Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["test", "--quiet", "--test", "specs", "--"])
+        .args(args)
+        .env("PERFGATE_SPECS", dir);
+    isolated(&mut cmd, dir);
+    cmd.output().expect("cargo test runs")
+}
+
+#[test]
+fn the_specs_harness_checks_snapshots_as_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let snap = dir.join(SNAP);
+    let pending = dir.join(format!("{SNAP}.new"));
+    set_latency_factor(dir, "1.0");
+    const TRIAL: &str = "latency::snapshot::p50_latency_per_endpoint";
+
+    let list = harness(dir, &["--list"]);
+    assert!(
+        text(&list).contains(&format!("{TRIAL}: test")),
+        "{}",
+        text(&list)
+    );
+
+    // Nothing stored yet: the trial fails and leaves a pending snapshot.
+    let first = harness(dir, &["--exact", TRIAL]);
+    assert!(!first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("1 failed"), "{}", text(&first));
+    assert!(pending.is_file(), "no pending snapshot\n{}", text(&first));
+    std::fs::rename(&pending, &snap).unwrap();
+    let accepted = hash(&snap);
+
+    // Accepted and unchanged: the trial passes and the file is untouched.
+    let second = harness(dir, &["--exact", TRIAL]);
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(text(&second).contains("1 passed"), "{}", text(&second));
+    assert_eq!(
+        hash(&snap),
+        accepted,
+        "an unchanged stack rewrote the snapshot"
+    );
+    assert!(!pending.exists(), "{}", text(&second));
 }

@@ -3,15 +3,16 @@
 //! and no client process left behind — after a normal end, after the engine future is dropped
 //! mid-run, and after Ctrl-C of `perfgate swarm`.
 
-mod support;
+#[path = "support/hls.rs"]
+mod hls;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hls::{Fault, HlsSource};
 use perfgate::load::swarm::{SwarmConfig, SwarmOutcome, run_swarm};
 use perfgate::load::{EngineMetrics, serve_metrics};
-use support::hls::{Fault, HlsSource};
 
 /// One swarm at a time: they share two cores with the rest of the suite.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -29,6 +29,14 @@ pub fn write_section(doc: &Path, key: &str, command: &str, body: &str) -> std::i
     std::fs::write(doc, updated)
 }
 
+/// Prints `section`, writes it into `doc` as section `key` and says where it went.
+pub fn publish(doc: &Path, key: &str, command: &str, section: &str) -> std::io::Result<()> {
+    println!("{section}");
+    write_section(doc, key, command, section)?;
+    eprintln!("{key}: figures written to {}", doc.display());
+    Ok(())
+}
+
 /// Today's UTC date, YYYY-MM-DD.
 pub fn today() -> String {
     crate::report::unix_to_utc(crate::run::unix_now())[..10].to_owned()

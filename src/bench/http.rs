@@ -8,8 +8,9 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::doc::{today, write_section};
-use super::machine::{load_average, vm_hwm_kib};
+use super::doc::{publish, today};
+use super::host::{benching, seconds};
+use super::procfs::median;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +25,7 @@ use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
 /// Set in the environment of the re-executed bench binary: it then serves the demo API.
 pub const SERVER_ENV: &str = "PERFGATE_BENCH_SERVER";
 /// Overrides the length of every measurement (seconds, default 5).
-pub const SECONDS_ENV: &str = "PERFGATE_BENCH_SECS";
+pub use super::host::SECONDS_ENV;
 /// Overrides the number of interleaved max-throughput rounds (default 3).
 pub const ROUNDS_ENV: &str = "PERFGATE_BENCH_ROUNDS";
 const CONNECTIONS: usize = 50;
@@ -42,17 +43,10 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
             otlp: None,
         });
     }
-    // `cargo test --all-targets` runs harness-less benches without `--bench`: stay quick there.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("http_engine: skipped (run it with `cargo bench --bench http_engine`)");
+    if !benching("http_engine") {
         return Ok(());
     }
-    let secs: f64 = match std::env::var(SECONDS_ENV) {
-        Ok(s) => s
-            .parse()
-            .with_context(|| format!("{SECONDS_ENV}={s} is not a number"))?,
-        Err(_) => 5.0,
-    };
+    let secs = seconds(5.0)?;
     let server = Server::spawn()?;
     let target = server.addr;
     eprintln!(
@@ -62,7 +56,7 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
 
     // Warm the server (and the page cache) so the first measurement is not the odd one out.
     measure(target, 2, Rate(f64::INFINITY), 1.0, CONNECTIONS)?;
-    let load_before = load_average();
+    let load_before = super::procfs::load_average();
     // The machine is shared: interleave the clients over several rounds and report medians, so
     // a burst of someone else's work cannot favour one client.
     let rounds: usize = match std::env::var(ROUNDS_ENV) {
@@ -110,21 +104,19 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
         );
         fixed.push(outcome);
     }
-    let hwm = vm_hwm_kib();
+    let hwm = super::procfs::own_peak_rss_kib();
     drop(server);
 
-    let load = (load_before, load_average());
+    let load = (load_before, super::procfs::load_average());
     let skipped = oha_skipped.as_deref();
     let section = render(secs, load, &max, &oha, skipped, &fixed, hwm);
-    println!("{section}");
-    write_section(
+    publish(
         doc,
         "http-engine",
         "cargo bench --bench http_engine",
         &section,
     )
     .with_context(|| format!("updating {}", doc.display()))?;
-    eprintln!("http_engine: figures written to {}", doc.display());
     Ok(())
 }
 
@@ -150,19 +142,6 @@ impl Throughput {
         self.rates.push(rate);
         self.p50.push(p50);
         self.p99.push(p99);
-    }
-}
-
-fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    if n == 0 {
-        None
-    } else if n % 2 == 1 {
-        sorted.get(n / 2).copied()
-    } else {
-        Some((sorted.get(n / 2 - 1)? + sorted.get(n / 2)?) / 2.0)
     }
 }
 
@@ -294,7 +273,6 @@ impl Drop for Server {
     }
 }
 
-/// Peak resident set of this process (`VmHWM`), in KiB.
 fn render(
     secs: f64,
     load: (Option<f64>, Option<f64>),
@@ -304,19 +282,10 @@ fn render(
     fixed: &[HttpPhaseOutcome],
     hwm_kib: Option<u64>,
 ) -> String {
+    let machine = super::procfs::machine();
     let nproc = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")?
-                    .split_once(':')
-                    .map(|(_, m)| m.trim().to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -325,7 +294,7 @@ fn render(
     line("## HTTP engine".into());
     line(String::new());
     line(format!(
-        "Measured {} on {nproc} cores ({cpu}), release build, {secs} s per row. Target: the demo \
+        "Measured {} on {machine}, release build, {secs} s per row. Target: the demo \
          API's `GET /health` as a separate process on loopback. The server, the engine and oha \
          **share the same {nproc} cores**, so these are figures for the whole loop on this \
          machine, not of the engine alone.",
@@ -416,16 +385,4 @@ fn render(
             .into(),
     );
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_odd_even_and_empty() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
-    }
 }

@@ -1,7 +1,11 @@
 //! Benchmarks' shared logic; the `benches/` entry points stay thin.
 
 pub mod doc;
+mod host;
 pub mod http;
-mod machine;
+pub mod origin;
+pub mod otel;
+pub mod procfs;
 pub mod quickstart;
+pub mod replicate;
 pub mod swarm;

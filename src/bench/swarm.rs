@@ -7,14 +7,15 @@
 //! This is a binary edge (the `swarm` bench's `main`), hence anyhow.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use super::doc::{today, write_section};
-use super::machine::{CpuTicks, cpu_time, load_average, process_cpu};
+use super::doc::{publish, today};
+use super::host::{benching, children_cpu, own_cpu};
+use super::procfs::{CpuTicks, cpu_time, load_average, machine};
 use crate::load::EngineMetrics;
 use crate::load::swarm::{SpeedQuantiles, SwarmConfig, SwarmOutcome, SwarmProgress, run_swarm};
 
@@ -64,16 +65,12 @@ impl Level {
 /// Entry point of `benches/swarm.rs`. `origin` starts the origin process (this binary with
 /// `ORIGIN_ENV` set); `doc` is the performance page to update.
 pub fn main(doc: &Path, origin: Command) -> anyhow::Result<()> {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("swarm: skipped (run it with `cargo bench --bench swarm`)");
+    if !benching("swarm") {
         return Ok(());
     }
-    let Some(ffmpeg) = ffmpeg() else {
-        eprintln!(
-            "\n!!! swarm benchmark SKIPPED: no FFmpeg (set PERFGATE_FFMPEG or put ffmpeg on PATH)\n"
-        );
-        return Ok(());
-    };
+    let ffmpeg = crate::stack::tools::resolve(&crate::stack::tools::FFMPEG, None)
+        .context("the swarm benchmark needs FFmpeg")?
+        .path;
     let levels: Vec<u32> = match std::env::var(CLIENTS_ENV) {
         Ok(s) => s
             .split(',')
@@ -110,22 +107,8 @@ pub fn main(doc: &Path, origin: Command) -> anyhow::Result<()> {
     }
     drop(origin);
     let section = render(&results, steady, (load_before, load_average()));
-    println!("{section}");
-    write_section(doc, "swarm", "cargo bench --bench swarm", &section)?;
+    publish(doc, "swarm", "cargo bench --bench swarm", &section)?;
     Ok(())
-}
-
-fn ffmpeg() -> Option<PathBuf> {
-    let path = std::env::var_os("PERFGATE_FFMPEG")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| PathBuf::from("ffmpeg"), PathBuf::from);
-    Command::new(&path)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-        .then_some(path)
 }
 
 async fn measure(
@@ -147,7 +130,7 @@ async fn measure(
     let steady_to = config.duration - Duration::from_millis(500);
     let metrics = EngineMetrics::new();
     let (tx, mut rx) = tokio::sync::watch::channel(SwarmProgress::default());
-    let children_before = cpu_time(true);
+    let children_before = children_cpu();
     let started = Instant::now();
     let engine = run_swarm("bench", &config, &metrics.swarm, Some(tx));
     tokio::pin!(engine);
@@ -166,17 +149,18 @@ async fn measure(
                 let p = rx.borrow_and_update().clone();
                 let now = started.elapsed();
                 if window.is_none() && now >= steady_from {
-                    let origin0 = process_cpu(origin_pid);
-                    window = Some((now, cpu_time(false), CpuTicks::now(), origin0));
+                    let origin0 = cpu_time(origin_pid).unwrap_or_default();
+                    window = Some((now, own_cpu(), CpuTicks::now(), origin0));
                 }
                 if let Some((t0, cpu0, ticks0, origin0)) = window
                     && engine_cpu.is_none()
                     && now >= steady_to
                 {
                     let wall = (now - t0).as_secs_f64();
-                    engine_cpu = Some((cpu_time(false) - cpu0).as_secs_f64() / wall);
+                    engine_cpu = Some((own_cpu() - cpu0).as_secs_f64() / wall);
                     machine_busy = CpuTicks::now().busy_since(&ticks0);
-                    origin_cpu = (process_cpu(origin_pid) - origin0).as_secs_f64() / wall;
+                    let origin1 = cpu_time(origin_pid).unwrap_or_default();
+                    origin_cpu = (origin1.saturating_sub(origin0)).as_secs_f64() / wall;
                 }
                 if p.elapsed < config.duration.as_secs_f64() {
                     last = p;
@@ -187,7 +171,7 @@ async fn measure(
     let Some(engine_cpu) = engine_cpu else {
         bail!("the swarm of {clients} ended before its steady window did");
     };
-    let client_secs = (cpu_time(true) - children_before).as_secs_f64();
+    let client_secs = (children_cpu() - children_before).as_secs_f64();
     let client_cpu = client_secs / outcome.wall_duration / f64::from(clients);
     Ok(Level {
         clients,
@@ -281,7 +265,7 @@ fn render(levels: &[Level], steady: u64, load: (Option<f64>, Option<f64>)) -> St
     let window = MEDIA_WINDOW.as_secs();
     format!(
         "## Swarm engine\n\n\
-         Measured {} on 2 cores, release build. Origin: testsrc2 640x360 at 25 fps, x264 \
+         Measured {} on {}, release build. Origin: testsrc2 640x360 at 25 fps, x264 \
          ultrafast, 2 s segments, a 6-segment live window, served on loopback with keep-alive \
          by the test origin (`tests/support/hls.rs`) in its own process. Clients: FFmpeg \
          copy mode (`-c copy -f mpegts /dev/null`), ramp {RAMP}/s, stall after 5 s; each level \
@@ -300,6 +284,7 @@ fn render(levels: &[Level], steady: u64, load: (Option<f64>, Option<f64>)) -> St
          the reaped clients' own time over the whole level. Reproduce with `cargo bench --bench \
          swarm` (`{CLIENTS_ENV}=50,100`, `{STEADY_ENV}=40`).",
         today(),
+        machine(),
         SETTLE.as_secs(),
         average(load.0),
         average(load.1),

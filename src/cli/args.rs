@@ -30,13 +30,19 @@ pub enum Command {
     /// List the test cases (`<spec>::<assertion>`) that specs turn into.
     List(SpecArgs),
     /// Resolve (and provision if needed) the external tools perfgate uses; print what was found.
-    Tools,
+    Tools(ToolsArgs),
     /// Run the built-in demo API in the foreground.
     DemoApi(DemoApiArgs),
     /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
     Replicate(Box<ReplicateArgs>),
     /// Compare two runs (report folders or report.json files): values, changes, verdicts.
     Diff(DiffArgs),
+    /// Write a docker compose file (and the generated configs) that brings a spec's stack up
+    /// by hand, with the docker backend's images and layout.
+    Compose(ComposeArgs),
+    /// Local Docker images of perfgate and its tools, for the docker backend without a registry.
+    #[command(subcommand)]
+    Images(ImagesCommand),
     /// Pull an HLS stream with a supervised swarm of FFmpeg clients; live view and summary.
     Swarm(Box<SwarmArgs>),
 }
@@ -76,8 +82,9 @@ pub struct SwarmArgs {
     /// Allow a URL that is not on loopback (an external origin you are allowed to load).
     #[arg(long)]
     pub allow_external: bool,
-    /// The FFmpeg to run (default: `ffmpeg` on PATH).
-    #[arg(long, env = "PERFGATE_FFMPEG")]
+    /// The FFmpeg to run (default: `$PERFGATE_FFMPEG`, PATH, perfgate's tool cache, else
+    /// provisioned into that cache).
+    #[arg(long)]
     pub ffmpeg: Option<PathBuf>,
     /// Print the outcome as JSON on stdout.
     #[arg(long)]
@@ -85,6 +92,31 @@ pub struct SwarmArgs {
     /// No live view.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    /// Spec files.
+    #[arg(required = true)]
+    pub specs: Vec<PathBuf>,
+    /// Folder for `<spec>.yaml` and `<spec>/` (the project keeps its own in compose/).
+    #[arg(long, default_value = "compose")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Build (or find) an image for perfgate itself and each tool it provisions.
+    Build,
+    /// List the images perfgate built that the Docker daemon holds.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    /// Only these tools (`prometheus`, `ffmpeg`); default: every one.
+    #[arg(value_name = "TOOL")]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -174,8 +206,12 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Save this run as baseline NAME (beside the spec, in `baselines/<spec>/NAME.json`) for
     /// `within X of baseline` assertions; saved only when the run did not break.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = crate::gate::check_baseline_name)]
     pub save_baseline: Option<String>,
+    /// Judge `within X of baseline` assertions against baseline NAME (default:
+    /// $PERFGATE_BASELINE, else `main`).
+    #[arg(long, value_name = "NAME", value_parser = crate::gate::check_baseline_name)]
+    pub baseline: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod args;
 mod diff_cmd;
+mod images_cmd;
 mod progress;
 mod replicate_cmd;
 mod run_cmd;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::error::Exit;
-pub use args::{Cli, Command};
+pub use args::{Cli, Command, ImagesCommand};
 
 /// Parses the command line, runs the subcommand, returns the process exit code.
 pub fn run() -> ExitCode {
@@ -33,9 +34,11 @@ pub fn run() -> ExitCode {
         Command::Run(args) => run_cmd::run(args),
         Command::Validate(args) => validate_cmd::validate(args),
         Command::List(args) => validate_cmd::list(args),
-        Command::Tools => validate_cmd::tools(),
+        Command::Tools(args) => validate_cmd::tools(&args),
         Command::Replicate(args) => replicate_cmd::run(*args),
         Command::Diff(args) => diff_cmd::diff(args),
+        Command::Images(command) => images_cmd::run(command),
+        Command::Compose(args) => images_cmd::compose(args),
         Command::Swarm(args) => swarm_cmd::run(*args),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,

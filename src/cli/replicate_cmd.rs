@@ -143,7 +143,7 @@ fn summary(o: &ReplicateOutcome) -> String {
     let verb = if o.dry_run { "would write" } else { "wrote" };
     let mut out = format!(
         "{verb} {} series, {} samples in {} requests ({:.1} KiB compressed, {:.1} KiB raw) in {:.2}s: {:.0} samples/s\n\
-         source: {} metrics ({} excluded), {} series, {} samples; {} copies each\n",
+         source: {} metrics ({} excluded), {} series, {} samples; {} copies each; metadata of {} families\n",
         o.series_written,
         o.samples_written,
         o.requests,
@@ -156,6 +156,7 @@ fn summary(o: &ReplicateOutcome) -> String {
         o.source_series,
         o.source_samples,
         o.copies_per_series,
+        o.metadata_written,
     );
     if o.retries > 0 {
         out.push_str(&format!("retries: {}\n", o.retries));

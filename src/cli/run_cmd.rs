@@ -24,6 +24,7 @@ pub fn run(args: RunArgs) -> Exit {
         out_dir: args.out.clone().unwrap_or_else(default_out_dir),
         progress: progress::observer(args.quiet),
         host_executable: None,
+        baseline: args.baseline.clone(),
     };
     let color = std::io::stdout().is_terminal();
     let mut exits = Vec::new();
@@ -46,7 +47,12 @@ pub fn run(args: RunArgs) -> Exit {
             exits.push(Exit::NothingRan);
             continue;
         }
-        println!("perfgate: running {} ({})", spec.name, path.display());
+        println!(
+            "perfgate: running {} ({}) on the {} backend",
+            spec.name,
+            path.display(),
+            crate::stack::backend_description(&spec)
+        );
         let record = runtime.block_on(run_spec(&spec, &opts));
         if !record.phases.is_empty() {
             println!("{}", phase_table(&record, color));

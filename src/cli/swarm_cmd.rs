@@ -12,6 +12,7 @@ use crate::load::swarm::{RestartPolicy, SwarmConfig, SwarmOutcome, SwarmProgress
 use crate::load::{EngineMetrics, serve_metrics};
 use crate::report::swarm_table;
 use crate::spec::{parse_duration, parse_duration_range, parse_rate};
+use crate::stack::tools;
 
 pub fn run(args: SwarmArgs) -> Exit {
     let (config, runtime) = match super::config_and_runtime(config(&args)) {
@@ -102,14 +103,14 @@ fn config(args: &SwarmArgs) -> Result<SwarmConfig, String> {
         decode: args.decode,
         per_client_metrics: args.per_client_metrics,
         allow_external: args.allow_external,
-        ..SwarmConfig::new(
-            args.ffmpeg
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("ffmpeg")),
-            args.url.clone(),
-            args.clients,
-        )
+        ..SwarmConfig::new(PathBuf::new(), args.url.clone(), args.clients)
     };
+    // Flags first: a bad one should not wait for FFmpeg to be provisioned.
     config.validate().map_err(|e| e.to_string())?;
-    Ok(config)
+    let ffmpeg =
+        tools::resolve(&tools::FFMPEG, args.ffmpeg.as_deref()).map_err(|e| e.to_string())?;
+    Ok(SwarmConfig {
+        ffmpeg: ffmpeg.path,
+        ..config
+    })
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::args::{SpecArgs, ValidateArgs};
+use super::args::{SpecArgs, ToolsArgs, ValidateArgs};
 use crate::error::Exit;
 use crate::prom::{PromClient, PromError};
 use crate::spec::{
@@ -107,6 +107,7 @@ fn promql_probe_spec() -> Spec {
             scrape_interval: std::time::Duration::from_secs(60),
             binary: None,
             extra_args: Vec::new(),
+            gates: true,
         }),
     };
     Spec {
@@ -176,22 +177,36 @@ pub fn list(args: SpecArgs) -> Exit {
     exit
 }
 
-pub fn tools() -> Exit {
-    match tools::resolve(&tools::PROMETHEUS, None::<&Path>) {
-        Ok(t) => {
-            println!(
+/// Resolves each listed tool (or the ones named), printing one line per tool; fails when any
+/// cannot be had.
+pub fn tools(args: &ToolsArgs) -> Exit {
+    let known: Vec<&str> = tools::LISTED.iter().map(|t| t.name).collect();
+    if let Some(unknown) = args.names.iter().find(|n| !known.contains(&n.as_str())) {
+        eprintln!(
+            "error: unknown tool `{unknown}` (hint: perfgate uses {})",
+            known.join(", ")
+        );
+        return Exit::Usage;
+    }
+    let mut exit = Exit::Success;
+    for tool in tools::LISTED {
+        if !args.names.is_empty() && !args.names.iter().any(|n| n == tool.name) {
+            continue;
+        }
+        match tools::resolve(tool, None::<&Path>) {
+            Ok(t) => println!(
                 "{} {} at {} ({})",
                 t.name,
                 t.version,
                 t.path.display(),
                 t.source
-            );
-            println!("cache: {}", tools::cache_dir().display());
-            Exit::Success
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Exit::StackFailed
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit = Exit::StackFailed;
+            }
         }
     }
+    println!("cache: {}", tools::cache_dir().display());
+    exit
 }

@@ -24,8 +24,6 @@ use super::telemetry::{OrderStatus, PrometheusTelemetry, Telemetry};
 
 /// How long `run` lets in-flight requests (e.g. a 5 s `/api/slow`) finish after a signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(6);
-/// Listen backlog for `run`: load tests open many connections at once.
-const LISTEN_BACKLOG: u32 = 4096;
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Configuration of one demo API instance (the `perfgate demo-api` flags).
@@ -115,7 +113,7 @@ pub fn run(config: DemoApiConfig) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = bind(config.listen)?;
+        let listener = crate::stack::bind_listener(config.listen)?;
         let addr = listener.local_addr()?;
         {
             use std::io::Write as _;
@@ -127,17 +125,6 @@ pub fn run(config: DemoApiConfig) -> anyhow::Result<()> {
             .await?;
         Ok(())
     })
-}
-
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Maps a path to its route, so unknown paths cannot blow up label cardinality.

@@ -7,7 +7,8 @@ use crate::prom::Series;
 use crate::report::{BaselineRef, Outcome, RunRecord, Verdict, format_value, read_record};
 use crate::spec::{Expectation, SeriesMode, Spec, Tolerance};
 
-/// The baseline judged against: `$PERFGATE_BASELINE`, else `main`.
+/// The baseline judged against when `perfgate run --baseline` names none: `$PERFGATE_BASELINE`,
+/// else `main`.
 pub fn baseline_name() -> String {
     std::env::var("PERFGATE_BASELINE")
         .ok()
@@ -32,17 +33,22 @@ pub fn baseline_path(spec_path: &Path, spec: &str, name: &str) -> PathBuf {
     root.join(spec).join(format!("{name}.json"))
 }
 
+/// A baseline name is a file name: letters, digits, `-`, `_`, `.` (no path tricks).
+pub fn check_baseline_name(name: &str) -> Result<String, String> {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if name.is_empty() || !plain || name.starts_with('.') {
+        return Err(format!(
+            "invalid baseline name `{name}` (hint: letters, digits, `-`, `_`, `.`)"
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// Saves `record` as baseline `name` of its spec; returns where.
 pub fn save_baseline(record: &RunRecord, name: &str) -> std::io::Result<PathBuf> {
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return Err(std::io::Error::other(format!(
-            "invalid baseline name `{name}` (hint: letters, digits, `-`, `_`, `.`)"
-        )));
-    }
+    check_baseline_name(name).map_err(std::io::Error::other)?;
     let path = baseline_path(&record.spec_path, &record.spec, name);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -52,13 +58,13 @@ pub fn save_baseline(record: &RunRecord, name: &str) -> std::io::Result<PathBuf>
     Ok(path)
 }
 
-/// Re-judges every `within X of baseline` verdict of `record` against the saved baseline.
-pub fn apply_baseline(spec: &Spec, record: &mut RunRecord) {
+/// Re-judges every `within X of baseline` verdict of `record` against the saved baseline `name`.
+pub fn apply_baseline(spec: &Spec, record: &mut RunRecord, name: &str) {
     let uses = |e: &Expectation| matches!(e, Expectation::NearBaseline(_));
     if !spec.assertions.iter().any(|a| uses(&a.expect)) {
         return;
     }
-    let name = baseline_name();
+    let name = name.to_owned();
     let path = baseline_path(&spec.path, &spec.name, &name);
     let baseline = read_record(&path).ok();
     record.baseline = Some(BaselineRef {

@@ -58,6 +58,8 @@ pub struct EngineMetrics {
     pub(crate) in_flight: Family<PhaseLabel, Gauge>,
     /// The replication engine's `perfgate_replicate_*` families (its own prefix).
     pub(crate) replicate: crate::load::replicate::ReplicateMetrics,
+    /// `perfgate_freshness_seconds`, set by `freshness` phases.
+    pub(crate) freshness: crate::load::freshness::FreshnessMetrics,
     /// The swarm engine's `perfgate_swarm_*` families.
     pub swarm: crate::load::swarm::SwarmMetrics,
 }
@@ -101,6 +103,7 @@ impl EngineMetrics {
             dropped,
             in_flight,
             replicate: crate::load::replicate::ReplicateMetrics::new(),
+            freshness: crate::load::freshness::FreshnessMetrics::new(),
             swarm: crate::load::swarm::SwarmMetrics::new(),
         }
     }
@@ -110,6 +113,7 @@ impl EngineMetrics {
         let mut out = String::with_capacity(8 * 1024);
         prometheus_client::encoding::text::encode_registry(&mut out, &self.registry)?;
         prometheus_client::encoding::text::encode_registry(&mut out, &self.replicate.registry)?;
+        prometheus_client::encoding::text::encode_registry(&mut out, &self.freshness.registry)?;
         prometheus_client::encoding::text::encode_registry(&mut out, &self.swarm.registry)?;
         prometheus_client::encoding::text::encode_eof(&mut out)?;
         Ok(out)
@@ -142,7 +146,12 @@ pub async fn serve_metrics(
 }
 
 async fn render(State(metrics): State<Arc<EngineMetrics>>) -> Response {
-    match metrics.encode() {
+    openmetrics_response(metrics.encode())
+}
+
+/// A `/metrics` answer: an encoded registry in the OpenMetrics text format, or a 500.
+pub(crate) fn openmetrics_response(encoded: Result<String, std::fmt::Error>) -> Response {
+    match encoded {
         Ok(text) => {
             let mut response = text.into_response();
             let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -3,11 +3,13 @@
 
 mod error;
 mod exporter;
+pub mod freshness;
 pub mod http;
 pub mod replicate;
 mod schedule;
 pub mod swarm;
 
 pub use error::LoadError;
+pub(crate) use exporter::openmetrics_response;
 pub use exporter::{EngineMetrics, LATENCY_BUCKETS, serve_metrics};
 pub use schedule::{CLOSED_LOOP_MAX_RATE, Schedule};

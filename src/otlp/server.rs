@@ -61,13 +61,23 @@ pub enum DecodeError {
     Protobuf(#[from] prost::DecodeError),
 }
 
-/// The adapter's own counters, exposed at the end of `/metrics`.
+/// The adapter's own counters, exposed at the end of `/metrics`: what came in, what was refused
+/// and why, and what reached the sink.
 #[derive(Debug, Default)]
 struct Stats {
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// Metrics requests whose body could not be read (encoding, content type, gzip, protobuf).
+    decode_errors: AtomicU64,
+    /// Data points in decoded requests, translated or not.
+    received: AtomicU64,
     points: AtomicU64,
     samples: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
+    /// Samples the sink took (scrape store, or a remote write answered 2xx).
+    written: AtomicU64,
+    /// Writes the sink failed (the OTLP sender got a 503), and the samples they carried.
+    write_failures: AtomicU64,
+    samples_write_failed: AtomicU64,
     last_receive_ms: AtomicU64,
 }
 
@@ -150,25 +160,23 @@ async fn metrics_in(State(a): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 _ => StatusCode::BAD_REQUEST,
             };
             tracing::warn!("refused an OTLP metrics request: {e}");
+            a.stats.decode_errors.fetch_add(1, Ordering::Relaxed);
             a.stats.request("metrics", code);
             return (code, e.to_string()).into_response();
         }
     };
     let translation = translate(&request);
-    if let Err(e) = a.sink.write(&translation.series).await {
-        tracing::warn!("{e}");
-        a.stats.request("metrics", StatusCode::SERVICE_UNAVAILABLE);
-        return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
-    }
+    let received = translation.points + translation.rejected_points();
+    a.stats
+        .received
+        .fetch_add(received as u64, Ordering::Relaxed);
     a.stats
         .points
         .fetch_add(translation.points as u64, Ordering::Relaxed);
     a.stats
         .samples
         .fetch_add(translation.samples as u64, Ordering::Relaxed);
-    a.stats.last_receive_ms.store(now_ms(), Ordering::Relaxed);
-    let partial_success = translation.rejection_message().map(|message| {
-        tracing::warn!("{message}");
+    {
         let mut rejected = a
             .stats
             .rejected
@@ -177,6 +185,22 @@ async fn metrics_in(State(a): State<Shared>, headers: HeaderMap, body: Bytes) ->
         for (reason, (n, _)) in &translation.rejected {
             *rejected.entry(reason.as_str()).or_default() += *n as u64;
         }
+    }
+    if let Err(e) = a.sink.write(&translation.series).await {
+        tracing::warn!("{e}");
+        a.stats.write_failures.fetch_add(1, Ordering::Relaxed);
+        a.stats
+            .samples_write_failed
+            .fetch_add(translation.samples as u64, Ordering::Relaxed);
+        a.stats.request("metrics", StatusCode::SERVICE_UNAVAILABLE);
+        return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+    }
+    a.stats
+        .written
+        .fetch_add(translation.samples as u64, Ordering::Relaxed);
+    a.stats.last_receive_ms.store(now_ms(), Ordering::Relaxed);
+    let partial_success = translation.rejection_message().map(|message| {
+        tracing::warn!("{message}");
         ExportMetricsPartialSuccess {
             rejected_data_points: translation.rejected_points() as i64,
             error_message: message,
@@ -220,22 +244,47 @@ fn render_stats(a: &Adapter, out: &mut String) {
         let labels = format!("{{signal=\"{signal}\",code=\"{code}\"}}");
         sample(out, "perfgate_otlp_requests_total", &labels, n);
     }
-    family(
-        out,
-        "perfgate_otlp_points_accepted_total",
-        "counter",
-        "OTLP data points translated",
-    );
-    let points = s.points.load(Ordering::Relaxed);
-    sample(out, "perfgate_otlp_points_accepted_total", "", points);
-    family(
-        out,
-        "perfgate_otlp_samples_total",
-        "counter",
-        "Prometheus samples produced",
-    );
-    let samples = s.samples.load(Ordering::Relaxed);
-    sample(out, "perfgate_otlp_samples_total", "", samples);
+    let counters: [(&str, &str, &AtomicU64); 7] = [
+        (
+            "perfgate_otlp_decode_errors_total",
+            "OTLP metrics requests refused because their body could not be read",
+            &s.decode_errors,
+        ),
+        (
+            "perfgate_otlp_points_received_total",
+            "OTLP data points in decoded requests, translated or rejected",
+            &s.received,
+        ),
+        (
+            "perfgate_otlp_points_accepted_total",
+            "OTLP data points translated",
+            &s.points,
+        ),
+        (
+            "perfgate_otlp_samples_total",
+            "Prometheus samples produced",
+            &s.samples,
+        ),
+        (
+            "perfgate_otlp_samples_written_total",
+            "Samples the sink took (held for scraping, or remote-written)",
+            &s.written,
+        ),
+        (
+            "perfgate_otlp_write_failures_total",
+            "Writes the sink failed (answered 503 to the sender)",
+            &s.write_failures,
+        ),
+        (
+            "perfgate_otlp_samples_write_failed_total",
+            "Samples carried by failed writes",
+            &s.samples_write_failed,
+        ),
+    ];
+    for (name, help, value) in counters {
+        family(out, name, "counter", help);
+        sample(out, name, "", value.load(Ordering::Relaxed));
+    }
     family(
         out,
         "perfgate_otlp_points_rejected_total",

@@ -181,6 +181,18 @@ fn several_points_of_one_series_become_one_series_with_several_samples() {
     );
 }
 
+/// The adapter's `/metrics` text.
+async fn exposition(client: &reqwest::Client, addr: std::net::SocketAddr) -> String {
+    client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     e.write_all(bytes).expect("gzip in memory");
@@ -263,14 +275,7 @@ async fn adapter_accepts_gzip_protobuf_discards_traces_and_exposes_series() {
         assert_eq!(r.status(), 200, "{signal}");
     }
 
-    let text = client
-        .get(format!("http://{addr}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = exposition(&client, addr).await;
     assert!(
         text.contains(
             "http_requests_total{instance=\"127.0.0.1:8080\",job=\"api\",status=\"200\"} 3 1700000000123\n"
@@ -290,6 +295,70 @@ async fn adapter_accepts_gzip_protobuf_discards_traces_and_exposes_series() {
         text.contains("perfgate_otlp_requests_total{signal=\"traces\",code=\"200\"} 1\n"),
         "{text}"
     );
+    for line in [
+        "perfgate_otlp_decode_errors_total 2",
+        "perfgate_otlp_points_received_total 2",
+        "perfgate_otlp_points_accepted_total 1",
+        "perfgate_otlp_samples_written_total 1",
+        "perfgate_otlp_write_failures_total 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+/// A request carrying one cumulative counter point of `value`.
+fn counter_request(value: f64) -> Vec<u8> {
+    request(
+        api_resource(),
+        vec![metric(
+            "http_requests",
+            "",
+            sum(true, CUMULATIVE, vec![point(vec![], value)]),
+        )],
+    )
+    .encode_to_vec()
+}
+
+#[tokio::test]
+async fn a_refused_remote_write_answers_503_and_counts_the_failure() {
+    use axum::http::StatusCode;
+    let refusing = axum::Router::new().route(
+        "/api/v1/write",
+        axum::routing::post(|| async { StatusCode::BAD_REQUEST }),
+    );
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/v1/write", receiver.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(receiver, refusing).await });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        serve(listener, Some(&url), async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let answer = client
+        .post(format!("http://{addr}/v1/metrics"))
+        .header("content-type", "application/x-protobuf")
+        .body(counter_request(5.0))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 503, "the sender learns the data was lost");
+    let text = exposition(&client, addr).await;
+    for line in [
+        "perfgate_otlp_points_received_total 1",
+        "perfgate_otlp_write_failures_total 1",
+        "perfgate_otlp_samples_write_failed_total 1",
+        "perfgate_otlp_samples_written_total 0",
+        "perfgate_otlp_requests_total{signal=\"metrics\",code=\"503\"} 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::response::{Data, Envelope, Value};
+use super::response::{Data, Envelope, FamilyMetadata, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromError {
@@ -104,6 +104,24 @@ impl PromClient {
     ) -> Result<Vec<BTreeMap<String, String>>, PromError> {
         self.get_data("/api/v1/series", &selector_params(matchers, range))
             .await
+    }
+
+    /// `/api/v1/metadata`: metric family → its TYPE, HELP and UNIT (one entry per family, or
+    /// only `metric`'s when given).
+    pub async fn metadata(
+        &self,
+        metric: Option<&str>,
+    ) -> Result<BTreeMap<String, FamilyMetadata>, PromError> {
+        let mut params = vec![("limit_per_metric", "1".to_owned())];
+        if let Some(m) = metric {
+            params.push(("metric", m.to_owned()));
+        }
+        let raw: BTreeMap<String, Vec<FamilyMetadata>> =
+            self.get_data("/api/v1/metadata", &params).await?;
+        Ok(raw
+            .into_iter()
+            .filter_map(|(name, entries)| Some((name, entries.into_iter().next()?)))
+            .collect())
     }
 
     async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Value, PromError> {

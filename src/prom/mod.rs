@@ -5,4 +5,4 @@ pub mod remote_write;
 mod response;
 
 pub use client::{PromClient, PromError};
-pub use response::{Sample, Series, Value};
+pub use response::{FamilyMetadata, Sample, Series, Value};

@@ -83,6 +83,18 @@ impl Series {
     }
 }
 
+/// One metric family's metadata as `/api/v1/metadata` reports it (`type` is `counter`,
+/// `gauge`, `histogram`, `gaugehistogram`, `summary`, `info`, `stateset` or `unknown`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FamilyMetadata {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub help: String,
+    #[serde(default)]
+    pub unit: String,
+}
+
 /// A decoded result: every result type becomes a list of series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Value {

@@ -101,6 +101,14 @@ fn summarize_load(load: &serde_json::Value) -> String {
     if let Some(d) = num("dropped").filter(|d| *d > 0.0) {
         parts.push(format!("{d:.0} dropped"));
     }
+    // A `freshness` phase: how long until the load's requests were counted.
+    if let Some(expected) = num("expected") {
+        let observed = num("observed").map_or("?".into(), |o| format!("{o:.0}"));
+        parts.push(match num("lag_seconds") {
+            Some(lag) => format!("counted after {lag:.2}s ({observed} of {expected:.0})"),
+            None => format!("NOT counted in time ({observed} of {expected:.0})"),
+        });
+    }
     parts.join(", ")
 }
 
@@ -145,4 +153,17 @@ pub fn snapshot_table(record: &RunRecord, color: bool) -> String {
         }
     }
     t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_freshness_outcome_says_when_the_load_was_counted() {
+        let caught = serde_json::json!({"expected": 297, "observed": 297.0, "lag_seconds": 1.126});
+        assert_eq!(summarize_load(&caught), "counted after 1.13s (297 of 297)");
+        let late = serde_json::json!({"expected": 297, "observed": 120.0, "lag_seconds": null});
+        assert_eq!(summarize_load(&late), "NOT counted in time (120 of 297)");
+    }
 }

@@ -173,7 +173,7 @@ impl Ctx {
     }
 }
 
-fn key_name(path: &YamlPath) -> String {
+pub(crate) fn key_name(path: &YamlPath) -> String {
     match path.0.last() {
         Some(Seg::Key(k)) => k.clone(),
         _ => path.to_string(),

@@ -53,6 +53,7 @@ pub enum ServiceKind {
     Process(ProcessService),
     OtelCollector(OtelCollectorService),
     OtlpAdapter(OtlpAdapterService),
+    FfmpegOrigin(FfmpegOriginService),
 }
 
 impl ServiceKind {
@@ -64,6 +65,7 @@ impl ServiceKind {
             ServiceKind::Process(_) => "process",
             ServiceKind::OtelCollector(_) => "otel-collector",
             ServiceKind::OtlpAdapter(_) => "otlp-to-prometheus",
+            ServiceKind::FfmpegOrigin(_) => "ffmpeg-origin",
         }
     }
 
@@ -76,11 +78,82 @@ impl ServiceKind {
     }
 }
 
+/// A live HLS origin: FFmpeg encodes `source` into a rolling playlist (`/live.m3u8`) that
+/// perfgate's own HTTP server serves, with optional injected faults. Serializable: the process
+/// backend hands it to the built-in origin as JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FfmpegOriginService {
+    pub source: OriginSource,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    /// Target segment length (`-hls_time`); keyframes are forced on its boundaries.
+    pub segment: Duration,
+    /// Segments listed in the playlist (`-hls_list_size`); older ones are deleted.
+    pub window: u32,
+    /// Video bitrate in bits per second; `None` = x264's constant quality.
+    pub bitrate: Option<u64>,
+    /// Explicit path to an `ffmpeg` binary; beats `PERFGATE_FFMPEG`, PATH and the cache.
+    pub binary: Option<PathBuf>,
+    pub faults: OriginFaults,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum OriginSource {
+    /// lavfi `testsrc2` plus a 1 kHz sine tone, paced in real time.
+    TestPattern,
+    /// A media file looped forever in real time; relative paths are relative to the spec's folder.
+    File(PathBuf),
+}
+
+/// Per-request degradations of the origin (all off by default).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OriginFaults {
+    /// Added to every affected response.
+    pub latency: Duration,
+    /// Plus a uniformly random extra delay in `0..jitter`.
+    pub jitter: Duration,
+    /// Share of affected requests answered with `status` instead of the object (0..=1).
+    pub error_rate: f64,
+    pub status: u16,
+    pub applies_to: FaultTarget,
+    /// From this long after the first segment request on, every segment request answers 404.
+    pub segment_404_after: Option<Duration>,
+    /// Seed of the jitter and error draws.
+    pub seed: u64,
+}
+
+impl Default for OriginFaults {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            error_rate: 0.0,
+            status: 503,
+            applies_to: FaultTarget::All,
+            segment_404_after: None,
+            seed: 1,
+        }
+    }
+}
+
+/// Which requests `latency`, `jitter` and `error_rate` affect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum FaultTarget {
+    #[default]
+    All,
+    Playlist,
+    Segment,
+}
+
 /// An OpenTelemetry collector between OTLP senders and Prometheus.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtelCollectorService {
     /// The `prometheus` service the collector's metrics end up in.
     pub export_to: String,
+    /// How the metrics reach `export_to`: scraped from the collector (or its companion adapter),
+    /// or remote-written into Prometheus.
+    pub via: OtlpExportMode,
     pub implementation: CollectorImpl,
     /// Explicit path to an `otelcol-contrib`/`otelcol` or `rotel-agent` binary.
     pub binary: Option<PathBuf>,
@@ -103,7 +176,7 @@ pub struct OtlpAdapterService {
     pub export: OtlpExportMode,
 }
 
-/// How the adapter hands translated series to Prometheus.
+/// How translated series reach Prometheus (an adapter's `export:`, a collector's `via:`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OtlpExportMode {
     /// Exposed on the adapter's `/metrics` (with OTLP timestamps) and scraped.
@@ -121,6 +194,9 @@ pub struct PrometheusService {
     pub binary: Option<PathBuf>,
     /// Extra command-line flags passed through verbatim.
     pub extra_args: Vec<String>,
+    /// The Prometheus that assertions and snapshots query (exactly one per stack: the one
+    /// written `gates: true`, else the first not written `gates: false`).
+    pub gates: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,8 +254,9 @@ impl Phase {
         match &self.kind {
             PhaseKind::Http(http) => http.duration,
             PhaseKind::Pause(d) => *d,
-            // Runs until done; the timeout is its upper bound.
+            // Run until done; the timeout is their upper bound.
             PhaseKind::Replicate(r) => r.timeout,
+            PhaseKind::Freshness(f) => f.timeout,
         }
     }
 }
@@ -191,17 +268,35 @@ pub enum PhaseKind {
     Pause(Duration),
     /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
     Replicate(ReplicatePhase),
+    /// Wait until the requests of the `http` phase just before are queryable; record how long.
+    Freshness(FreshnessPhase),
 }
 
 impl PhaseKind {
-    /// The kind's key in the spec (`http`, `pause`, `replicate`).
+    /// The kind's key in the spec (`http`, `pause`, `replicate`, `freshness`).
     pub fn name(&self) -> &'static str {
         match self {
             PhaseKind::Http(_) => "http",
             PhaseKind::Pause(_) => "pause",
             PhaseKind::Replicate(_) => "replicate",
+            PhaseKind::Freshness(_) => "freshness",
         }
     }
+}
+
+/// A freshness measurement: poll `query` until it reaches the number of responses the load got
+/// from `target` for paths matching `paths` (every `http` phase so far), and record the time
+/// from the end of the preceding `http` phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FreshnessPhase {
+    /// PromQL returning one number: the service's own count of those requests.
+    pub query: String,
+    /// Regex over request paths (anchored, as PromQL's `=~`).
+    pub paths: String,
+    /// The preceding `http` phase's target.
+    pub target: String,
+    /// Upper bound on the wait; past it the lag is recorded as +Inf.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]

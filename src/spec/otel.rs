@@ -33,8 +33,10 @@ pub(crate) fn collector(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<S
             return None;
         }
     };
+    let via = export_mode(ctx, raw.via.as_deref(), &at.key("via"))?;
     Some(ServiceKind::OtelCollector(OtelCollectorService {
         export_to: raw.export_to,
+        via,
         implementation,
         binary: raw.binary,
         extra_args: raw.args.into_iter().map(|t| t.0).collect(),
@@ -43,15 +45,20 @@ pub(crate) fn collector(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<S
 
 pub(crate) fn adapter(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
     let raw = ctx.de::<RawOtlpAdapter>(value, at)?;
-    let export = match raw.export.as_deref() {
-        None | Some("scrape") => OtlpExportMode::Scrape,
-        Some("remote-write") => OtlpExportMode::RemoteWrite,
-        Some(other) => {
-            ctx.unknown_name(&at.key("export"), "export mode", other, &EXPORT_MODES);
-            return None;
-        }
-    };
+    let export = export_mode(ctx, raw.export.as_deref(), &at.key("export"))?;
     Some(ServiceKind::OtlpAdapter(OtlpAdapterService { export }))
+}
+
+/// An adapter's `export:` or a collector's `via:` (default `scrape`).
+fn export_mode(ctx: &mut Ctx, written: Option<&str>, at: &YamlPath) -> Option<OtlpExportMode> {
+    match written {
+        None | Some("scrape") => Some(OtlpExportMode::Scrape),
+        Some("remote-write") => Some(OtlpExportMode::RemoteWrite),
+        Some(other) => {
+            ctx.unknown_name(at, "export mode", other, &EXPORT_MODES);
+            None
+        }
+    }
 }
 
 /// `otlp:` must name a collector or adapter; `export_to:` a `prometheus` service.

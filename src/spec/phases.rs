@@ -1,4 +1,5 @@
-//! Validation of `load:`: phase names and kinds, HTTP phases (target, rate, ramp, mix).
+//! Validation of `load:`: phase names and kinds, HTTP phases (target, rate, ramp, mix), and
+//! `freshness` phases (right after an HTTP phase).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -8,13 +9,16 @@ use serde_yaml_ng::Value;
 use super::decode::Ctx;
 use super::diagnostic::backticked;
 use super::locate::YamlPath;
-use super::model::{HttpPhase, Method, Phase, PhaseKind, Ramp, WeightedRequest};
-use super::raw::{PHASE_KINDS, RawHttp, RawPhase, RawRequest};
+use super::model::{
+    FreshnessPhase, HttpPhase, Method, Phase, PhaseKind, Ramp, ServiceKind, WeightedRequest,
+};
+use super::raw::{PHASE_KINDS, RawFreshness, RawHttp, RawPhase, RawRequest};
 use super::services::{StackInfo, http_ports};
 use super::units::is_identifier;
 
 const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_FRESHNESS_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The validated phases, plus every phase name written (for `during:` checks).
 pub(crate) struct LoadInfo {
@@ -50,19 +54,29 @@ pub(crate) fn load(ctx: &mut Ctx, items: &[Value], at: &YamlPath, stack: &StackI
             first_seen.insert(name.clone(), line);
             names.push(name.clone());
         }
-        if let Some(kind) = phase_kind(ctx, raw, &path, stack) {
+        let previous = i.checked_sub(1).and_then(|p| items.get(p));
+        if let Some(kind) = phase_kind(ctx, raw, &path, stack, previous, phases.last()) {
             phases.push(Phase { name, kind });
         }
     }
     LoadInfo { phases, names }
 }
 
-fn phase_kind(ctx: &mut Ctx, raw: RawPhase, at: &YamlPath, stack: &StackInfo) -> Option<PhaseKind> {
+/// `previous`: the entry written before this one; `last`: the last phase that validated.
+fn phase_kind(
+    ctx: &mut Ctx,
+    raw: RawPhase,
+    at: &YamlPath,
+    stack: &StackInfo,
+    previous: Option<&Value>,
+    last: Option<&Phase>,
+) -> Option<PhaseKind> {
     let name = &raw.phase;
     let given: Vec<&str> = [
         ("http", raw.http.is_some()),
         ("pause", raw.pause.is_some()),
         ("replicate", raw.replicate.is_some()),
+        ("freshness", raw.freshness.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, present)| present.then_some(k))
@@ -98,8 +112,77 @@ fn phase_kind(ctx: &mut Ctx, raw: RawPhase, at: &YamlPath, stack: &StackInfo) ->
         return super::replicate::replicate_phase(ctx, replicate, &at.key("replicate"), stack)
             .map(PhaseKind::Replicate);
     }
+    if let Some(freshness) = raw.freshness {
+        return freshness_phase(ctx, freshness, &at.key("freshness"), stack, previous, last)
+            .map(PhaseKind::Freshness);
+    }
     let http = raw.http?;
     http_phase(ctx, http, &at.key("http"), stack).map(PhaseKind::Http)
+}
+
+/// A `freshness` phase must come right after the `http` phase whose requests it waits for.
+fn freshness_phase(
+    ctx: &mut Ctx,
+    raw: RawFreshness,
+    at: &YamlPath,
+    stack: &StackInfo,
+    previous: Option<&Value>,
+    last: Option<&Phase>,
+) -> Option<FreshnessPhase> {
+    let has_prometheus = stack
+        .stack
+        .services
+        .values()
+        .any(|s| matches!(s.kind, ServiceKind::Prometheus(_)));
+    if !has_prometheus {
+        ctx.at_key(
+            at,
+            "a `freshness` phase needs a `prometheus` service to query",
+        )
+        .hint = Some("add `prometheus: { kind: prometheus }` under `stack.services`".to_owned());
+        return None;
+    }
+    let follows_http = previous.is_some_and(|v| v.get("http").is_some());
+    if !follows_http {
+        ctx.at_key(at, "a `freshness` phase must come right after an `http` phase")
+            .hint = Some(
+            "it measures how long that phase's requests take to be queryable; move it after the load it measures"
+                .to_owned(),
+        );
+        return None;
+    }
+    let mut ok = true;
+    if raw.query.trim().is_empty() {
+        ctx.at_value(&at.key("query"), "`query` is empty (hint: the service's own count of the load's requests, e.g. `sum(http_requests_total{job=\"api\"})`)");
+        ok = false;
+    }
+    let paths = raw.paths.unwrap_or_else(|| ".*".to_owned());
+    if let Some(problem) = super::units::regex_problem(&paths) {
+        ctx.at_value(
+            &at.key("paths"),
+            format!("`paths` pattern `{paths}` is not a valid regex: {problem}"),
+        );
+        ok = false;
+    }
+    let timeout = ctx.optional_duration(
+        &at.key("timeout"),
+        raw.timeout.as_ref().map(|t| t.0.as_str()),
+        DEFAULT_FRESHNESS_TIMEOUT,
+    );
+    // The preceding `http` phase failed validation: already reported.
+    let Some(Phase {
+        kind: PhaseKind::Http(http),
+        ..
+    }) = last
+    else {
+        return None;
+    };
+    ok.then_some(FreshnessPhase {
+        query: raw.query,
+        paths,
+        target: http.target.clone(),
+        timeout: timeout?,
+    })
 }
 
 fn http_phase(ctx: &mut Ctx, raw: RawHttp, at: &YamlPath, stack: &StackInfo) -> Option<HttpPhase> {

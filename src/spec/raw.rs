@@ -85,12 +85,13 @@ pub(crate) enum RawBackend {
 
 /// Service kinds as written in `kind:`; the ones reserved for later are listed so an unknown
 /// kind's error can tell them apart from typos.
-pub(crate) const SERVICE_KINDS: [&str; 5] = [
+pub(crate) const SERVICE_KINDS: [&str; 6] = [
     "prometheus",
     "demo-api",
     "process",
     "otel-collector",
     "otlp-to-prometheus",
+    "ffmpeg-origin",
 ];
 
 /// Only peeks at `kind:`; the rest of the service is read by the kind's own shape.
@@ -111,6 +112,7 @@ pub(crate) struct RawPrometheus {
     pub(crate) binary: Option<PathBuf>,
     #[serde(default)]
     pub(crate) args: Vec<Text>,
+    pub(crate) gates: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +164,8 @@ pub(crate) struct RawOtelCollector {
     )]
     pub(crate) kind: String,
     pub(crate) export_to: String,
+    /// `scrape` or `remote-write`: how the collector's metrics reach `export_to`.
+    pub(crate) via: Option<String>,
     pub(crate) implementation: Option<String>,
     pub(crate) binary: Option<PathBuf>,
     #[serde(default)]
@@ -179,6 +183,41 @@ pub(crate) struct RawOtlpAdapter {
     pub(crate) export: Option<String>,
 }
 
+/// A live HLS origin: FFmpeg encoding into a rolling playlist, served by perfgate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFfmpegOrigin {
+    #[expect(
+        dead_code,
+        reason = "read through RawKind; listed so `kind:` is a known field"
+    )]
+    pub(crate) kind: String,
+    /// `testsrc` (default) or `file`.
+    pub(crate) source: Option<String>,
+    /// The media file looped by `source: file`, relative to the spec's folder.
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) resolution: Option<Text>,
+    pub(crate) fps: Option<u32>,
+    pub(crate) segment: Option<Text>,
+    pub(crate) window: Option<u32>,
+    pub(crate) bitrate: Option<Text>,
+    pub(crate) binary: Option<PathBuf>,
+    pub(crate) faults: Option<RawOriginFaults>,
+}
+
+/// Degradations the origin applies per request, to show that gates catch them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOriginFaults {
+    pub(crate) latency: Option<Text>,
+    pub(crate) jitter: Option<Text>,
+    pub(crate) error_rate: Option<Text>,
+    pub(crate) status: Option<u16>,
+    pub(crate) applies_to: Option<String>,
+    pub(crate) segment_404_after: Option<Text>,
+    pub(crate) seed: Option<u64>,
+}
+
 /// `{ http: /health }`, `{ http: /health, port: admin }`, `{ tcp: http }` or `{ log: "text" }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,7 +228,8 @@ pub(crate) struct RawReady {
     pub(crate) log: Option<String>,
 }
 
-/// One entry of `load:`: a name plus exactly one kind key (`http`, `pause`).
+/// One entry of `load:`: a name plus exactly one kind key (`http`, `pause`, `replicate`,
+/// `freshness`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPhase {
@@ -197,9 +237,19 @@ pub(crate) struct RawPhase {
     pub(crate) http: Option<RawHttp>,
     pub(crate) pause: Option<Text>,
     pub(crate) replicate: Option<RawReplicate>,
+    pub(crate) freshness: Option<RawFreshness>,
 }
 
-pub(crate) const PHASE_KINDS: [&str; 3] = ["http", "pause", "replicate"];
+pub(crate) const PHASE_KINDS: [&str; 4] = ["http", "pause", "replicate", "freshness"];
+
+/// How long the load's requests take to become queryable (right after an `http` phase).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFreshness {
+    pub(crate) query: String,
+    pub(crate) paths: Option<String>,
+    pub(crate) timeout: Option<Text>,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -44,14 +44,7 @@ pub(crate) fn replicate_phase(
         }
     }
     for (i, pattern) in raw.exclude.iter().enumerate() {
-        if let Err(e) = regex::Regex::new(pattern) {
-            let text = e.to_string();
-            let first = text
-                .lines()
-                .last()
-                .unwrap_or_default()
-                .trim_start_matches("error: ")
-                .to_owned();
+        if let Some(first) = super::units::regex_problem(pattern) {
             ctx.at_value(
                 &at.key("exclude").index(i),
                 format!("`exclude` pattern `{pattern}` is not a valid regex: {first}"),

@@ -1,4 +1,5 @@
-//! Validation of `stack:`: backend choice, services by kind, readiness, ports and placeholders.
+//! Validation of `stack:`: backend choice, services by kind, readiness and ports (placeholders:
+//! `placeholders`).
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use super::raw::{
 use super::units::is_identifier;
 
 /// Kinds that are planned but not built yet: a clearer error than "unknown kind".
-const FUTURE_KINDS: [&str; 2] = ["container", "ffmpeg-origin"];
+const FUTURE_KINDS: [&str; 1] = ["container"];
 
 const DEFAULT_SCRAPE_INTERVAL: Duration = Duration::from_secs(1);
 const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -59,6 +60,7 @@ pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
     };
     let services_at = at.key("services");
     let mut services = IndexMap::new();
+    let mut written_gates = Vec::new();
     for (name, value) in &raw.services {
         let path = services_at.key(name);
         if !is_identifier(name) {
@@ -70,6 +72,9 @@ pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
             );
         }
         if let Some(kind) = service(ctx, value, &path) {
+            if matches!(kind, ServiceKind::Prometheus(_)) {
+                written_gates.push((name.clone(), value.get("gates").and_then(Value::as_bool)));
+            }
             services.insert(
                 name.clone(),
                 Service {
@@ -79,8 +84,9 @@ pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
             );
         }
     }
+    choose_gating(ctx, &mut services, &written_gates, &services_at);
     let stack = Stack { backend, services };
-    check_placeholders(ctx, &stack, &services_at);
+    super::placeholders::check(ctx, &stack, &services_at);
     super::otel::check_references(ctx, &stack, &names, &services_at);
     StackInfo { stack, names }
 }
@@ -114,6 +120,7 @@ fn service(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
         }
         "otel-collector" => super::otel::collector(ctx, value, at),
         "otlp-to-prometheus" => super::otel::adapter(ctx, value, at),
+        "ffmpeg-origin" => super::origin::origin(ctx, value, at),
         future if FUTURE_KINDS.contains(&future) => {
             ctx.at_value(
                 &kind_at,
@@ -141,7 +148,49 @@ fn prometheus(ctx: &mut Ctx, raw: RawPrometheus, at: &YamlPath) -> Option<Servic
         scrape_interval,
         binary: raw.binary,
         extra_args: raw.args.into_iter().map(|t| t.0).collect(),
+        gates: raw.gates.unwrap_or(false),
     }))
+}
+
+/// Chooses the Prometheus that assertions and snapshots query: the one written `gates: true`
+/// (two are an error), else the first one not written `gates: false`. `written`: every valid
+/// Prometheus service and its `gates:` as written, in spec order.
+fn choose_gating(
+    ctx: &mut Ctx,
+    services: &mut IndexMap<String, Service>,
+    written: &[(String, Option<bool>)],
+    services_at: &YamlPath,
+) {
+    let flagged: Vec<&str> = written
+        .iter()
+        .filter(|(_, gates)| *gates == Some(true))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if let [first, rest @ ..] = flagged.as_slice() {
+        for name in rest {
+            ctx.at_value(
+                &services_at.key(name).key("gates"),
+                "only one `prometheus` service can have `gates: true`",
+            )
+            .hint = Some(format!(
+                "assertions and snapshots query `{first}`; remove `gates: true` from `{name}`"
+            ));
+        }
+    }
+    let chosen = match flagged.first() {
+        Some(name) => Some(*name),
+        None => written
+            .iter()
+            .find(|(_, gates)| gates.is_none())
+            .map(|(n, _)| n.as_str()),
+    };
+    if let Some(Service {
+        kind: ServiceKind::Prometheus(p),
+        ..
+    }) = chosen.and_then(|n| services.get_mut(n))
+    {
+        p.gates = true;
+    }
 }
 
 fn demo_api(ctx: &mut Ctx, raw: RawDemoApi, at: &YamlPath) -> Option<ServiceKind> {
@@ -326,110 +375,11 @@ fn ready(ctx: &mut Ctx, value: &Value, at: &YamlPath, ports: &[&str]) -> Option<
 /// The HTTP-capable ports of a service, by name.
 pub(crate) fn http_ports(service: &Service) -> Vec<&str> {
     match &service.kind {
-        ServiceKind::Prometheus(_) | ServiceKind::DemoApi(_) | ServiceKind::OtlpAdapter(_) => {
-            vec!["http"]
-        }
+        ServiceKind::Prometheus(_)
+        | ServiceKind::DemoApi(_)
+        | ServiceKind::OtlpAdapter(_)
+        | ServiceKind::FfmpegOrigin(_) => vec!["http"],
         ServiceKind::OtelCollector(_) => vec!["otlp"],
         ServiceKind::Process(p) => p.ports.keys().map(String::as_str).collect(),
-    }
-}
-
-/// `{{port.NAME}}` must name a port of the same process; `{{service.PORT}}` a port of another.
-fn check_placeholders(ctx: &mut Ctx, stack: &Stack, services_at: &YamlPath) {
-    let mut problems = Vec::new();
-    for (name, service) in &stack.services {
-        let ServiceKind::Process(p) = &service.kind else {
-            continue;
-        };
-        let own: Vec<&str> = p.ports.keys().map(String::as_str).collect();
-        let at = services_at.key(name);
-        let texts = p
-            .command
-            .iter()
-            .enumerate()
-            .map(|(i, arg)| (at.key("command").index(i), arg))
-            .chain(p.env.iter().map(|(k, v)| (at.key("env").key(k), v)));
-        for (path, text) in texts {
-            for (offset, inner) in placeholders(text) {
-                let problem = match inner.split_once('.') {
-                    Some(("port", port)) if !own.contains(&port) => Some((
-                        format!("placeholder names undeclared port `{port}`"),
-                        if own.is_empty() {
-                            format!("declare it under `ports:`, e.g. `ports: {{ {port}: 0 }}`")
-                        } else {
-                            format!("ports of `{name}` are {}", backticked(own.iter().copied()))
-                        },
-                    )),
-                    Some(("port", _)) => None,
-                    Some((other, port)) => match stack.services.get(other) {
-                        None => Some((
-                            format!("placeholder names unknown service `{other}`"),
-                            format!(
-                                "services are {}",
-                                backticked(stack.services.keys().map(String::as_str))
-                            ),
-                        )),
-                        Some(s) if !http_ports(s).contains(&port) => Some((
-                            format!("placeholder names unknown port `{port}` of service `{other}`"),
-                            format!("its ports are {}", backticked(http_ports(s))),
-                        )),
-                        Some(_) => None,
-                    },
-                    None => Some((
-                        format!("invalid placeholder `{{{{{inner}}}}}`"),
-                        "write `{{port.NAME}}` or `{{SERVICE.PORT}}`".to_owned(),
-                    )),
-                };
-                if let Some((message, hint)) = problem {
-                    problems.push((
-                        path.clone(),
-                        offset,
-                        inner.chars().count() + 4,
-                        message,
-                        hint,
-                    ));
-                }
-            }
-        }
-    }
-    for (path, offset, len, message, hint) in problems {
-        let start = ctx.index.content_start(&path);
-        let d = ctx.at_value(&path, message);
-        d.location.line = start.line;
-        d.location.column = start.column + offset;
-        d.len = len;
-        d.hint = Some(hint);
-    }
-}
-
-/// `{{…}}` placeholders in `text`: (character offset, inner text trimmed).
-fn placeholders(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    let mut consumed = 0;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start..].find("}}") else {
-            break;
-        };
-        let inner = &rest[start + 2..start + len];
-        out.push((consumed + rest[..start].chars().count(), inner.trim()));
-        let next = start + len + 2;
-        consumed += rest[..next].chars().count();
-        rest = &rest[next..];
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_placeholders() {
-        assert_eq!(
-            placeholders("--port={{port.http}} x {{ api.http }}"),
-            [(7, "port.http"), (23, "api.http")]
-        );
-        assert!(placeholders("no {{ end").is_empty());
     }
 }

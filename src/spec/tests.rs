@@ -78,13 +78,13 @@ fn the_template_is_valid() {
     "    web: { command: [x] }",
     "",
     "",
-    "5:5 missing field `kind` (hint: expected one of `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`)"
+    "5:5 missing field `kind` (hint: expected one of `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`, `ffmpeg-origin`)"
 )]
 #[case::future_kind(
     "    box: { kind: container }",
     "",
     "",
-    "5:18 service kind `container` is not supported yet (hint: supported kinds are `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`)"
+    "5:18 service kind `container` is not supported yet (hint: supported kinds are `prometheus`, `demo-api`, `process`, `otel-collector`, `otlp-to-prometheus`, `ffmpeg-origin`)"
 )]
 #[case::otlp_names_unknown_service(
     "    web: { kind: demo-api, otlp: colector }\n    collector: { kind: otel-collector, export_to: prometheus }",
@@ -196,7 +196,7 @@ fn stack_problems(
 #[rstest]
 #[case::no_kind(
     "  - phase: idle",
-    "9:5 phase `idle` says nothing to do (hint: add one of `http`, `pause`, `replicate`)"
+    "9:5 phase `idle` says nothing to do (hint: add one of `http`, `pause`, `replicate`, `freshness`)"
 )]
 #[case::two_kinds(
     "  - { phase: both, pause: 1s, http: { target: api, rate: 1/s, duration: 1s, mix: [{ get: / }] } }",
@@ -228,7 +228,7 @@ fn stack_problems(
 )]
 #[case::several_unknown_keys(
     "  - { phase: p, paus: 1s, http: { target: api, rat: 1/s, duration: 9s, mix: [{ get: / }] } }",
-    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause`, `replicate` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
+    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause`, `replicate`, `freshness` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
 )]
 #[case::replicate_unknown_to(
     "  - { phase: r, replicate: { from: prometheus, to: prom, labels: { a: 2 } } }",
@@ -245,6 +245,10 @@ fn stack_problems(
 #[case::replicate_bad_batch(
     "  - { phase: r, replicate: { from: prometheus, to: http://127.0.0.1:9/w, batch: 0, concurrency: 65 } }",
     "9:81 `batch` must be between 1 and 1000000 samples\n9:97 `concurrency` must be between 1 and 64"
+)]
+#[case::freshness_empty_query(
+    "  - { phase: f, freshness: { query: \" \", timeout: 5 } }",
+    "9:37 `query` is empty (hint: the service's own count of the load's requests, e.g. `sum(http_requests_total{job=\"api\"})`)\n9:51 duration `5` has no unit (hint: write `5s`)"
 )]
 fn load_problems(#[case] load: &str, #[case] expected: &str) {
     let source = spec("", load, "");
@@ -312,4 +316,26 @@ fn merge_keys_and_anchors_are_followed() {
         panic!("http phase")
     };
     assert_eq!((b.rate, b.duration.as_secs()), (Rate(20.0), 5));
+}
+
+/// Which Prometheus gates when a stack has several: `gates: true`, else the first one not
+/// written `gates: false`.
+#[rstest]
+#[case::first_by_default("{ kind: prometheus }", "{ kind: prometheus }", "prometheus")]
+#[case::the_flagged_one("{ kind: prometheus }", "{ kind: prometheus, gates: true }", "second")]
+#[case::first_not_refused("{ kind: prometheus, gates: false }", "{ kind: prometheus }", "second")]
+fn the_gating_prometheus(#[case] first: &str, #[case] second: &str, #[case] gating: &str) {
+    let source = spec("", "", "").replace(
+        "prometheus: { kind: prometheus }",
+        &format!("prometheus: {first}\n    second: {second}"),
+    );
+    let parsed = parse(&source, Path::new("t.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let gates: Vec<&str> = parsed
+        .stack
+        .services
+        .values()
+        .filter(|s| matches!(&s.kind, ServiceKind::Prometheus(p) if p.gates))
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(gates, [gating]);
 }

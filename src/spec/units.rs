@@ -232,8 +232,27 @@ pub fn parse_tolerance(text: &str) -> Result<Tolerance, String> {
     }
 }
 
+/// Parses a share: `5%` or `0.05`, from 0 to 1 inclusive; `what` names it in errors
+/// ("error rate").
+pub fn parse_ratio(what: &str, text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let value = match text.strip_suffix('%') {
+        Some(pct) => parse_number(pct.trim()).map(|v| v / 100.0),
+        None => parse_number(text),
+    };
+    match value {
+        Some(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        Some(_) => Err(format!(
+            "{what} `{text}` is out of range (hint: from 0 to 100%, e.g. `5%` or `0.05`)"
+        )),
+        None => Err(format!(
+            "invalid {what} `{text}` (hint: a percentage such as `5%` or a number from 0 to 1)"
+        )),
+    }
+}
+
 /// A finite decimal number; rejects `inf`, `nan` and other words Rust would accept.
-fn parse_number(text: &str) -> Option<f64> {
+pub(crate) fn parse_number(text: &str) -> Option<f64> {
     let looks_numeric = !text.is_empty()
         && text
             .chars()
@@ -279,6 +298,18 @@ pub fn parse_duration_range(text: &str) -> Result<(Duration, Duration), String> 
         ));
     }
     Ok((low, high))
+}
+
+/// The reason `pattern` is not a valid regex (the last line of the regex crate's message).
+pub(crate) fn regex_problem(pattern: &str) -> Option<String> {
+    let text = regex::Regex::new(pattern).err()?.to_string();
+    Some(
+        text.lines()
+            .last()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned(),
+    )
 }
 
 /// Whether `name` can be used as-is in test names and placeholders: `[A-Za-z0-9_-]+`, starting
@@ -349,6 +380,22 @@ mod tests {
         assert_eq!(format_prom_duration(d), text);
         if !d.is_zero() && d.subsec_nanos().is_multiple_of(1_000_000) {
             assert_eq!(parse_duration(text), Ok(d), "round trip");
+        }
+    }
+
+    #[rstest]
+    #[case("5%", Ok(0.05))]
+    #[case("0.25", Ok(0.25))]
+    #[case("100%", Ok(1.0))]
+    #[case("0", Ok(0.0))]
+    #[case("150%", Err("error rate `150%` is out of range"))]
+    #[case("-0.1", Err("out of range"))]
+    #[case("often", Err("invalid error rate `often`"))]
+    fn ratios(#[case] text: &str, #[case] expected: Result<f64, &str>) {
+        match (parse_ratio("error rate", text), expected) {
+            (Ok(got), Ok(want)) => assert!((got - want).abs() < 1e-12, "{text}: {got}"),
+            (Err(got), Err(fragment)) => assert!(got.contains(fragment), "{got}"),
+            (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
         }
     }
 

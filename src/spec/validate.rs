@@ -197,6 +197,10 @@ fn check_prometheus(ctx: &mut Ctx, stack: &super::model::Stack, at: &YamlPath, s
         .filter(|(_, s)| matches!(s.kind, ServiceKind::Prometheus(_)))
         .map(|(name, _)| name.as_str())
         .collect();
+    let gating = stack.services.values().any(|s| match &s.kind {
+        ServiceKind::Prometheus(p) => p.gates,
+        _ => false,
+    });
     match proms.as_slice() {
         [] => {
             ctx.at_key(
@@ -206,19 +210,17 @@ fn check_prometheus(ctx: &mut Ctx, stack: &super::model::Stack, at: &YamlPath, s
             .hint =
                 Some("add `prometheus: { kind: prometheus }` under `stack.services`".to_owned());
         }
-        [_] => {}
-        [first, rest @ ..] => {
-            for name in rest {
-                ctx.at_key(
-                    &at.key("stack").key("services").key(name),
-                    "only one `prometheus` service is supported",
-                )
-                .hint = Some(format!(
-                    "{}s query `{first}`; remove `{name}`",
+        [first, ..] if !gating => {
+            ctx.at_key(
+                &at.key(section),
+                format!(
+                    "{}s need a `prometheus` service to query, but every one has `gates: false`",
                     noun(section)
-                ));
-            }
+                ),
+            )
+            .hint = Some(format!("set `gates: true` on one, e.g. `{first}`"));
         }
+        _ => {}
     }
 }
 

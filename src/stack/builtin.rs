@@ -1,4 +1,4 @@
-//! Built-in services (the demo API, the OTLP adapter) run as real child processes of perfgate's own executable:
+//! Built-in services (the demo API, the OTLP adapter, the HLS origin) run as real child processes of perfgate's own executable:
 //! the process backend re-executes the current binary with `PERFGATE_BUILTIN` set, and every
 //! entry point (the CLI, the test harness) calls `dispatch_from_env` first. That works the same
 //! for the `perfgate` binary, the `specs` harness and a user crate's own harness.
@@ -10,6 +10,7 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use crate::demo_api::{DemoApiConfig, OtlpExport};
+use crate::origin::OriginConfig;
 use crate::otlp::AdapterConfig;
 
 const BUILTIN: &str = "PERFGATE_BUILTIN";
@@ -17,6 +18,15 @@ const DEMO_API_ARGS: &str = "PERFGATE_DEMO_API";
 /// `ENDPOINT INTERVAL_MS SERVICE_NAME INSTANCE` when the demo API exports over OTLP.
 const DEMO_API_OTLP: &str = "PERFGATE_DEMO_API_OTLP";
 const ADAPTER_ARGS: &str = "PERFGATE_OTLP_ADAPTER";
+/// The built-in that only holds a network namespace open (the docker backend's pod).
+pub const POD: &str = "pod";
+
+/// The environment that makes perfgate's own image run built-in `which`.
+pub(crate) fn builtin_env(which: &str) -> (&'static str, String) {
+    (BUILTIN, which.to_owned())
+}
+/// The origin's `OriginConfig` as JSON.
+const ORIGIN_ARGS: &str = "PERFGATE_ORIGIN";
 
 /// The executable that hosts built-in services: `$PERFGATE_BIN`, else the running binary.
 pub fn host_executable() -> std::io::Result<PathBuf> {
@@ -79,6 +89,17 @@ pub(crate) fn adapter_command(
     Ok(cmd)
 }
 
+/// The command that starts the HLS origin (which starts FFmpeg itself) with `config`.
+pub(crate) fn origin_command(
+    config: &OriginConfig,
+    host: Option<&Path>,
+) -> std::io::Result<Command> {
+    let mut cmd = host_command(host)?;
+    cmd.env(BUILTIN, "ffmpeg-origin")
+        .env(ORIGIN_ARGS, config.to_json());
+    Ok(cmd)
+}
+
 /// If this process was started as a built-in service, runs it and returns its exit code.
 pub fn dispatch_from_env() -> Option<ExitCode> {
     let which = std::env::var_os(BUILTIN)?;
@@ -89,6 +110,8 @@ fn run_builtin(which: &OsString) -> ExitCode {
     let result = match which.to_str() {
         Some("demo-api") => parse_demo_api().and_then(crate::demo_api::run),
         Some("otlp-to-prometheus") => parse_adapter().and_then(crate::otlp::run),
+        Some(POD) => hold_network_namespace(),
+        Some("ffmpeg-origin") => parse_origin().and_then(crate::origin::run),
         _ => Err(anyhow::anyhow!("unknown built-in service {which:?}")),
     };
     match result {
@@ -98,6 +121,27 @@ fn run_builtin(which: &OsString) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Does nothing until SIGTERM or Ctrl-C: the docker backend's pod container, whose network
+/// namespace (loopback, published ports) every service container of a run shares.
+fn hold_network_namespace() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve_until_signalled(
+        |stop| async move {
+            stop.await;
+            Ok(())
+        },
+        Duration::ZERO,
+    ))?;
+    Ok(())
+}
+
+fn parse_origin() -> anyhow::Result<OriginConfig> {
+    let raw = std::env::var(ORIGIN_ARGS)?;
+    Ok(OriginConfig::from_json(&raw)?)
 }
 
 /// `LISTEN [REMOTE_WRITE_URL]`.

@@ -7,6 +7,8 @@ use std::time::Duration;
 pub enum StackError {
     #[error(transparent)]
     Tool(#[from] super::tools::ToolError),
+    #[error("docker backend, service `{service}`: {message}")]
+    Docker { service: String, message: String },
     #[error("service `{service}` could not be started: {source}")]
     Spawn {
         service: String,

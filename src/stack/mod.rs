@@ -3,8 +3,12 @@
 
 mod builtin;
 mod child;
+mod compose;
+mod docker_backend;
 mod error;
+mod origin;
 mod otel;
+mod otelcol;
 mod ports;
 mod process_backend;
 pub mod prometheus;
@@ -12,9 +16,16 @@ mod ready;
 pub mod reaper;
 pub mod tools;
 
-pub use builtin::{StopSignal, dispatch_from_env, host_executable, serve_until_signalled};
+pub use builtin::{
+    POD as POD_BUILTIN, StopSignal, dispatch_from_env, host_executable, serve_until_signalled,
+};
 pub use child::ChildProcess;
+pub use compose::write_compose;
+pub use docker_backend::host_address_for_containers;
 pub use error::StackError;
+pub(crate) use ports::bind_listener;
 pub use ports::{free_port, loopback};
-pub use process_backend::{RunningService, RunningStack, ServiceRecord, StackOptions, start};
+pub use process_backend::{
+    RunningService, RunningStack, ServiceRecord, StackOptions, backend, backend_description, start,
+};
 pub use ready::Readiness;

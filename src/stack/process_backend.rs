@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::child::ChildProcess;
+use super::docker_backend::{self, ContainerGuard, Pod};
 use super::error::StackError;
 use super::otel::{self, Receivers};
 use super::ports::{free_port, loopback};
@@ -15,6 +16,7 @@ use super::prometheus::{self, ScrapeTarget};
 use super::ready::{Readiness, wait_ready};
 use super::tools::{self, ResolvedTool};
 use crate::demo_api::{DemoApiConfig, OtlpExport};
+use crate::spec::placeholders;
 use crate::spec::{BackendChoice, OtlpExportMode, ProcessService, ReadyCheck, ServiceKind, Spec};
 
 const BUILTIN_STARTUP: Duration = Duration::from_secs(15);
@@ -38,8 +40,11 @@ pub struct RunningService {
     pub kind: &'static str,
     pub ports: BTreeMap<String, SocketAddr>,
     pub tool: Option<ResolvedTool>,
+    /// The process, or under the docker backend the `docker logs --follow` of its container.
     pub child: ChildProcess,
     pub ready_after: Duration,
+    /// Under the docker backend: the container (removed on drop, after `child`).
+    pub(crate) container: Option<ContainerGuard>,
 }
 
 /// What the report keeps of a service.
@@ -58,6 +63,8 @@ pub struct ServiceRecord {
 #[derive(Debug)]
 pub struct RunningStack {
     services: Vec<RunningService>,
+    /// Under the docker backend: the container holding the run's network namespace.
+    pod: Option<Pod>,
     scrape_interval: Duration,
     prometheus: Option<SocketAddr>,
     /// How many targets Prometheus was configured to scrape (0 without Prometheus).
@@ -72,6 +79,7 @@ impl RunningStack {
         http_port(&s.ports)
     }
 
+    /// The gating Prometheus (the one assertions query), when the stack has one.
     pub fn prometheus(&self) -> Option<SocketAddr> {
         self.prometheus
     }
@@ -86,6 +94,23 @@ impl RunningStack {
 
     pub fn services(&self) -> &[RunningService] {
         &self.services
+    }
+
+    /// `text` with every `{{SERVICE}}` replaced by that service's base URL,
+    /// `http://127.0.0.1:PORT` (its `http` port, or its only one): a swarm's
+    /// `{{origin}}/live.m3u8`. The spec validator checks the names; an unknown one is an error.
+    pub fn expand_urls(&self, text: &str) -> Result<String, String> {
+        let out = crate::spec::placeholders::expand(text, |inner| {
+            let service = self.services.iter().find(|s| s.name == inner)?;
+            http_port(&service.ports).map(|addr| format!("http://{addr}"))
+        });
+        match (out.find("{{"), out.find("}}")) {
+            (Some(start), Some(end)) if end > start => Err(format!(
+                "`{}` in `{text}` names no running service with an HTTP port",
+                &out[start..end + 2]
+            )),
+            _ => Ok(out),
+        }
     }
 
     /// Process ids of every service (each is also its process group id).
@@ -115,10 +140,14 @@ impl RunningStack {
     pub fn check_alive(&mut self) -> Result<(), StackError> {
         for s in &mut self.services {
             if let Some(status) = s.child.exited() {
+                let status = match &s.container {
+                    Some(c) => c.exit_description(),
+                    None => status.to_string(),
+                };
                 return Err(StackError::DiedDuringRun {
                     service: s.name.clone(),
                     kind: s.kind,
-                    status: status.to_string(),
+                    status,
                     log: s.child.log_path().to_owned(),
                     tail: super::error::indent_tail(&s.child.tail(30)),
                 });
@@ -132,6 +161,14 @@ impl RunningStack {
         let mut first_error = None;
         while let Some(mut s) = self.services.pop() {
             let name = s.name.clone();
+            if let Some(container) = s.container.take()
+                && let Err(message) = container.remove().await
+            {
+                first_error.get_or_insert(StackError::Docker {
+                    service: name.clone(),
+                    message,
+                });
+            }
             let stopped = tokio::task::spawn_blocking(move || s.child.stop())
                 .await
                 .map_err(std::io::Error::other)
@@ -143,6 +180,11 @@ impl RunningStack {
                 });
             }
         }
+        if let Some(pod) = self.pod.take()
+            && let Err(e) = pod.remove().await
+        {
+            first_error.get_or_insert(e);
+        }
         first_error.map_or(Ok(()), Err)
     }
 }
@@ -152,6 +194,7 @@ impl Drop for RunningStack {
         while let Some(s) = self.services.pop() {
             drop(s);
         }
+        self.pod.take();
     }
 }
 
@@ -179,16 +222,56 @@ const RANK_ADAPTER: u8 = 0;
 const RANK_COLLECTOR: u8 = 1;
 const RANK_APP: u8 = 2;
 
-/// Starts every service of `spec`: tools resolved first (fail fast), then application services
-/// in spec order, then Prometheus, which needs to know all of their addresses.
+/// Starts every service of `spec` (planned first: tools resolved, ports allocated, configs
+/// written), application services in dependency order, then every Prometheus, which needs to
+/// know all of their addresses.
 pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, StackError> {
-    if spec.stack.backend == BackendChoice::Docker {
-        return Err(StackError::BackendUnavailable("docker"));
+    let docker = backend(spec) == BackendChoice::Docker;
+    if docker {
+        docker_backend::require_daemon()?;
     }
     let began = Instant::now();
-    let run_dir = &opts.run_dir;
+    // Absolute, so that generated configs name the same files inside a container.
+    let run_dir = &std::path::absolute(&opts.run_dir).unwrap_or_else(|_| opts.run_dir.clone());
+    let plan = plan(spec, opts, run_dir)?;
+    let mut stack = RunningStack {
+        services: Vec::new(),
+        pod: None,
+        scrape_interval: plan.scrape_interval,
+        prometheus: plan.prometheus,
+        scrape_targets: plan.scrape_targets,
+        bring_up: Duration::ZERO,
+    };
+    if docker {
+        let ports = docker_backend::published_ports(&plan.services);
+        stack.pod = Some(Pod::start(ports, opts.host_executable.as_deref()).await?);
+    }
+    for planned in plan.services {
+        let service = launch(planned, run_dir, stack.pod.as_ref()).await?;
+        stack.services.push(service);
+    }
+    stack.bring_up = began.elapsed();
+    Ok(stack)
+}
+
+/// Every service of a spec, planned and not started: in start order (OTLP receivers, then
+/// collectors, then applications, then every Prometheus), and what the gating Prometheus is.
+pub(crate) struct StackPlan {
+    pub(crate) services: Vec<Planned>,
+    pub(crate) prometheus: Option<SocketAddr>,
+    pub(crate) scrape_interval: Duration,
+    pub(crate) scrape_targets: usize,
+}
+
+/// Plans every service of `spec` into `run_dir`: resolves tools (fail fast), allocates every
+/// port, builds commands and writes generated configs (Prometheus's included).
+pub(crate) fn plan(
+    spec: &Spec,
+    opts: &StackOptions,
+    run_dir: &Path,
+) -> Result<StackPlan, StackError> {
     std::fs::create_dir_all(run_dir).map_err(|source| StackError::RunDir {
-        path: run_dir.clone(),
+        path: run_dir.to_owned(),
         source,
     })?;
     let io = |service: &str| {
@@ -196,27 +279,36 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
         move |source| StackError::Spawn { service, source }
     };
     let receivers = Receivers::allocate(spec).map_err(io("stack"))?;
+    // Every service's ports up front: adapters writing to Prometheus and `{{SERVICE.PORT}}`
+    // placeholders need them whatever the spec's order.
+    let addresses = allocate_ports(spec, &receivers).map_err(io("stack"))?;
     let host = opts.host_executable.as_deref();
     let mut apps: Vec<(u8, Planned)> = Vec::new();
-    let mut prom = None;
-    // Allocated up front: adapters writing to Prometheus need its address whatever the order.
-    let prom_addr = loopback(free_port().map_err(io("prometheus"))?);
+    let mut proms = Vec::new();
+    let gating = gating_prometheus(spec);
+    // Adapters writing to the gating Prometheus need its address whatever the order.
+    let gate_addr = match gating {
+        Some(name) => port_of(&addresses, name, "http").map_err(io(name))?,
+        // No Prometheus: nothing can write to it, but the URL must still be well formed.
+        None => loopback(0),
+    };
+    let prom_write = format!("http://{gate_addr}/api/v1/write");
     let mut targets = Vec::new();
     for (name, service) in &spec.stack.services {
         match &service.kind {
             ServiceKind::Prometheus(p) => {
                 let tool = tools::resolve(&tools::PROMETHEUS, p.binary.as_deref())?;
-                let addr = prom_addr;
+                let addr = port_of(&addresses, name, "http").map_err(io(name))?;
                 targets.push(ScrapeTarget {
                     job: name.clone(),
                     addr,
                     path: "/metrics".into(),
                     honor_labels: false,
                 });
-                prom = Some((name.clone(), p.clone(), tool, addr));
+                proms.push((name.clone(), p.clone(), tool, addr));
             }
             ServiceKind::DemoApi(d) => {
-                let addr = loopback(free_port().map_err(io(name))?);
+                let addr = port_of(&addresses, name, "http").map_err(io(name))?;
                 let otlp = match &d.otlp {
                     Some(receiver) => Some(OtlpExport {
                         endpoint: receivers.endpoint(receiver).map_err(io(name))?,
@@ -265,19 +357,28 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
             }
             ServiceKind::OtlpAdapter(a) => {
                 let addr = receivers.addr(name).map_err(io(name))?;
-                let remote_write = (a.export == OtlpExportMode::RemoteWrite)
-                    .then(|| format!("http://{prom_addr}/api/v1/write"));
+                let remote_write =
+                    (a.export == OtlpExportMode::RemoteWrite).then(|| prom_write.clone());
                 let (planned, target) = otel::plan_adapter(name, name, addr, remote_write, host)?;
                 targets.push(target);
                 apps.push((RANK_ADAPTER, planned));
             }
             ServiceKind::OtelCollector(c) => {
-                let (planned, scraped) = otel::plan_collector(name, c, &receivers, run_dir, host)?;
+                let (planned, scraped) =
+                    otel::plan_collector(name, c, &receivers, &prom_write, run_dir, host)?;
                 targets.extend(scraped);
                 apps.extend(planned.into_iter().map(|p| (RANK_COLLECTOR, p)));
             }
+            ServiceKind::FfmpegOrigin(o) => {
+                let spec_dir = spec.path.parent().unwrap_or(Path::new(""));
+                let addr = port_of(&addresses, name, "http").map_err(io(name))?;
+                let (planned, target) =
+                    super::origin::plan_origin(name, o, addr, spec_dir, run_dir, host)?;
+                targets.push(target);
+                apps.push((RANK_APP, planned));
+            }
             ServiceKind::Process(p) => {
-                let planned = plan_process(name, p, &receivers).map_err(io(name))?;
+                let planned = plan_process(name, p, &addresses, &receivers).map_err(io(name))?;
                 if let (Some(path), Some(addr)) = (&p.metrics_path, http_port(&planned.ports)) {
                     targets.push(ScrapeTarget {
                         job: name.clone(),
@@ -292,18 +393,15 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
     }
     apps.sort_by_key(|(rank, _)| *rank);
     targets.extend(opts.extra_targets.iter().cloned());
-
-    let mut stack = RunningStack {
-        services: Vec::new(),
-        scrape_interval: Duration::from_secs(1),
+    let mut plan = StackPlan {
+        services: apps.into_iter().map(|(_, p)| p).collect(),
         prometheus: None,
+        scrape_interval: Duration::from_secs(1),
         scrape_targets: 0,
-        bring_up: Duration::ZERO,
     };
-    for (_, planned) in apps {
-        stack.services.push(launch(planned, run_dir).await?);
-    }
-    if let Some((name, service, tool, addr)) = prom {
+    // Every Prometheus scrapes every target, each other included; the gating one is the one
+    // assertions query and remote-writing adapters write to.
+    for (name, service, tool, addr) in proms {
         let dir = run_dir.join(&name);
         let data = dir.join("data");
         std::fs::create_dir_all(&data).map_err(io(&name))?;
@@ -314,33 +412,85 @@ pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, Sta
         )
         .map_err(io(&name))?;
         let command = prometheus::command(&tool.path, &service, addr, &config_file, &data);
-        stack.scrape_interval = service.scrape_interval;
-        stack.prometheus = Some(addr);
-        stack.scrape_targets = targets.len();
-        stack.services.push(
-            launch(
-                Planned {
-                    name,
-                    kind: "prometheus",
-                    ports: BTreeMap::from([("http".to_string(), addr)]),
-                    command,
-                    ready: Readiness::Http {
-                        addr,
-                        path: "/-/ready".into(),
-                    },
-                    timeout: PROMETHEUS_STARTUP,
-                    tool: Some(tool),
-                },
-                run_dir,
-            )
-            .await?,
-        );
+        if gating == Some(name.as_str()) {
+            plan.scrape_interval = service.scrape_interval;
+            plan.prometheus = Some(addr);
+            plan.scrape_targets = targets.len();
+        }
+        plan.services.push(Planned {
+            name,
+            kind: "prometheus",
+            ports: BTreeMap::from([("http".to_string(), addr)]),
+            command,
+            ready: Readiness::Http {
+                addr,
+                path: "/-/ready".into(),
+            },
+            timeout: PROMETHEUS_STARTUP,
+            tool: Some(tool),
+        });
     }
-    stack.bring_up = began.elapsed();
-    Ok(stack)
+    Ok(plan)
 }
 
-async fn launch(planned: Planned, run_dir: &Path) -> Result<RunningService, StackError> {
+/// The Prometheus service assertions query: the one the spec marks `gates`, else the first.
+fn gating_prometheus(spec: &Spec) -> Option<&str> {
+    let proms = || {
+        spec.stack
+            .services
+            .iter()
+            .filter_map(|(name, s)| match &s.kind {
+                ServiceKind::Prometheus(p) => Some((name.as_str(), p.gates)),
+                _ => None,
+            })
+    };
+    proms()
+        .find(|(_, gates)| *gates)
+        .or_else(|| proms().next())
+        .map(|(name, _)| name)
+}
+
+/// The backend a spec runs on: `$PERFGATE_BACKEND` (`process` or `docker`) over the spec's
+/// `backend:`; `auto` runs processes (every tool perfgate needs is found or provisioned).
+pub fn backend(spec: &Spec) -> BackendChoice {
+    match std::env::var("PERFGATE_BACKEND").as_deref() {
+        Ok("docker") => BackendChoice::Docker,
+        Ok("process") => BackendChoice::Process,
+        _ => match spec.stack.backend {
+            BackendChoice::Docker => BackendChoice::Docker,
+            BackendChoice::Auto | BackendChoice::Process => BackendChoice::Process,
+        },
+    }
+}
+
+/// The backend's name and why it was chosen, for the terminal: `docker ($PERFGATE_BACKEND)`.
+pub fn backend_description(spec: &Spec) -> String {
+    let name = match backend(spec) {
+        BackendChoice::Docker => "docker",
+        _ => "process",
+    };
+    let why = if std::env::var("PERFGATE_BACKEND").is_ok_and(|v| v == name) {
+        " ($PERFGATE_BACKEND)"
+    } else if spec.stack.backend == BackendChoice::Auto {
+        " (auto: every tool is local or provisioned)"
+    } else {
+        ""
+    };
+    format!("{name}{why}")
+}
+
+async fn launch(
+    planned: Planned,
+    run_dir: &Path,
+    pod: Option<&Pod>,
+) -> Result<RunningService, StackError> {
+    let (planned, container) = match pod {
+        Some(pod) => {
+            let (planned, container) = pod.start_container(planned, run_dir).await?;
+            (planned, Some(container))
+        }
+        None => (planned, None),
+    };
     let Planned {
         name,
         kind,
@@ -361,7 +511,23 @@ async fn launch(planned: Planned, run_dir: &Path) -> Result<RunningService, Stac
             service: name.clone(),
             source,
         })?;
-    wait_ready(&name, &mut child, &ready, timeout).await?;
+    wait_ready(&name, &mut child, &ready, timeout)
+        .await
+        .map_err(|e| match (e, &container) {
+            // The follower's status says nothing; the container's does.
+            (
+                StackError::Died {
+                    service, log, tail, ..
+                },
+                Some(c),
+            ) => StackError::Died {
+                service,
+                status: c.exit_description(),
+                log,
+                tail,
+            },
+            (e, _) => e,
+        })?;
     tracing::info!(service = %name, kind, ready_after = ?started.elapsed(), "ready");
     Ok(RunningService {
         name,
@@ -370,21 +536,66 @@ async fn launch(planned: Planned, run_dir: &Path) -> Result<RunningService, Stac
         tool,
         child,
         ready_after: started.elapsed(),
+        container,
     })
 }
 
-/// Allocates a generic process's ports and expands `{{port.NAME}}` in its argv and env.
-fn plan_process(name: &str, p: &ProcessService, receivers: &Receivers) -> std::io::Result<Planned> {
-    let mut ports = BTreeMap::new();
-    for (port_name, &fixed) in &p.ports {
-        let port = if fixed == 0 { free_port()? } else { fixed };
-        ports.insert(port_name.clone(), loopback(port));
+/// The address of every named port of every service (`{{SERVICE.PORT}}` placeholders refer to
+/// them): OTLP receivers keep the address `Receivers` gave them, a process's non-zero ports are
+/// used as written, every other port is a free loopback port.
+fn allocate_ports(spec: &Spec, receivers: &Receivers) -> std::io::Result<Addresses> {
+    let mut out = Addresses::new();
+    for (name, service) in &spec.stack.services {
+        let ports = match &service.kind {
+            ServiceKind::Prometheus(_) | ServiceKind::DemoApi(_) | ServiceKind::FfmpegOrigin(_) => {
+                BTreeMap::from([("http".to_owned(), loopback(free_port()?))])
+            }
+            ServiceKind::OtlpAdapter(_) => {
+                BTreeMap::from([("http".to_owned(), receivers.addr(name)?)])
+            }
+            ServiceKind::OtelCollector(_) => {
+                BTreeMap::from([("otlp".to_owned(), receivers.addr(name)?)])
+            }
+            ServiceKind::Process(p) => p
+                .ports
+                .iter()
+                .map(|(port, &fixed)| {
+                    let port_number = if fixed == 0 { free_port()? } else { fixed };
+                    Ok((port.clone(), loopback(port_number)))
+                })
+                .collect::<std::io::Result<_>>()?,
+        };
+        out.insert(name.clone(), ports);
     }
-    let expand = |s: &str| {
-        ports.iter().fold(s.to_owned(), |acc, (n, addr)| {
-            acc.replace(&format!("{{{{port.{n}}}}}"), &addr.port().to_string())
-        })
+    Ok(out)
+}
+
+/// Service → port name → address.
+type Addresses = BTreeMap<String, BTreeMap<String, SocketAddr>>;
+
+fn port_of(addresses: &Addresses, service: &str, port: &str) -> std::io::Result<SocketAddr> {
+    addresses
+        .get(service)
+        .and_then(|ports| ports.get(port))
+        .copied()
+        .ok_or_else(|| std::io::Error::other(format!("no port `{port}` allocated for `{service}`")))
+}
+
+/// Plans a generic process on its allocated ports, expanding `{{port.NAME}}` (its own ports) and
+/// `{{SERVICE.PORT}}` (another service's) to port numbers in its argv and env.
+fn plan_process(
+    name: &str,
+    p: &ProcessService,
+    addresses: &Addresses,
+    receivers: &Receivers,
+) -> std::io::Result<Planned> {
+    let ports = addresses.get(name).cloned().unwrap_or_default();
+    let lookup = |inner: &str| {
+        let (service, port) = inner.split_once('.')?;
+        let service = if service == "port" { name } else { service };
+        Some(addresses.get(service)?.get(port)?.port().to_string())
     };
+    let expand = |s: &str| placeholders::expand(s, lookup);
     let (program, args) = p
         .command
         .split_first()

@@ -82,8 +82,24 @@ async fn probe(client: &reqwest::Client, child: &ChildProcess, check: &Readiness
             .send()
             .await
             .is_ok_and(|r| r.status().is_success()),
-        Readiness::Tcp(addr) => tokio::net::TcpStream::connect(addr).await.is_ok(),
+        Readiness::Tcp(addr) => accepts_and_holds(*addr).await,
         Readiness::Log(text) => child.has_printed(text),
         Readiness::Started => true,
+    }
+}
+
+/// A connection is accepted and not closed at once. A published Docker port accepts every
+/// connection and closes it when nothing listens inside the container, so `connect` alone
+/// would call a container ready before its server is.
+async fn accepts_and_holds(addr: SocketAddr) -> bool {
+    use tokio::io::AsyncReadExt;
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return false;
+    };
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(Duration::from_millis(50), stream.read(&mut byte)).await {
+        Err(_) => true,      // still open: something is serving
+        Ok(Ok(n)) => n > 0,  // it spoke first: serving
+        Ok(Err(_)) => false, // reset
     }
 }

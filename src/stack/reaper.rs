@@ -13,16 +13,23 @@ use std::sync::{Mutex, Once};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-/// Live process groups, and whether perfgate is shutting down (then nothing new may start).
+/// Live process groups, containers and networks, and whether perfgate is shutting down (then
+/// nothing new may start).
 struct Registry {
     groups: BTreeSet<i32>,
+    containers: BTreeSet<String>,
+    networks: BTreeSet<String>,
     closed: bool,
 }
 
 static LIVE: Mutex<Registry> = Mutex::new(Registry {
     groups: BTreeSet::new(),
+    containers: BTreeSet::new(),
+    networks: BTreeSet::new(),
     closed: false,
 });
+/// How long `kill_all` waits for `docker rm -f` of the run's containers and networks.
+const REMOVE_WITHIN: Duration = Duration::from_secs(15);
 static HANDLER: Once = Once::new();
 /// How long `kill_all` waits for killed leaders to be gone.
 const REAP_WITHIN: Duration = Duration::from_secs(2);
@@ -62,6 +69,30 @@ pub(crate) fn kill_group(pgid: Pid) {
     unregister(pgid);
 }
 
+/// A container (by id) or a network (by name) for `kill_all` to remove; refused once it ran.
+pub(crate) fn register_docker(
+    container: Option<&str>,
+    network: Option<&str>,
+) -> std::io::Result<()> {
+    let mut live = live();
+    if live.closed {
+        return Err(std::io::Error::other("perfgate is shutting down"));
+    }
+    live.containers.extend(container.map(str::to_owned));
+    live.networks.extend(network.map(str::to_owned));
+    Ok(())
+}
+
+pub(crate) fn unregister_docker(container: Option<&str>, network: Option<&str>) {
+    let mut live = live();
+    if let Some(id) = container {
+        live.containers.remove(id);
+    }
+    if let Some(name) = network {
+        live.networks.remove(name);
+    }
+}
+
 /// Process groups perfgate started that are still running.
 pub fn live_groups() -> Vec<u32> {
     live().groups.iter().map(|&p| p as u32).collect()
@@ -74,6 +105,8 @@ pub fn kill_all() {
     let mut live = live();
     live.closed = true;
     let groups = std::mem::take(&mut live.groups);
+    let containers = std::mem::take(&mut live.containers);
+    let networks = std::mem::take(&mut live.networks);
     for &pgid in &groups {
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
     }
@@ -87,6 +120,32 @@ pub fn kill_all() {
             }
         }
     }
+    remove_docker(&["rm", "--force", "--volumes"], containers);
+    remove_docker(&["network", "rm"], networks);
+}
+
+/// `docker ARGS NAMES…`, waited for at most `REMOVE_WITHIN`.
+fn remove_docker(args: &[&str], names: BTreeSet<String>) {
+    if names.is_empty() {
+        return;
+    }
+    let Ok(mut child) = Command::new("docker")
+        .args(args)
+        .args(&names)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        return;
+    };
+    let deadline = Instant::now() + REMOVE_WITHIN;
+    while Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
 }
 
 /// Installs (once per process) a thread that waits for SIGINT/SIGTERM/SIGHUP, kills every live

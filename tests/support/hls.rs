@@ -2,7 +2,8 @@
 //! playlist in a temporary folder (`-re`, 1 s segments, segment deletion), and a small axum
 //! server serves that folder on 127.0.0.1 with keep-alive. Faults can be switched on while it
 //! runs (HTTP errors for segments or everything, bodies cut short) to record FFmpeg's reactions
-//! and to test that the swarm sees them. The `ffmpeg-origin` service may replace it later.
+//! and to test that the swarm sees them. The `ffmpeg-origin` service (`src/origin/`) is the
+//! origin specs use; this one is small, in-process and can cut bodies short.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -37,31 +38,22 @@ pub enum Fault {
     CutPlaylistOnce,
 }
 
-/// The FFmpeg tests use: `$PERFGATE_FFMPEG`, else `ffmpeg` on PATH; `None` when neither runs.
-pub fn ffmpeg() -> Option<PathBuf> {
-    let candidate = std::env::var_os("PERFGATE_FFMPEG")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| PathBuf::from("ffmpeg"), PathBuf::from);
-    let runs = Command::new(&candidate)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    runs.then_some(candidate)
+/// The FFmpeg perfgate resolves (`$PERFGATE_FFMPEG`, PATH, its cache, else provisioned into
+/// the cache), or why there is none.
+pub fn ffmpeg() -> Result<PathBuf, String> {
+    perfgate::stack::tools::resolve(&perfgate::stack::tools::FFMPEG, None)
+        .map(|tool| tool.path)
+        .map_err(|e| e.to_string())
 }
 
-/// Skips loudly (never silently) when there is no FFmpeg.
+/// Skips loudly (never silently) when no FFmpeg can be found or provisioned.
 #[macro_export]
 macro_rules! require_ffmpeg {
     () => {
-        match $crate::support::hls::ffmpeg() {
-            Some(path) => path,
-            None => {
-                eprintln!(
-                    "\n!!! SKIPPED {}: no FFmpeg (set PERFGATE_FFMPEG or put ffmpeg on PATH)\n",
-                    module_path!()
-                );
+        match $crate::hls::ffmpeg() {
+            Ok(path) => path,
+            Err(why) => {
+                eprintln!("\n!!! SKIPPED {}: no FFmpeg: {why}\n", module_path!());
                 return;
             }
         }

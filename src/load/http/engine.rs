@@ -172,6 +172,7 @@ pub async fn run_phase(
         achieved_rate,
         sent: issued.sent.load(Ordering::Relaxed),
         completed: aggregate.completed,
+        completed_by_endpoint: aggregate.completed_by_endpoint(),
         ok: aggregate.ok,
         status_classes: aggregate.classes.clone(),
         latency: aggregate.latency(),

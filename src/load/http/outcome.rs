@@ -1,7 +1,7 @@
 //! What an HTTP phase reports: the serialisable outcome, live progress, and the aggregator that
 //! folds per-request records into both (and into the engine's Prometheus series).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -30,6 +30,8 @@ pub struct HttpPhaseOutcome {
     pub sent: u64,
     /// Requests that got a full response, whatever its status.
     pub completed: u64,
+    /// `completed` by endpoint (the request path without its query).
+    pub completed_by_endpoint: BTreeMap<String, u64>,
     /// Responses with a status below 400.
     pub ok: u64,
     pub status_classes: StatusClasses,
@@ -177,6 +179,8 @@ pub(crate) struct Aggregate {
     /// (method, endpoint) labels per mix entry, for lazily created request counters.
     labels: Vec<(&'static str, String)>,
     counters: HashMap<(usize, SeriesKey), Counter>,
+    /// Responses per mix entry.
+    completed_by_request: Vec<u64>,
     latency_series: Vec<PromHistogram>,
     metrics_requests: prometheus_client::metrics::family::Family<RequestLabels, Counter>,
 }
@@ -210,6 +214,7 @@ impl Aggregate {
                 .map(|r| (r.method.as_str(), r.endpoint.clone()))
                 .collect(),
             counters: HashMap::new(),
+            completed_by_request: vec![0; requests.len()],
             latency_series,
             metrics_requests: metrics.requests.clone(),
         })
@@ -219,6 +224,9 @@ impl Aggregate {
         let key = match record.result {
             Ok(status) => {
                 self.completed += 1;
+                if let Some(n) = self.completed_by_request.get_mut(record.request) {
+                    *n += 1;
+                }
                 match status / 100 {
                     1 => self.classes.informational += 1,
                     2 => self.classes.success += 1,
@@ -247,6 +255,15 @@ impl Aggregate {
             }
         };
         self.counter(record.request, key).inc();
+    }
+
+    /// Responses by endpoint (mix entries sharing a path are added up).
+    pub fn completed_by_endpoint(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for ((_, endpoint), n) in self.labels.iter().zip(&self.completed_by_request) {
+            *out.entry(endpoint.clone()).or_default() += n;
+        }
+        out
     }
 
     /// Requests that never reported back before the drain deadline count as timeouts.

@@ -150,6 +150,19 @@ async fn mix_weights_are_honoured_on_the_wire() {
     ];
     let total: f64 = observed.iter().sum();
     assert_eq!(total as u64, outcome.completed, "{text}");
+    let by_endpoint: Vec<(&str, f64)> = outcome
+        .completed_by_endpoint
+        .iter()
+        .map(|(e, n)| (e.as_str(), *n as f64))
+        .collect();
+    assert_eq!(
+        by_endpoint,
+        [
+            ("/api/users", observed[1]),
+            ("/health", observed[0]),
+            ("/nope", observed[2])
+        ]
+    );
     assert!(total >= 950.0, "{outcome:#?}");
     assert_eq!(outcome.errors.status_4xx as f64, observed[2]);
     // Chi-square with 2 degrees of freedom; 13.8 is the 0.1 % critical value.

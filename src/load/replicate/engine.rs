@@ -1,10 +1,12 @@
 //! The replication pipeline: a reader task fetches one metric's history at a time; the
-//! generator multiplies every series over the label combinations and deals whole series
-//! round-robin to `concurrency` senders (a series' chunks stay on one sender, in order, so a
-//! receiver never sees them out of order); each sender rate-limits, encodes its batch once and
-//! writes it. Channels hold one batch per sender, so memory is bounded by one metric's history
-//! plus about three batches per sender, whatever the number of series written.
+//! generator multiplies every series over the label combinations, writing each copy as
+//! protobuf into the request of one of `concurrency` senders (`batcher`: whole series dealt
+//! round robin, a series' chunks stay on one sender, in order, so a receiver never sees them
+//! out of order); each sender rate-limits, compresses its request once and writes it. Channels
+//! hold one request per sender, so memory is bounded by one metric's history plus about three
+//! requests per sender, whatever the number of series written.
 
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,16 +14,17 @@ use regex::Regex;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::labels::{LabelSpace, copy_labels};
+use super::batcher::{Batcher, Job};
+use super::labels::LabelSpace;
 use super::limiter::RateLimiter;
 use super::metrics::{PhaseHandles, ReplicateMetrics};
 use super::outcome::{Counters, OutcomeHead, ReplicateOutcome, ReplicateProgress, add};
-use super::source::{SourceSeries, history, metric_names};
+use super::source::{SourceSeries, family_metadata, history, metadata_for, metric_names};
+use super::template::{EncodedSpace, SeriesTemplate};
 use crate::prom::remote_write::{
-    BatchEncoder, Label, RemoteWriter, RetryPolicy, Sample, SendOutcome, TimeSeries, WriteError,
-    WriteRequest, check_loopback,
+    BatchEncoder, RemoteWriter, RetryPolicy, SendOutcome, WriteError, check_loopback,
 };
-use crate::prom::{PromClient, PromError};
+use crate::prom::{FamilyMetadata, PromClient, PromError};
 
 /// Unused rate-limit time a sender may catch up on.
 const BURST: Duration = Duration::from_millis(100);
@@ -87,33 +90,8 @@ struct Shared {
     deadline: Instant,
 }
 
-struct Job {
-    request: WriteRequest,
-    samples: u64,
-    /// Series whose first chunk is in this request.
-    new_series: u64,
-}
-
-#[derive(Default)]
-struct Pending {
-    series: Vec<TimeSeries>,
-    samples: u64,
-    new_series: u64,
-}
-
-impl Pending {
-    fn take(&mut self) -> Job {
-        let p = std::mem::take(self);
-        Job {
-            request: WriteRequest {
-                timeseries: p.series,
-                metadata: Vec::new(),
-            },
-            samples: p.samples,
-            new_series: p.new_series,
-        }
-    }
-}
+/// One metric's history as the reader hands it over.
+type History = (String, Result<Vec<SourceSeries>, PromError>);
 
 /// Runs one replication to the end (or to its timeout) and reports what happened. Fails only
 /// when it cannot start or the source stops answering; dropped batches are in the outcome.
@@ -143,6 +121,7 @@ pub async fn replicate(
     let (names, excluded) = metric_names(&client, &config.matchers, &config.exclude, range)
         .await
         .map_err(source_err)?;
+    let families = family_metadata(&client).await;
     let counters = Arc::new(Counters::default());
     add(&counters.metrics_total, names.len() as u64);
     let shared = Arc::new(Shared {
@@ -178,7 +157,7 @@ pub async fn replicate(
         senders.spawn(sender(rx, Arc::clone(&shared)));
     }
 
-    let (history_tx, mut histories) = mpsc::channel::<Result<Vec<SourceSeries>, PromError>>(1);
+    let (history_tx, mut histories) = mpsc::channel::<History>(1);
     let reader = {
         let (client, matchers) = (client.clone(), config.matchers.clone());
         let (lookback, step) = (config.lookback, config.step);
@@ -186,7 +165,7 @@ pub async fn replicate(
             for name in names {
                 let result = history(&client, &matchers, &name, end, lookback, step).await;
                 let failed = result.is_err();
-                if history_tx.send(result).await.is_err() || failed {
+                if history_tx.send((name, result)).await.is_err() || failed {
                     break;
                 }
             }
@@ -195,11 +174,12 @@ pub async fn replicate(
 
     let mut generator = Generator {
         config,
+        space: EncodedSpace::new(&config.labels),
+        template: SeriesTemplate::default(),
+        batcher: Batcher::new(config.concurrency, config.batch),
+        families,
+        described: HashSet::new(),
         queues,
-        pending: (0..config.concurrency)
-            .map(|_| Pending::default())
-            .collect(),
-        next: 0,
         deadline,
         shared: &shared,
     };
@@ -212,12 +192,12 @@ pub async fn replicate(
                 break;
             }
             Ok(None) => break,
-            Ok(Some(Err(e))) => {
+            Ok(Some((_, Err(e)))) => {
                 failure = Some(e);
                 break;
             }
-            Ok(Some(Ok(series))) => {
-                if !generator.metric(&series).await {
+            Ok(Some((name, Ok(series)))) => {
+                if !generator.metric(&name, &series).await {
                     timed_out = true;
                     break;
                 }
@@ -256,16 +236,22 @@ pub async fn replicate(
 
 struct Generator<'a> {
     config: &'a ReplicateConfig,
+    space: EncodedSpace,
+    /// The source series being copied (its buffers reused from series to series).
+    template: SeriesTemplate,
+    batcher: Batcher,
+    /// The source's metadata per metric family.
+    families: BTreeMap<String, FamilyMetadata>,
+    /// Families whose metadata was already written.
+    described: HashSet<String>,
     queues: Vec<mpsc::Sender<Job>>,
-    pending: Vec<Pending>,
-    next: usize,
     deadline: Instant,
     shared: &'a Shared,
 }
 
 impl Generator<'_> {
-    /// Multiplies one metric's series; false when the deadline passed while queueing.
-    async fn metric(&mut self, series: &[SourceSeries]) -> bool {
+    /// Multiplies metric `name`'s series; false when the deadline passed while queueing.
+    async fn metric(&mut self, name: &str, series: &[SourceSeries]) -> bool {
         let counters = &self.shared.counters;
         add(&counters.metrics_done, 1);
         add(&counters.source_series, series.len() as u64);
@@ -276,6 +262,12 @@ impl Generator<'_> {
                 .source_series
                 .load(std::sync::atomic::Ordering::Relaxed) as i64,
         );
+        if samples > 0
+            && let Some(meta) = metadata_for(&self.families, name)
+            && self.described.insert(meta.metric_family_name.clone())
+        {
+            self.batcher.metadata(&meta);
+        }
         // The whole metric moves by one offset, so its series stay aligned with each other.
         let newest = series
             .iter()
@@ -287,12 +279,15 @@ impl Generator<'_> {
             }
             _ => 0,
         };
+        let copies = self.config.labels.copies();
         for s in series.iter().filter(|s| !s.samples.is_empty()) {
-            for combination in self.config.labels.combinations() {
-                let labels = copy_labels(&s.labels, &combination);
-                let shard = self.next;
-                self.next = (self.next + 1) % self.queues.len();
-                if !self.push(shard, labels, &s.samples, shift).await {
+            self.template.set(&self.space, &s.labels, &s.samples, shift);
+            let mut odometer = self.space.odometer();
+            for _ in 0..copies {
+                self.batcher
+                    .copy(&self.template, &self.space, odometer.digits());
+                odometer.advance();
+                if !self.queue_ready().await {
                     return false;
                 }
             }
@@ -300,78 +295,34 @@ impl Generator<'_> {
         true
     }
 
-    /// Adds one copy to `shard`'s pending batch, splitting it across batches when it is longer
-    /// than the room left; full batches are queued.
-    async fn push(
-        &mut self,
-        shard: usize,
-        labels: Vec<Label>,
-        samples: &[Sample],
-        shift: i64,
-    ) -> bool {
-        let batch = self.config.batch;
-        let mut rest = samples;
-        let mut first = true;
-        while !rest.is_empty() {
-            let pending = &mut self.pending[shard];
-            let room = batch.saturating_sub(pending.samples as usize).max(1);
-            let (chunk, tail) = rest.split_at(room.min(rest.len()));
-            rest = tail;
-            pending.series.push(TimeSeries {
-                labels: labels.clone(),
-                samples: chunk
-                    .iter()
-                    .map(|p| Sample {
-                        value: p.value,
-                        timestamp: p.timestamp + shift,
-                    })
-                    .collect(),
-            });
-            pending.samples += chunk.len() as u64;
-            pending.new_series += u64::from(first);
-            first = false;
-            if pending.samples as usize >= batch && !self.queue(shard).await {
+    /// Queues every full request; a request that cannot be queued before the deadline is
+    /// counted as dropped, and so is everything not queued yet.
+    async fn queue_ready(&mut self) -> bool {
+        while let Some((shard, job)) = self.batcher.pop_ready() {
+            let samples = job.samples;
+            let sent =
+                tokio::time::timeout_at(self.deadline.into(), self.queues[shard].send(job)).await;
+            if !matches!(sent, Ok(Ok(()))) {
+                self.shared.counters.drop_samples("deadline", samples, None);
+                self.shared.handles.dropped("deadline", samples);
                 return false;
             }
         }
         true
     }
 
-    /// Queues `shard`'s pending batch; a batch that cannot be queued before the deadline is
-    /// counted as dropped.
-    async fn queue(&mut self, shard: usize) -> bool {
-        let job = self.pending[shard].take();
-        let samples = job.samples;
-        let sent =
-            tokio::time::timeout_at(self.deadline.into(), self.queues[shard].send(job)).await;
-        if matches!(sent, Ok(Ok(()))) {
-            return true;
-        }
-        self.shared.counters.drop_samples("deadline", samples, None);
-        self.shared.handles.dropped("deadline", samples);
-        false
-    }
-
-    /// Queues every partial batch; false when the deadline passed.
+    /// Queues every partial request; false when the deadline passed.
     async fn flush(&mut self) -> bool {
-        for shard in 0..self.pending.len() {
-            if self.pending[shard].samples > 0 && !self.queue(shard).await {
-                return false;
-            }
-        }
-        true
+        self.batcher.flush();
+        self.queue_ready().await
     }
 
     /// Counts whatever was generated but never queued as dropped at the deadline.
     fn abandon(&mut self) {
-        for p in &mut self.pending {
-            if p.samples > 0 {
-                self.shared
-                    .counters
-                    .drop_samples("deadline", p.samples, None);
-                self.shared.handles.dropped("deadline", p.samples);
-                *p = Pending::default();
-            }
+        let samples = self.batcher.abandon();
+        if samples > 0 {
+            self.shared.counters.drop_samples("deadline", samples, None);
+            self.shared.handles.dropped("deadline", samples);
         }
     }
 }
@@ -381,13 +332,13 @@ async fn sender(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
     let counters = &shared.counters;
     let handles = &shared.handles;
     while let Some(job) = rx.recv().await {
-        let (samples, new_series) = (job.samples, job.new_series);
+        let (samples, new_series, metadata) = (job.samples, job.new_series, job.metadata);
         if Instant::now() >= shared.deadline {
             counters.drop_samples("deadline", samples, None);
             handles.dropped("deadline", samples);
             continue;
         }
-        let batch = match encoder.encode(&job.request) {
+        let batch = match encoder.compress(&job.proto, job.series, samples as usize) {
             Ok(b) => b,
             Err(e) => {
                 counters.drop_samples("encode", samples, Some(e.to_string()));
@@ -403,6 +354,7 @@ async fn sender(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
             add(&counters.bytes, body);
             add(&counters.series, new_series);
             add(&counters.samples, samples);
+            add(&counters.metadata, metadata);
             continue;
         }
         if let Some(limiter) = &shared.limiter {
@@ -422,6 +374,7 @@ async fn sender(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
             SendOutcome::Accepted { .. } => {
                 add(&counters.series, new_series);
                 add(&counters.samples, samples);
+                add(&counters.metadata, metadata);
                 handles.series.inc_by(new_series);
                 handles.samples.inc_by(samples);
                 handles.request(true);

@@ -18,7 +18,10 @@ impl LabelSpace {
     /// [`MAX_COPIES`].
     pub fn new(labels: Vec<(String, Vec<String>)>) -> Result<Self, String> {
         let mut total: u64 = 1;
-        for (name, values) in &labels {
+        for (i, (name, values)) in labels.iter().enumerate() {
+            if labels[..i].iter().any(|(n, _)| n == name) {
+                return Err(format!("replication label `{name}` is given twice"));
+            }
             if values.is_empty() {
                 return Err(format!("replication label `{name}` has no values"));
             }
@@ -35,6 +38,11 @@ impl LabelSpace {
     /// The values a count stands for: `0`, `1`, …, `n-1`.
     pub fn counted(n: u32) -> Vec<String> {
         (0..n).map(|i| i.to_string()).collect()
+    }
+
+    /// Each label with its values, in spec order.
+    pub fn labels(&self) -> &[(String, Vec<String>)] {
+        &self.labels
     }
 
     /// Copies per source series: the product of the value counts (1 when there are no labels).
@@ -75,28 +83,29 @@ pub fn copy_labels(source: &[Label], combination: &[(&str, &str)]) -> Vec<Label>
     labels
 }
 
+/// `"cluster=0,1,2;replica=a,b"` → the space of those two labels (a shorthand for tests).
+#[cfg(test)]
+pub(crate) fn space(spec: &str) -> LabelSpace {
+    LabelSpace::new(
+        spec.split(';')
+            .filter(|s| !s.is_empty())
+            .map(|l| {
+                let (name, values) = l.split_once('=').expect("name=values");
+                (
+                    name.to_owned(),
+                    values.split(',').map(str::to_owned).collect(),
+                )
+            })
+            .collect(),
+    )
+    .expect("valid space")
+}
+
 #[cfg(test)]
 mod tests {
     use rstest::rstest;
 
     use super::*;
-
-    /// `"cluster=0,1,2;replica=a,b"` → the space of those two labels.
-    fn space(spec: &str) -> LabelSpace {
-        LabelSpace::new(
-            spec.split(';')
-                .filter(|s| !s.is_empty())
-                .map(|l| {
-                    let (name, values) = l.split_once('=').expect("name=values");
-                    (
-                        name.to_owned(),
-                        values.split(',').map(str::to_owned).collect(),
-                    )
-                })
-                .collect(),
-        )
-        .expect("valid space")
-    }
 
     fn render(space: &LabelSpace) -> Vec<String> {
         space
@@ -131,6 +140,10 @@ mod tests {
 
     #[rstest]
     #[case::empty_values(vec![("a".to_owned(), vec![])], "no values")]
+    #[case::twice(
+        vec![("a".to_owned(), vec!["1".to_owned()]), ("a".to_owned(), vec!["2".to_owned()])],
+        "`a` is given twice",
+    )]
     #[case::too_many(
         vec![("a".to_owned(), LabelSpace::counted(1001)), ("b".to_owned(), LabelSpace::counted(1000))],
         "more than 1000000 copies",

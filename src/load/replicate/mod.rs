@@ -2,6 +2,7 @@
 //! label combinations and remote-writes the copies (batched, rate-limited, or dry-run). The
 //! remote-write client itself lives in `prom::remote_write`.
 
+pub(crate) mod batcher;
 mod config;
 mod engine;
 mod labels;
@@ -9,6 +10,7 @@ mod limiter;
 mod metrics;
 mod outcome;
 mod source;
+pub(crate) mod template;
 
 #[cfg(test)]
 mod tests;

@@ -43,6 +43,8 @@ pub struct ReplicateOutcome {
     pub copies_per_series: u64,
     pub series_written: u64,
     pub samples_written: u64,
+    /// Metric families whose metadata (TYPE, HELP, UNIT) the receiver accepted.
+    pub metadata_written: u64,
     /// Same as `samples_written`; named so the phase table shows it.
     pub completed: u64,
     pub requests: u64,
@@ -73,6 +75,7 @@ pub(crate) struct Counters {
     pub source_samples: AtomicU64,
     pub series: AtomicU64,
     pub samples: AtomicU64,
+    pub metadata: AtomicU64,
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub bytes: AtomicU64,
@@ -144,6 +147,7 @@ impl Counters {
             copies_per_series: head.copies,
             series_written: get(&self.series),
             samples_written: samples,
+            metadata_written: get(&self.metadata),
             completed: samples,
             requests: get(&self.requests),
             retries: get(&self.retries),

@@ -1,13 +1,14 @@
-//! Reading the source: metric names through the label-values API (minus exclusions), then one
-//! metric's recent history at a time through `query_range`, so memory holds one metric's
-//! history, never the whole selection's.
+//! Reading the source: metric names through the label-values API (minus exclusions), their
+//! families' metadata, then one metric's recent history at a time through `query_range`, so
+//! memory holds one metric's history, never the whole selection's.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use regex::Regex;
 
-use crate::prom::remote_write::{Label, Sample, sort_labels};
-use crate::prom::{PromClient, PromError};
+use crate::prom::remote_write::{Label, MetricMetadata, MetricType, Sample, sort_labels};
+use crate::prom::{FamilyMetadata, PromClient, PromError};
 
 /// One source series: labels sorted with `__name__` first, samples oldest first (ms).
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,51 @@ pub(crate) async fn metric_names(
     names.retain(|n| !exclude.iter().any(|re| re.is_match(n)));
     let excluded = before - names.len();
     Ok((names, excluded))
+}
+
+/// Suffixes a series name may add to its family's name (OpenMetrics: counters, histograms,
+/// summaries, gauge histograms, info).
+const FAMILY_SUFFIXES: [&str; 8] = [
+    "_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info",
+];
+
+/// The source's metadata (TYPE, HELP, UNIT) per metric family. A source without the metadata
+/// API, or one that fails to answer it, has none: the replication goes on without.
+pub(crate) async fn family_metadata(client: &PromClient) -> BTreeMap<String, FamilyMetadata> {
+    client.metadata(None).await.unwrap_or_else(|e| {
+        tracing::warn!(source = client.base_url(), "no metric metadata: {e}");
+        BTreeMap::new()
+    })
+}
+
+/// The remote-write metadata of the family metric `name` belongs to: the name itself, or the
+/// name without one of the family suffixes.
+pub(crate) fn metadata_for(
+    families: &BTreeMap<String, FamilyMetadata>,
+    name: &str,
+) -> Option<MetricMetadata> {
+    let (family, meta) = families.get_key_value(name).or_else(|| {
+        FAMILY_SUFFIXES
+            .iter()
+            .filter_map(|suffix| name.strip_suffix(suffix))
+            .find_map(|family| families.get_key_value(family))
+    })?;
+    let kind = match meta.kind.as_str() {
+        "counter" => MetricType::Counter,
+        "gauge" => MetricType::Gauge,
+        "histogram" => MetricType::Histogram,
+        "gaugehistogram" => MetricType::GaugeHistogram,
+        "summary" => MetricType::Summary,
+        "info" => MetricType::Info,
+        "stateset" => MetricType::StateSet,
+        _ => MetricType::Unknown,
+    };
+    Some(MetricMetadata {
+        r#type: kind as i32,
+        metric_family_name: family.clone(),
+        help: meta.help.clone(),
+        unit: meta.unit.clone(),
+    })
 }
 
 /// Compiles an exclusion pattern anchored at both ends, as Prometheus anchors `=~`.
@@ -132,6 +178,39 @@ mod tests {
     ) {
         let matchers: Vec<String> = matchers.iter().map(|s| (*s).to_owned()).collect();
         assert_eq!(scoped_query(&matchers, name).as_deref(), expected);
+    }
+
+    #[rstest]
+    #[case::exact("go_goroutines", Some(("go_goroutines", MetricType::Gauge)))]
+    #[case::counter_total("http_requests_total", Some(("http_requests", MetricType::Counter)))]
+    #[case::histogram_bucket("latency_seconds_bucket", Some(("latency_seconds", MetricType::Histogram)))]
+    #[case::histogram_count("latency_seconds_count", Some(("latency_seconds", MetricType::Histogram)))]
+    #[case::unknown_type("odd", Some(("odd", MetricType::Unknown)))]
+    #[case::none("other_total", None)]
+    fn metadata_is_found_by_family(
+        #[case] name: &str,
+        #[case] expected: Option<(&str, MetricType)>,
+    ) {
+        let entry = |kind: &str| FamilyMetadata {
+            kind: kind.into(),
+            help: format!("{kind} help"),
+            unit: String::new(),
+        };
+        let families = BTreeMap::from([
+            ("go_goroutines".to_owned(), entry("gauge")),
+            ("http_requests".to_owned(), entry("counter")),
+            ("latency_seconds".to_owned(), entry("histogram")),
+            ("odd".to_owned(), entry("mystery")),
+        ]);
+        let got = metadata_for(&families, name);
+        assert_eq!(
+            got.as_ref()
+                .map(|m| (m.metric_family_name.as_str(), m.r#type)),
+            expected.map(|(f, t)| (f, t as i32))
+        );
+        if let Some(m) = got {
+            assert!(m.help.ends_with(" help"), "{m:?}");
+        }
     }
 
     #[test]

@@ -14,10 +14,22 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use super::*;
-use crate::prom::remote_write::{RetryPolicy, decode_body};
+use crate::prom::remote_write::{MetricMetadata, MetricType, RetryPolicy, decode_body};
 
-/// Two metrics with two series each, three points 15 s apart.
+/// Three metrics with two series each, three points 15 s apart; with their metadata.
 fn source_router() -> Router {
+    async fn metadata() -> axum::Json<serde_json::Value> {
+        axum::Json(json!({"status": "success", "data": {
+            "cpu_seconds": [{"type": "counter", "help": "CPU time.", "unit": "seconds"}],
+            "go_threads": [{"type": "gauge", "help": "Threads.", "unit": ""}],
+            "up": [{"type": "gauge", "help": "Whether the target is up.", "unit": ""}],
+        }}))
+    }
+    source_router_without_metadata().route("/api/v1/metadata", get(metadata))
+}
+
+/// The same source without the metadata API (answers 404).
+fn source_router_without_metadata() -> Router {
     async fn names() -> axum::Json<serde_json::Value> {
         axum::Json(json!({"status": "success", "data": ["cpu_seconds", "go_threads", "up"]}))
     }
@@ -50,6 +62,7 @@ struct Received {
     series: Arc<Mutex<SeriesLog>>,
     requests: Arc<Mutex<usize>>,
     status: Arc<Mutex<u16>>,
+    metadata: Arc<Mutex<Vec<MetricMetadata>>>,
 }
 
 async fn write(State(r): State<Received>, body: Bytes) -> (StatusCode, &'static str) {
@@ -62,6 +75,7 @@ async fn write(State(r): State<Received>, body: Bytes) -> (StatusCode, &'static 
             "out of bounds",
         );
     }
+    r.metadata.lock().expect("lock").extend(request.metadata);
     let mut series = r.series.lock().expect("lock");
     for ts in request.timeseries {
         assert_eq!(ts.labels[0].name, "__name__", "name first");
@@ -89,9 +103,14 @@ async fn serve(router: Router) -> String {
 }
 
 async fn setup(status: u16) -> (String, String, Received) {
+    setup_with(source_router(), status).await
+}
+
+/// `source` served as the source; a recording receiver answering `status` as the target.
+async fn setup_with(source: Router, status: u16) -> (String, String, Received) {
     let received = Received::default();
     *received.status.lock().expect("lock") = status;
-    let source = serve(source_router()).await;
+    let source = serve(source).await;
     let target = serve(
         Router::new()
             .route("/api/v1/write", post(write))
@@ -156,6 +175,39 @@ async fn every_copy_arrives_once_in_order() {
     }
     assert!(series.contains_key("__name__=up,cluster=2,job=b,replica=a"));
     assert!(!series.keys().any(|k| k.contains("go_threads")));
+    // Metadata once per replicated metric, not per copy; none for the excluded one.
+    let mut metadata = received.metadata.lock().expect("lock").clone();
+    metadata.sort_by(|a, b| a.metric_family_name.cmp(&b.metric_family_name));
+    assert_eq!(
+        metadata,
+        [
+            MetricMetadata {
+                r#type: MetricType::Counter as i32,
+                metric_family_name: "cpu_seconds".into(),
+                help: "CPU time.".into(),
+                unit: "seconds".into(),
+            },
+            MetricMetadata {
+                r#type: MetricType::Gauge as i32,
+                metric_family_name: "up".into(),
+                help: "Whether the target is up.".into(),
+                unit: String::new(),
+            },
+        ]
+    );
+    assert_eq!(outcome.metadata_written, 2);
+}
+
+#[tokio::test]
+async fn a_source_without_metadata_still_replicates() {
+    let (source, target, received) = setup_with(source_router_without_metadata(), 204).await;
+    let cfg = config(source, target);
+    let outcome = replicate("bare", &cfg, &ReplicateMetrics::new(), None)
+        .await
+        .expect("replication");
+    assert_eq!(outcome.series_written, 24);
+    assert_eq!(outcome.metadata_written, 0);
+    assert!(received.metadata.lock().expect("lock").is_empty());
 }
 
 #[tokio::test]

@@ -30,9 +30,10 @@ pub struct EncodedBatch {
     pub uncompressed_len: usize,
 }
 
-/// Encodes batches, reusing its protobuf and compressor buffers between calls.
+/// Encodes batches, reusing its protobuf, compressor and output buffers between calls.
 pub struct BatchEncoder {
     proto: Vec<u8>,
+    out: Vec<u8>,
     snappy: snap::raw::Encoder,
 }
 
@@ -54,22 +55,43 @@ impl BatchEncoder {
     pub fn new() -> Self {
         Self {
             proto: Vec::new(),
+            out: Vec::new(),
             snappy: snap::raw::Encoder::new(),
         }
     }
 
     pub fn encode(&mut self, request: &WriteRequest) -> Result<EncodedBatch, EncodeError> {
-        self.proto.clear();
-        self.proto.reserve(request.encoded_len());
-        request.encode(&mut self.proto)?;
-        let mut out = vec![0; snap::raw::max_compress_len(self.proto.len())];
-        let n = self.snappy.compress(&self.proto, &mut out)?;
-        out.truncate(n);
+        let mut proto = std::mem::take(&mut self.proto);
+        proto.clear();
+        proto.reserve(request.encoded_len());
+        request.encode(&mut proto)?;
+        let series = request.timeseries.len();
+        let samples = request.timeseries.iter().map(|s| s.samples.len()).sum();
+        let batch = self.compress(&proto, series, samples);
+        self.proto = proto;
+        batch
+    }
+
+    /// Compresses a request body already in protobuf form (built with [`super::wire`]) holding
+    /// `series` series and `samples` samples.
+    pub fn compress(
+        &mut self,
+        proto: &[u8],
+        series: usize,
+        samples: usize,
+    ) -> Result<EncodedBatch, EncodeError> {
+        // The worst-case buffer is reused (zeroed once, when it grows); only the compressed
+        // bytes are copied out.
+        let need = snap::raw::max_compress_len(proto.len());
+        if self.out.len() < need {
+            self.out.resize(need, 0);
+        }
+        let n = self.snappy.compress(proto, &mut self.out)?;
         Ok(EncodedBatch {
-            body: Bytes::from(out),
-            series: request.timeseries.len(),
-            samples: request.timeseries.iter().map(|s| s.samples.len()).sum(),
-            uncompressed_len: self.proto.len(),
+            body: Bytes::copy_from_slice(&self.out[..n]),
+            series,
+            samples,
+            uncompressed_len: proto.len(),
         })
     }
 }

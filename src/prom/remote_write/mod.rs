@@ -20,12 +20,15 @@
 
 mod encode;
 mod proto;
+pub mod wire;
 mod writer;
 
 #[cfg(test)]
 mod tests;
 
 pub use encode::{BatchEncoder, EncodeError, EncodedBatch, decode_body};
-pub use proto::{Label, MetricMetadata, MetricType, Sample, TimeSeries, WriteRequest, sort_labels};
+pub use proto::{
+    Label, MetricMetadata, MetricType, Sample, TimeSeries, WriteRequest, label_order, sort_labels,
+};
 pub(crate) use writer::check_loopback;
 pub use writer::{DropReason, RemoteWriter, RetryPolicy, SendOutcome, WriteError};

@@ -75,9 +75,12 @@ impl Label {
 /// Sorts labels by name, `__name__` first, as receivers expect (Prometheus' own order for
 /// ordinary label names, which all sort after `__name__` except upper-case ones).
 pub fn sort_labels(labels: &mut [Label]) {
-    labels.sort_unstable_by(|a, b| {
-        (a.name != "__name__")
-            .cmp(&(b.name != "__name__"))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    labels.sort_unstable_by(|a, b| label_order(&a.name, &b.name));
+}
+
+/// The order of [`sort_labels`] between two label names.
+pub fn label_order(a: &str, b: &str) -> std::cmp::Ordering {
+    (a != "__name__")
+        .cmp(&(b != "__name__"))
+        .then_with(|| a.cmp(b))
 }

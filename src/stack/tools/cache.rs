@@ -17,10 +17,27 @@ pub(crate) fn newest_cached(tool: &ToolSpec) -> Option<(PathBuf, Version)> {
         .filter_map(Result::ok)
         .filter_map(|e| {
             let version = Version::find_in(&e.file_name().to_string_lossy())?;
-            let binary = e.path().join(tool.path_in_package);
-            binary.is_file().then_some((binary, version))
+            Some((binary_in(tool, &e.path())?, version))
         })
         .max_by_key(|(_, v)| *v)
+}
+
+/// `tool`'s binary inside an unpacked package at `dir`: `path_in_package`, whose last component
+/// may end in `*` (a name carrying a version); the greatest matching file name wins.
+pub(crate) fn binary_in(tool: &ToolSpec, dir: &Path) -> Option<PathBuf> {
+    let wanted = dir.join(tool.path_in_package);
+    let Some(prefix) = tool.path_in_package.strip_suffix('*') else {
+        return wanted.is_file().then_some(wanted);
+    };
+    let folder = wanted.parent()?;
+    let stem = prefix.rsplit('/').next().unwrap_or_default();
+    std::fs::read_dir(folder)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(stem))
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .max()
 }
 
 /// Where a provisioned `version` of `tool` is unpacked.
@@ -39,7 +56,9 @@ pub(crate) fn install_unpacked(
     unpacked: &Path,
     from: &str,
 ) -> Result<(PathBuf, Version), String> {
-    let version = Version::of_binary(&unpacked.join(tool.path_in_package))?;
+    let binary = binary_in(tool, unpacked)
+        .ok_or_else(|| format!("{from} has no {}", tool.path_in_package))?;
+    let version = Version::of_binary(&binary, tool.version_flag)?;
     if version < tool.min_version {
         return Err(format!(
             "{from} has {} {version}, older than {}",
@@ -51,7 +70,8 @@ pub(crate) fn install_unpacked(
         std::fs::remove_dir_all(&dest).map_err(|e| e.to_string())?;
     }
     std::fs::rename(unpacked, &dest).map_err(|e| e.to_string())?;
-    Ok((dest.join(tool.path_in_package), version))
+    let relative = binary.strip_prefix(unpacked).map_err(|e| e.to_string())?;
+    Ok((dest.join(relative), version))
 }
 
 /// Where provisioning stands once this process holds the tool's lock.
@@ -77,4 +97,46 @@ pub(crate) fn lock_for_provisioning(tool: &ToolSpec) -> Result<Provisioning, Str
             None => Provisioning::Locked(lock),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::tools::{FFMPEG, ROTEL};
+
+    fn touch(dir: &Path, relative: &str) {
+        let path = dir.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "x").unwrap();
+    }
+
+    #[test]
+    fn a_fixed_path_is_taken_as_is() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(binary_in(&ROTEL, dir.path()), None);
+        touch(dir.path(), "rotel/rotel-agent");
+        assert_eq!(
+            binary_in(&ROTEL, dir.path()),
+            Some(dir.path().join("rotel/rotel-agent"))
+        );
+    }
+
+    #[test]
+    fn a_wildcard_matches_the_versioned_name_and_nothing_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "imageio_ffmpeg/binaries/README.md");
+        touch(dir.path(), "imageio_ffmpeg/binaries/__init__.py");
+        assert_eq!(binary_in(&FFMPEG, dir.path()), None);
+        touch(
+            dir.path(),
+            "imageio_ffmpeg/binaries/ffmpeg-linux-x86_64-v9.0.2",
+        );
+        assert_eq!(
+            binary_in(&FFMPEG, dir.path()),
+            Some(
+                dir.path()
+                    .join("imageio_ffmpeg/binaries/ffmpeg-linux-x86_64-v9.0.2")
+            )
+        );
+    }
 }

@@ -1,5 +1,5 @@
-//! External tools (Prometheus, OpenTelemetry collectors): found by explicit path, env var, PATH or perfgate's cache,
-//! or provisioned into that cache, always with a version check.
+//! External tools (Prometheus, OpenTelemetry collectors, FFmpeg): found by explicit path, env var, PATH or
+//! perfgate's cache, or provisioned into that cache, always with a version check.
 
 mod apt;
 mod cache;
@@ -7,6 +7,8 @@ mod exec;
 mod pip;
 mod resolve;
 mod version;
+
+use std::path::Path;
 
 pub(crate) use apt::which;
 pub use cache::cache_dir;
@@ -24,10 +26,15 @@ pub struct ToolSpec {
     /// Environment variable holding an explicit path.
     pub env_var: &'static str,
     /// Package carrying the binary (Debian or PyPI, per `provisioner`), and the binary's path
-    /// inside the unpacked package.
+    /// inside the unpacked package. The path's last component may end in `*` when the file name
+    /// carries a version or platform (`imageio_ffmpeg/binaries/ffmpeg-*`).
     pub debian_package: &'static str,
     pub path_in_package: &'static str,
     pub provisioner: Provisioner,
+    /// The flag that prints the version (`--version`; FFmpeg's is `-version`).
+    pub version_flag: &'static str,
+    /// What the provisioned binary needs from the host, added to the error's hint ("" = nothing).
+    pub host_needs: &'static str,
 }
 
 /// Where perfgate fetches a tool that is nowhere to be found.
@@ -49,6 +56,8 @@ pub const PROMETHEUS: ToolSpec = ToolSpec {
     debian_package: "prometheus",
     path_in_package: "usr/bin/prometheus",
     provisioner: Provisioner::Apt,
+    version_flag: "--version",
+    host_needs: "",
 };
 
 /// rotel: a standalone Rust OpenTelemetry collector, shipped inside a Python wheel.
@@ -60,6 +69,8 @@ pub const ROTEL: ToolSpec = ToolSpec {
     debian_package: "rotel",
     path_in_package: "rotel/rotel-agent",
     provisioner: Provisioner::Pip,
+    version_flag: "--version",
+    host_needs: "the binary needs libpython3.11: `apt-get install libpython3.11`",
 };
 
 /// The OpenTelemetry Collector (contrib distribution); never provisioned, only found.
@@ -71,4 +82,30 @@ pub const OTELCOL: ToolSpec = ToolSpec {
     debian_package: "",
     path_in_package: "",
     provisioner: Provisioner::None,
+    version_flag: "--version",
+    host_needs: "",
 };
+
+/// FFmpeg: the HLS origin's encoder and the swarm's clients. Provisioned from the
+/// `imageio-ffmpeg` wheel, which carries one static build (libx264, aac, the hls muxer, lavfi)
+/// that needs only libc, instead of Debian's package and its ~100 shared libraries.
+pub const FFMPEG: ToolSpec = ToolSpec {
+    name: "ffmpeg",
+    min_version: Version(5, 1, 0),
+    min_reason: "the hls muxer's rolling playlists and HTTP reconnects (Debian 12's 5.1 works)",
+    env_var: "PERFGATE_FFMPEG",
+    debian_package: "imageio-ffmpeg",
+    path_in_package: "imageio_ffmpeg/binaries/ffmpeg-*",
+    provisioner: Provisioner::Pip,
+    version_flag: "-version",
+    host_needs: "",
+};
+
+/// The tools `perfgate tools` lists, in that order.
+pub const LISTED: [&ToolSpec; 2] = [&PROMETHEUS, &FFMPEG];
+
+/// Resolves FFmpeg (the origin's encoder, the swarm's clients): `explicit` is a spec's
+/// `binary:`, then `$PERFGATE_FFMPEG`, PATH, the cache, and provisioning from PyPI.
+pub(crate) fn resolve_ffmpeg(explicit: Option<&Path>) -> Result<ResolvedTool, ToolError> {
+    resolve(&FFMPEG, explicit)
+}

@@ -1,4 +1,5 @@
-//! Provisioning a standalone binary shipped inside a PyPI wheel (rotel's `rotel/rotel-agent`):
+//! Provisioning a standalone binary shipped inside a PyPI wheel (rotel's `rotel/rotel-agent`,
+//! imageio-ffmpeg's static `imageio_ffmpeg/binaries/ffmpeg-linux-x86_64-v9.0.2`):
 //! `pip download --no-deps` into a scratch folder of perfgate's cache, unpack the wheel (a zip)
 //! with Python's own `zipfile`, make the binary executable, check its version, then move the
 //! tree into `<cache>/tools/<tool>/<version>/`. Nothing is installed into any Python environment.
@@ -6,7 +7,7 @@
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
-use super::cache::{Provisioning, install_unpacked, lock_for_provisioning, tool_root};
+use super::cache::{Provisioning, binary_in, install_unpacked, lock_for_provisioning, tool_root};
 use super::{ToolSpec, Version};
 
 /// Downloads and unpacks `tool`'s wheel; returns the binary and its version.
@@ -55,9 +56,10 @@ pub(crate) fn provision(tool: &ToolSpec) -> Result<(PathBuf, Version), String> {
         ],
         "unpacking the wheel",
     )?;
-    let binary = unpacked.join(tool.path_in_package);
+    let binary = binary_in(tool, &unpacked)
+        .ok_or_else(|| format!("the wheel has no {}", tool.path_in_package))?;
     let mut perms = std::fs::metadata(&binary)
-        .map_err(|e| format!("the wheel has no {}: {e}", tool.path_in_package))?
+        .map_err(|e| e.to_string())?
         .permissions();
     perms.set_mode(perms.mode() | 0o755);
     std::fs::set_permissions(&binary, perms).map_err(|e| e.to_string())?;

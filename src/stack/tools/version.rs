@@ -29,14 +29,15 @@ impl Version {
         }
     }
 
-    /// Runs `binary --version` and reads the version from stdout or stderr.
-    pub fn of_binary(binary: &Path) -> Result<Version, String> {
-        let out = duct::cmd(binary, ["--version"])
+    /// Runs `binary FLAG` (`--version`, FFmpeg's `-version`) and reads the version from stdout
+    /// or stderr.
+    pub fn of_binary(binary: &Path, flag: &str) -> Result<Version, String> {
+        let out = duct::cmd(binary, [flag])
             .stdout_capture()
             .stderr_capture()
             .unchecked()
             .run()
-            .map_err(|e| format!("could not run `{} --version`: {e}", binary.display()))?;
+            .map_err(|e| format!("could not run `{} {flag}`: {e}", binary.display()))?;
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -44,7 +45,7 @@ impl Version {
         );
         Self::find_in(&text).ok_or_else(|| {
             format!(
-                "`{} --version` printed no version: {}",
+                "`{} {flag}` printed no version: {}",
                 binary.display(),
                 text.lines().next().unwrap_or("")
             )
@@ -67,6 +68,10 @@ mod tests {
         Some(Version(2, 42, 0))
     )]
     #[case("ffmpeg version 5.1.6-0+deb12u1 Copyright", Some(Version(5, 1, 6)))]
+    #[case(
+        "ffmpeg version n9.0.2-17-g2a571b6068-20260930 Copyright (c) 2000-2026",
+        Some(Version(9, 0, 2))
+    )]
     #[case("no numbers here", None)]
     #[case("version 2.5", None)]
     fn finds_versions(#[case] text: &str, #[case] expected: Option<Version>) {

@@ -1,0 +1,75 @@
+//! The `docker` CLI as perfgate uses it: one quiet runner with the command and its stderr in the
+//! error, and a fast probe for a reachable daemon.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    #[error(
+        "no Docker daemon is reachable ({detail}) (hint: start Docker, or use `backend: process`, which runs every service as a local process)"
+    )]
+    NoDaemon { detail: String },
+    #[error("`docker {args}` failed: {stderr}")]
+    Command { args: String, stderr: String },
+    #[error("cannot run `docker`: {0} (hint: install the Docker CLI, or use `backend: process`)")]
+    Spawn(#[source] std::io::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs `docker ARGS`, returning its stdout; a non-zero exit becomes an error naming the command.
+pub fn docker(args: &[&str]) -> Result<String, DockerError> {
+    let output = Command::new("docker")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(DockerError::Spawn)?;
+    checked(args, output)
+}
+
+pub(crate) fn checked(args: &[&str], output: Output) -> Result<String, DockerError> {
+    if output.status.success() {
+        return Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    }
+    Err(DockerError::Command {
+        args: args.join(" "),
+        stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+    })
+}
+
+/// Whether a daemon answers, decided within a few seconds; the error says why not.
+pub fn daemon_available() -> Result<(), DockerError> {
+    let mut child = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(DockerError::Spawn)?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            let output = child.wait_with_output()?;
+            if status.success() {
+                return Ok(());
+            }
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let detail = stderr
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("`docker version` failed")
+                .trim()
+                .to_owned();
+            return Err(DockerError::NoDaemon { detail });
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(DockerError::NoDaemon {
+                detail: "`docker version` did not answer within 5 s".into(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,164 @@
+//! The docker backend on a real Docker daemon, with images built by perfgate from local binaries
+//! (nothing can be pulled here): the quickstart and the OpenTelemetry chain pass in containers;
+//! no container or network of a run is left after it, also after a panic inside a phase; a
+//! missing daemon fails at once with a message naming the process backend.
+//!
+//! Without a daemon these tests say SKIPPED and why; under `CI` they fail instead.
+
+use std::path::Path;
+use std::process::Command;
+
+#[path = "support/docker.rs"]
+mod support;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::daemon_or_skip;
+
+use perfgate::run::{ProgressEvent, RunOptions, run_spec};
+
+/// The run label every container of perfgate's docker backend carries.
+const RUN_LABEL: &str = "label=dev.perfgate.run";
+
+/// These tests count the daemon's containers and networks: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Containers of any perfgate run, and perfgate's run networks.
+fn leftovers() -> (String, String) {
+    (
+        docker(&["ps", "--all", "--quiet", "--filter", RUN_LABEL]),
+        docker(&["network", "ls", "--quiet", "--filter", "name=perfgate-"]),
+    )
+}
+
+fn assert_nothing_left(after: &str) {
+    let (containers, networks) = leftovers();
+    assert!(
+        containers.is_empty(),
+        "containers left after {after}: {containers}"
+    );
+    assert!(
+        networks.is_empty(),
+        "networks left after {after}: {networks}"
+    );
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_quickstart_and_the_otel_chain_pass_in_containers() {
+    if !daemon_or_skip("the_quickstart_and_the_otel_chain_pass_in_containers") {
+        return;
+    }
+    let _serial = serial();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("docker-specs");
+    let run = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+        .current_dir(root())
+        .args(["run", "--quiet", "specs/quickstart.yaml", "specs/otel.yaml"])
+        .env("PERFGATE_BACKEND", "docker")
+        .env("PERFGATE_OUT", &out)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("perfgate runs");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(run.status.code(), Some(0), "{text}");
+    assert!(!text.contains("FAIL"), "{text}");
+    // The services really ran in containers: their records name the images' follower logs.
+    let report = std::fs::read_dir(out.join("quickstart"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("stack/api.log"))
+        .find(|p| p.is_file())
+        .expect("the api's log");
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("0.0.0.0:"),
+        "the api did not listen on all interfaces of its container"
+    );
+    assert_nothing_left("two runs");
+}
+
+#[test]
+fn a_panic_inside_a_phase_leaves_no_container_behind() {
+    if !daemon_or_skip("a_panic_inside_a_phase_leaves_no_container_behind") {
+        return;
+    }
+    let _serial = serial();
+    let seen: Arc<Mutex<String>> = Arc::default();
+    let seen_in_phase = Arc::clone(&seen);
+    let opts = RunOptions {
+        out_dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join("docker-panic"),
+        host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+        progress: Some(Arc::new(move |event| {
+            if let ProgressEvent::PhaseStarted { .. } = event {
+                *seen_in_phase.lock().unwrap() = leftovers().0;
+                panic!("injected panic inside a phase");
+            }
+        })),
+        ..RunOptions::default()
+    };
+    let spec = perfgate::spec::load(&root().join("fixtures/specs/docker/panicking.yaml"))
+        .expect("fixture spec is valid");
+    let outcome = std::thread::spawn(move || {
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(run_spec(&spec, &opts))
+    })
+    .join();
+    assert!(outcome.is_err(), "the injected panic did not happen");
+    let running = seen.lock().unwrap().lines().count();
+    assert!(
+        running >= 3,
+        "expected the pod, prometheus and the api, saw {running}"
+    );
+    assert_nothing_left("a panic");
+}
+
+#[test]
+fn without_a_daemon_the_docker_backend_fails_at_once_and_names_the_process_backend() {
+    let started = Instant::now();
+    let run = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+        .current_dir(root())
+        .args(["run", "--quiet", "fixtures/specs/docker/panicking.yaml"])
+        .env("DOCKER_HOST", "unix:///nonexistent/perfgate-test.sock")
+        .env(
+            "PERFGATE_OUT",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("docker-none"),
+        )
+        .output()
+        .expect("perfgate runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("no Docker daemon is reachable"), "{stderr}");
+    assert!(stderr.contains("backend: process"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?} to give up",
+        started.elapsed()
+    );
+}
