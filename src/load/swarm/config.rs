@@ -21,6 +21,15 @@ pub struct RestartPolicy {
     pub backoff_max: Duration,
 }
 
+impl RestartPolicy {
+    /// The wait before restart number `done + 1`: `backoff_min · 2^done`, at most `backoff_max`.
+    pub fn delay(&self, done: u32) -> Duration {
+        self.backoff_min
+            .saturating_mul(1u32 << done.min(31))
+            .min(self.backoff_max)
+    }
+}
+
 impl Default for RestartPolicy {
     fn default() -> Self {
         Self {
@@ -73,6 +82,15 @@ impl SwarmConfig {
             decode: false,
             per_client_metrics: false,
             allow_external: false,
+        }
+    }
+
+    /// When client `i` starts: `i / ramp` (all at 0 with an infinite ramp).
+    pub fn start_of(&self, i: u32) -> Duration {
+        if self.ramp.is_finite() {
+            Duration::from_secs_f64(f64::from(i) / self.ramp)
+        } else {
+            Duration::ZERO
         }
     }
 

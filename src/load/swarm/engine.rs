@@ -20,7 +20,7 @@ use super::metrics::{Count, SwarmHandles, SwarmMetrics};
 use super::outcome::{SwarmOutcome, SwarmProgress};
 use super::process::{Report, run_client};
 use super::stats::Aggregator;
-use super::supervisor::{ClientState, Effect, Supervisor, Timing};
+use super::supervisor::{ClientState, Effect, Supervisor};
 
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(200);
 /// How long killed clients get to be reaped after the end.
@@ -57,7 +57,7 @@ pub async fn run_swarm(
             rt.block_on(async {
                 let (events_tx, events) = mpsc::channel(QUEUE);
                 let mut swarm = Swarm {
-                    supervisor: Supervisor::new(Timing::from(&config)),
+                    supervisor: Supervisor::new(&config),
                     aggregator,
                     handles,
                     command,

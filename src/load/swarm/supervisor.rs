@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::config::{RestartPolicy, SwarmConfig};
+use super::config::SwarmConfig;
 use super::events::{ClientEvent, ErrorKind, ExitStatus};
 
 /// Where a client is; the `state` label of `perfgate_swarm_clients`.
@@ -97,51 +97,6 @@ pub(crate) enum Effect {
     },
 }
 
-/// The timings the state machine needs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Timing {
-    pub clients: u32,
-    /// Starts per second.
-    pub ramp: f64,
-    pub duration: Duration,
-    pub stall_after: Duration,
-    pub restart: RestartPolicy,
-    /// The window of the media speed.
-    pub media_window: Duration,
-}
-
-impl From<&SwarmConfig> for Timing {
-    fn from(c: &SwarmConfig) -> Self {
-        Self {
-            clients: c.clients,
-            ramp: c.ramp,
-            duration: c.duration,
-            stall_after: c.stall_after,
-            restart: c.restart,
-            media_window: c.media_window,
-        }
-    }
-}
-
-impl Timing {
-    /// When client `i` starts: `i / ramp` (all at 0 with an infinite ramp).
-    pub(crate) fn start_of(&self, i: u32) -> Duration {
-        if self.ramp.is_finite() {
-            Duration::from_secs_f64(f64::from(i) / self.ramp)
-        } else {
-            Duration::ZERO
-        }
-    }
-
-    /// The wait before restart number `done + 1`: `backoff_min · 2^done`, at most `backoff_max`.
-    pub(crate) fn backoff(&self, done: u32) -> Duration {
-        let r = self.restart;
-        r.backoff_min
-            .saturating_mul(1u32 << done.min(31))
-            .min(r.backoff_max)
-    }
-}
-
 /// One client's bookkeeping.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Client {
@@ -214,7 +169,8 @@ impl Client {
 /// Every client's state machine.
 #[derive(Debug)]
 pub(crate) struct Supervisor {
-    timing: Timing,
+    /// Its own copy: `stop` shortens the duration.
+    config: SwarmConfig,
     clients: Vec<Client>,
     /// Clients started by the ramp so far.
     ramped: u32,
@@ -224,11 +180,11 @@ pub(crate) struct Supervisor {
 }
 
 impl Supervisor {
-    pub(crate) fn new(timing: Timing) -> Self {
+    pub(crate) fn new(config: &SwarmConfig) -> Self {
         Self {
-            timing,
-            clients: (0..timing.clients)
-                .map(|_| Client::new(timing.media_window))
+            config: config.clone(),
+            clients: (0..config.clients)
+                .map(|_| Client::new(config.media_window))
                 .collect(),
             ramped: 0,
             ended: false,
@@ -253,7 +209,7 @@ impl Supervisor {
     /// Ends the swarm before its duration: every live client is killed.
     pub(crate) fn stop(&mut self, now: Duration, out: &mut Vec<Effect>) {
         if !self.ended {
-            self.timing.duration = self.timing.duration.min(now);
+            self.config.duration = self.config.duration.min(now);
             self.end(out);
         }
     }
@@ -263,20 +219,20 @@ impl Supervisor {
         if self.ended {
             return;
         }
-        if now >= self.timing.duration {
+        if now >= self.config.duration {
             self.end(out);
             return;
         }
-        while self.ramped < self.timing.clients && now >= self.timing.start_of(self.ramped) {
+        while self.ramped < self.config.clients && now >= self.config.start_of(self.ramped) {
             let id = self.ramped;
             self.ramped += 1;
             self.spawn(id, now, out);
         }
-        for id in 0..self.timing.clients {
+        for id in 0..self.config.clients {
             let c = &mut self.clients[id as usize];
             match c.state {
                 ClientState::Starting | ClientState::Running
-                    if c.alive && now.saturating_sub(c.last_advance) >= self.timing.stall_after =>
+                    if c.alive && now.saturating_sub(c.last_advance) >= self.config.stall_after =>
                 {
                     c.state = ClientState::Stalled;
                     out.push(Effect::Stalled { client: id });
@@ -303,17 +259,17 @@ impl Supervisor {
         if self.ended {
             return None;
         }
-        let ramp = (self.ramped < self.timing.clients).then(|| self.timing.start_of(self.ramped));
+        let ramp = (self.ramped < self.config.clients).then(|| self.config.start_of(self.ramped));
         let per_client = self.clients.iter().filter_map(|c| match c.state {
             ClientState::Starting | ClientState::Running if c.alive => {
-                Some(c.last_advance + self.timing.stall_after)
+                Some(c.last_advance + self.config.stall_after)
             }
             ClientState::Backoff => Some(c.retry_at),
             _ => None,
         });
         ramp.into_iter()
             .chain(per_client)
-            .chain([self.timing.duration])
+            .chain([self.config.duration])
             .min()
     }
 
@@ -327,7 +283,7 @@ impl Supervisor {
         out: &mut Vec<Effect>,
     ) {
         let ended = self.ended;
-        let policy = self.timing;
+        let restart = self.config.restart;
         let Some(c) = self.clients.get_mut(client as usize) else {
             return;
         };
@@ -381,9 +337,9 @@ impl Supervisor {
                     }
                     _ => return,
                 };
-                if c.restarts < policy.restart.max {
+                if c.restarts < restart.max {
                     c.state = ClientState::Backoff;
-                    c.retry_at = now + policy.backoff(c.restarts);
+                    c.retry_at = now + restart.delay(c.restarts);
                     self.due = self.due.map(|d| d.min(c.retry_at));
                 } else {
                     c.state = give_up;

@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use rstest::rstest;
 
-use super::config::RestartPolicy;
+use super::config::{RestartPolicy, SwarmConfig};
 use super::events::{ClientEvent, ErrorKind, ExitStatus, ProgressBlock};
-use super::supervisor::{ClientState, Effect, Supervisor, Timing};
+use super::supervisor::{ClientState, Effect, Supervisor};
 
-fn timing(clients: u32, max_restarts: u32) -> Timing {
-    Timing {
-        clients,
+fn timing(clients: u32, max_restarts: u32) -> SwarmConfig {
+    SwarmConfig {
         ramp: 2.0,
         duration: Duration::from_secs(600),
         stall_after: Duration::from_secs(5),
@@ -21,6 +20,11 @@ fn timing(clients: u32, max_restarts: u32) -> Timing {
             backoff_max: Duration::from_secs(30),
         },
         media_window: Duration::from_secs(10),
+        ..SwarmConfig::new(
+            "ffmpeg".into(),
+            "http://127.0.0.1:1/live.m3u8".into(),
+            clients,
+        )
     }
 }
 
@@ -84,7 +88,7 @@ fn stalls(effects: &[(f64, Effect)]) -> Vec<f64> {
 
 #[test]
 fn the_ramp_starts_clients_at_its_rate() {
-    let mut sup = Supervisor::new(timing(3, 0));
+    let mut sup = Supervisor::new(&timing(3, 0));
     let effects = run(&mut sup, &ticks(0.0, 1.0));
     let spawns: Vec<(f64, u32)> = effects
         .iter()
@@ -116,7 +120,7 @@ fn the_ramp_starts_clients_at_its_rate() {
     vec![8.0]
 )]
 fn stall_detection(#[case] media: Vec<(f64, f64)>, #[case] expected: Vec<f64>) {
-    let mut sup = Supervisor::new(timing(1, 0));
+    let mut sup = Supervisor::new(&timing(1, 0));
     let mut script: Vec<(f64, Step)> = ticks(0.0, 12.0);
     script.extend(media.iter().map(|&(t, m)| (t, Step::Media(0, m))));
     // Events at a time come before that time's tick, as a busy loop would take them.
@@ -146,14 +150,14 @@ fn stall_detection(#[case] media: Vec<(f64, f64)>, #[case] expected: Vec<f64>) {
 #[case(u32::MAX, 30)]
 fn backoff_doubles_within_its_bounds(#[case] done: u32, #[case] expected_secs: u64) {
     assert_eq!(
-        timing(1, 3).backoff(done),
+        timing(1, 3).restart.delay(done),
         Duration::from_secs(expected_secs)
     );
 }
 
 #[test]
 fn failures_restart_after_the_backoff_until_max_then_fail() {
-    let mut sup = Supervisor::new(timing(1, 2));
+    let mut sup = Supervisor::new(&timing(1, 2));
     let mut script = vec![(0.0, Step::Tick), (0.5, Step::Exit(0, 1))];
     script.extend(ticks(0.6, 1.6));
     script.push((1.7, Step::Exit(0, 1)));
@@ -190,7 +194,7 @@ fn failures_restart_after_the_backoff_until_max_then_fail() {
 
 #[test]
 fn a_stalled_client_is_restarted_and_a_clean_exit_with_no_restart_left_is_stopped() {
-    let mut sup = Supervisor::new(timing(1, 1));
+    let mut sup = Supervisor::new(&timing(1, 1));
     let mut script = ticks(0.0, 5.0);
     // Killed for the stall at 5 s: the signal exit is not an error of its own.
     script.push((5.05, Step::Exit(0, -9)));
@@ -231,7 +235,7 @@ fn a_stalled_client_is_restarted_and_a_clean_exit_with_no_restart_left_is_stoppe
 
 #[test]
 fn the_end_kills_every_live_client_and_stale_events_are_ignored() {
-    let mut sup = Supervisor::new(Timing {
+    let mut sup = Supervisor::new(&SwarmConfig {
         duration: secs(3.0),
         ..timing(3, 0)
     });
@@ -292,7 +296,7 @@ fn media_speed_is_measured_between_advances_and_leaves_the_burst_out(
     #[case] every: f64,
     #[case] expected: Option<f64>,
 ) {
-    let mut sup = Supervisor::new(timing(1, 0));
+    let mut sup = Supervisor::new(&timing(1, 0));
     let mut script = vec![(0.0, Step::Tick), (0.5, Step::Media(0, burst))];
     let advances = if expected.is_some() { 8 } else { 2 };
     for i in 1..=advances {
@@ -310,7 +314,7 @@ fn media_speed_is_measured_between_advances_and_leaves_the_burst_out(
 
 #[test]
 fn the_next_due_time_covers_ramp_stalls_and_restarts() {
-    let mut sup = Supervisor::new(timing(2, 1));
+    let mut sup = Supervisor::new(&timing(2, 1));
     assert_eq!(sup.next_due(), Some(Duration::ZERO));
     run(&mut sup, &[(0.0, Step::Tick)]);
     // The second start of the ramp.
