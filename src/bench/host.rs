@@ -43,6 +43,11 @@ pub(crate) fn own_cpu() -> Duration {
     rusage_cpu(UsageWho::RUSAGE_SELF)
 }
 
+/// User + system CPU time of this process's children that were waited for, so far.
+pub(crate) fn children_cpu() -> Duration {
+    rusage_cpu(UsageWho::RUSAGE_CHILDREN)
+}
+
 /// User + system CPU time of the calling thread so far.
 pub(crate) fn thread_cpu() -> Duration {
     rusage_cpu(UsageWho::RUSAGE_THREAD)

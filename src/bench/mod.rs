@@ -8,3 +8,4 @@ pub mod otel;
 pub mod procfs;
 pub mod quickstart;
 pub mod replicate;
+pub mod swarm;

@@ -99,6 +99,46 @@ pub fn load_average() -> Option<f64> {
         .ok()
 }
 
+/// Busy and total jiffies of all cores together (`/proc/stat`): the difference of two readings
+/// says how busy the machine was in between.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuTicks {
+    busy: u64,
+    total: u64,
+}
+
+impl CpuTicks {
+    pub fn now() -> Self {
+        let Some(line) = std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|s| s.lines().next().map(str::to_owned))
+        else {
+            return Self::default();
+        };
+        let fields: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let total = fields.iter().sum();
+        // idle and iowait.
+        let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+        Self {
+            busy: total - idle,
+            total,
+        }
+    }
+
+    /// The share of all cores busy since `earlier` (0..1).
+    pub fn busy_since(&self, earlier: &Self) -> f64 {
+        let total = self.total.saturating_sub(earlier.total);
+        if total == 0 {
+            return 0.0;
+        }
+        self.busy.saturating_sub(earlier.busy) as f64 / total as f64
+    }
+}
+
 /// `N cores (CPU model)`, for the header of a figures section.
 pub fn machine() -> String {
     let nproc = std::thread::available_parallelism()

@@ -43,6 +43,55 @@ pub enum Command {
     /// Local Docker images of perfgate and its tools, for the docker backend without a registry.
     #[command(subcommand)]
     Images(ImagesCommand),
+    /// Pull an HLS stream with a supervised swarm of FFmpeg clients; live view and summary.
+    Swarm(Box<SwarmArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct SwarmArgs {
+    /// The HLS playlist URL (loopback only unless --allow-external).
+    #[arg(long)]
+    pub url: String,
+    /// FFmpeg clients.
+    #[arg(long, default_value_t = 10)]
+    pub clients: u32,
+    /// Client starts per second (`10/s`, `600/m`) or `max` (all at once).
+    #[arg(long, default_value = "10/s")]
+    pub ramp: String,
+    /// From the first start to stopping every client.
+    #[arg(long, default_value = "60s")]
+    pub duration: String,
+    /// A client whose media time has not advanced for this long is stalled and restarted.
+    #[arg(long, default_value = "5s")]
+    pub stall_after: String,
+    /// Restarts per client before it counts as failed.
+    #[arg(long, default_value_t = 3)]
+    pub restart_max: u32,
+    /// Back-off before the first restart .. at most (doubling per restart).
+    #[arg(long, default_value = "1s..30s")]
+    pub backoff: String,
+    /// Decode the media (about 1.5 % of a core per 360p client) instead of copying packets.
+    #[arg(long)]
+    pub decode: bool,
+    /// Also export `perfgate_swarm_client_*{client="N"}` series.
+    #[arg(long)]
+    pub per_client_metrics: bool,
+    /// Serve the swarm's Prometheus metrics on 127.0.0.1:PORT/metrics while it runs.
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u16>,
+    /// Allow a URL that is not on loopback (an external origin you are allowed to load).
+    #[arg(long)]
+    pub allow_external: bool,
+    /// The FFmpeg to run (default: `$PERFGATE_FFMPEG`, PATH, perfgate's tool cache, else
+    /// provisioned into that cache).
+    #[arg(long)]
+    pub ffmpeg: Option<PathBuf>,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No live view.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,8 @@ mod images_cmd;
 mod progress;
 mod replicate_cmd;
 mod run_cmd;
+mod swarm_cmd;
+mod swarm_view;
 mod validate_cmd;
 
 use std::process::ExitCode;
@@ -37,6 +39,7 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff_cmd::diff(args),
         Command::Images(command) => images_cmd::run(command),
         Command::Compose(args) => images_cmd::compose(args),
+        Command::Swarm(args) => swarm_cmd::run(*args),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,
             Err(e) => {
@@ -46,6 +49,20 @@ pub fn run() -> ExitCode {
         },
     };
     exit.into()
+}
+
+/// A subcommand's configuration and an async runtime, or the exit code saying why not (with
+/// the error printed): a bad flag is a usage error.
+fn config_and_runtime<C>(config: Result<C, String>) -> Result<(C, tokio::runtime::Runtime), Exit> {
+    let config = config.map_err(|e| {
+        eprintln!("error: {e}");
+        Exit::Usage
+    })?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        Exit::RunFailed
+    })?;
+    Ok((config, runtime))
 }
 
 fn init_tracing(verbose: u8) {

@@ -16,19 +16,9 @@ use crate::prom::remote_write::RetryPolicy;
 use crate::spec::{parse_duration, parse_rate};
 
 pub fn run(args: ReplicateArgs) -> Exit {
-    let config = match config(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Usage;
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return Exit::RunFailed;
-        }
+    let (config, runtime) = match super::config_and_runtime(config(&args)) {
+        Ok(ready) => ready,
+        Err(exit) => return exit,
     };
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

@@ -60,6 +60,8 @@ pub struct EngineMetrics {
     pub(crate) replicate: crate::load::replicate::ReplicateMetrics,
     /// `perfgate_freshness_seconds`, set by `freshness` phases.
     pub(crate) freshness: crate::load::freshness::FreshnessMetrics,
+    /// The swarm engine's `perfgate_swarm_*` families.
+    pub swarm: crate::load::swarm::SwarmMetrics,
 }
 
 impl Default for EngineMetrics {
@@ -102,6 +104,7 @@ impl EngineMetrics {
             in_flight,
             replicate: crate::load::replicate::ReplicateMetrics::new(),
             freshness: crate::load::freshness::FreshnessMetrics::new(),
+            swarm: crate::load::swarm::SwarmMetrics::new(),
         }
     }
 
@@ -111,6 +114,7 @@ impl EngineMetrics {
         prometheus_client::encoding::text::encode_registry(&mut out, &self.registry)?;
         prometheus_client::encoding::text::encode_registry(&mut out, &self.replicate.registry)?;
         prometheus_client::encoding::text::encode_registry(&mut out, &self.freshness.registry)?;
+        prometheus_client::encoding::text::encode_registry(&mut out, &self.swarm.registry)?;
         prometheus_client::encoding::text::encode_eof(&mut out)?;
         Ok(out)
     }

@@ -1,5 +1,5 @@
-//! Load engines. Each engine lives in its own folder and shares the arrival `schedule`; all of
-//! them export client-side metrics through `EngineMetrics`.
+//! Load engines. Each engine lives in its own folder; the request engines share the arrival
+//! `schedule`; all of them export client-side metrics through `EngineMetrics`.
 
 mod error;
 mod exporter;
@@ -7,6 +7,7 @@ pub mod freshness;
 pub mod http;
 pub mod replicate;
 mod schedule;
+pub mod swarm;
 
 pub use error::LoadError;
 pub(crate) use exporter::openmetrics_response;

@@ -11,6 +11,7 @@ mod record;
 mod snapshots;
 mod summary;
 mod svg;
+mod swarm;
 mod table;
 
 pub use diff::{DiffOutcome, diff_records};
@@ -25,4 +26,5 @@ pub use record::{
 pub use snapshots::{change_line, describe_snapshot, relative};
 pub use summary::summary_markdown;
 pub use svg::{plot_svg, thresholds};
+pub use swarm::swarm_table;
 pub use table::{phase_table, snapshot_table, verdict_table};

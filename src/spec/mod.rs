@@ -26,7 +26,8 @@ pub use diagnostic::{Diagnostic, SpecError};
 pub use model::*;
 pub use snapshots::DEFAULT_TOLERANCE;
 pub use units::{
-    format_prom_duration, parse_duration, parse_expectation, parse_rate, parse_tolerance, slug,
+    format_prom_duration, parse_duration, parse_duration_range, parse_expectation, parse_rate,
+    parse_tolerance, slug,
 };
 pub use validate::parse;
 

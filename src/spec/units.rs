@@ -282,6 +282,24 @@ pub fn slug(name: &str) -> String {
     out
 }
 
+/// Parses a duration range `1s..30s` (the first not above the second, both above zero).
+pub fn parse_duration_range(text: &str) -> Result<(Duration, Duration), String> {
+    let Some((low, high)) = text.split_once("..") else {
+        return Err(format!(
+            "invalid range `{}` (hint: write e.g. `1s..30s`)",
+            text.trim()
+        ));
+    };
+    let (low, high) = (parse_duration(low)?, parse_duration(high)?);
+    if low.is_zero() || low > high {
+        return Err(format!(
+            "range `{}`: the first duration must be above zero and not above the second",
+            text.trim()
+        ));
+    }
+    Ok((low, high))
+}
+
 /// The reason `pattern` is not a valid regex (the last line of the regex crate's message).
 pub(crate) fn regex_problem(pattern: &str) -> Option<String> {
     let text = regex::Regex::new(pattern).err()?.to_string();
@@ -322,6 +340,16 @@ mod tests {
     #[case("0s", 0)]
     fn durations(#[case] text: &str, #[case] millis: u64) {
         assert_eq!(parse_duration(text), Ok(Duration::from_millis(millis)));
+    }
+
+    #[test]
+    fn duration_ranges() {
+        let s = Duration::from_secs;
+        assert_eq!(parse_duration_range("1s..30s"), Ok((s(1), s(30))));
+        assert_eq!(parse_duration_range(" 2s .. 2s "), Ok((s(2), s(2))));
+        for bad in ["1s", "30s..1s", "0s..1s", "1s..", "1..2s"] {
+            assert!(parse_duration_range(bad).is_err(), "{bad}");
+        }
     }
 
     #[rstest]

@@ -158,8 +158,7 @@ impl ChildProcess {
             std::thread::sleep(Duration::from_millis(20));
         };
         // The leader is gone; make sure nothing else in its group survives it.
-        let _ = killpg(self.pgid, Signal::SIGKILL);
-        reaper::unregister(self.pgid);
+        reaper::kill_group(self.pgid);
         Ok(Some(status))
     }
 }

@@ -38,17 +38,35 @@ const REAP_WITHIN: Duration = Duration::from_secs(2);
 /// the registry's lock, so a signal arriving in between cannot miss it; refuses once
 /// `kill_all` has run.
 pub(crate) fn spawn_registered(command: &mut Command) -> std::io::Result<Child> {
+    register_spawn(|| command.spawn(), |child| Some(child.id()))
+}
+
+/// `spawn_registered` for any process handle (a `tokio::process::Child` too): `spawn` must start
+/// a process that leads its own group, `pid` names it.
+pub(crate) fn register_spawn<C>(
+    spawn: impl FnOnce() -> std::io::Result<C>,
+    pid: impl FnOnce(&C) -> Option<u32>,
+) -> std::io::Result<C> {
     let mut live = live();
     if live.closed {
         return Err(std::io::Error::other("perfgate is shutting down"));
     }
-    let child = command.spawn()?;
-    live.groups.insert(child.id() as i32);
+    let child = spawn()?;
+    if let Some(id) = pid(&child) {
+        live.groups.insert(id as i32);
+    }
     Ok(child)
 }
 
 pub(crate) fn unregister(pgid: Pid) {
     live().groups.remove(&pgid.as_raw());
+}
+
+/// SIGKILLs whatever is left of group `pgid` and forgets it: the end of every child's life, once
+/// its leader has been waited for (or will never be).
+pub(crate) fn kill_group(pgid: Pid) {
+    let _ = killpg(pgid, Signal::SIGKILL);
+    unregister(pgid);
 }
 
 /// A container (by id) or a network (by name) for `kill_all` to remove; refused once it ran.

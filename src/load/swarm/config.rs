@@ -1,0 +1,223 @@
+//! What a swarm needs, resolved: the FFmpeg to run, the URL, the client count and timings, and
+//! the checks that keep it bounded (client count, durations) and on loopback unless allowed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::prom::remote_write::check_loopback;
+
+/// Most clients one swarm may start.
+pub const MAX_CLIENTS: u32 = 5_000;
+/// Longest swarm.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+/// How a client that stalled or exited is restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// Restarts per client; the failure after the last one leaves it `failed`.
+    pub max: u32,
+    /// Back-off before the first restart; it doubles per restart, up to `backoff_max`.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+}
+
+impl RestartPolicy {
+    /// The wait before restart number `done + 1`: `backoff_min · 2^done`, at most `backoff_max`.
+    pub fn delay(&self, done: u32) -> Duration {
+        self.backoff_min
+            .saturating_mul(1u32 << done.min(31))
+            .min(self.backoff_max)
+    }
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self {
+            max: 3,
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One swarm, ready to run.
+#[derive(Debug, Clone)]
+pub struct SwarmConfig {
+    /// The FFmpeg executable every client runs.
+    pub ffmpeg: PathBuf,
+    /// The HLS playlist URL.
+    pub url: String,
+    pub clients: u32,
+    /// Client starts per second (`f64::INFINITY`: all at once).
+    pub ramp: f64,
+    /// From the first start to stopping every client, ramp-up included.
+    pub duration: Duration,
+    /// A client whose media time has not advanced for this long is stalled (and restarted).
+    pub stall_after: Duration,
+    pub restart: RestartPolicy,
+    /// The window of the media speed (`perfgate_swarm_media_speed`): longer is steadier
+    /// against segment-arrival jitter, shorter reacts sooner; it needs half of it to report.
+    pub media_window: Duration,
+    /// Decode the media (`-f null` with decoders) instead of copying packets (`-c copy`).
+    pub decode: bool,
+    /// Adds the `perfgate_swarm_client_*{client="N"}` series.
+    pub per_client_metrics: bool,
+    /// Allow a URL that is not on loopback (an external origin).
+    pub allow_external: bool,
+}
+
+impl SwarmConfig {
+    /// A swarm of `clients` with the defaults: ramp 10/s, 60 s, stall after 5 s, restarts 3
+    /// with back-off 1 s..30 s, copy mode.
+    pub fn new(ffmpeg: PathBuf, url: String, clients: u32) -> Self {
+        Self {
+            ffmpeg,
+            url,
+            clients,
+            ramp: 10.0,
+            duration: Duration::from_secs(60),
+            stall_after: Duration::from_secs(5),
+            restart: RestartPolicy::default(),
+            media_window: Duration::from_secs(10),
+            decode: false,
+            per_client_metrics: false,
+            allow_external: false,
+        }
+    }
+
+    /// When client `i` starts: `i / ramp` (all at 0 with an infinite ramp).
+    pub fn start_of(&self, i: u32) -> Duration {
+        if self.ramp.is_finite() {
+            Duration::from_secs_f64(f64::from(i) / self.ramp)
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// Checks bounds and the URL.
+    pub fn validate(&self) -> Result<(), SwarmError> {
+        let invalid = |m: String| Err(SwarmError::Invalid(m));
+        if self.clients == 0 || self.clients > MAX_CLIENTS {
+            return invalid(format!(
+                "`clients` is {}; it must be 1..={MAX_CLIENTS}",
+                self.clients
+            ));
+        }
+        if self.ramp.is_nan() || self.ramp <= 0.0 {
+            return invalid(format!(
+                "`ramp` is {}; it must be above 0 clients/s",
+                self.ramp
+            ));
+        }
+        if self.duration.is_zero() || self.duration > MAX_DURATION {
+            return invalid(format!(
+                "`duration` is {:?}; it must be above 0 and at most 24h",
+                self.duration
+            ));
+        }
+        if self.stall_after < Duration::from_millis(500) {
+            return invalid(format!(
+                "`stall_after` is {:?}; it must be at least 500ms (FFmpeg reports twice a second)",
+                self.stall_after
+            ));
+        }
+        if self.media_window < Duration::from_secs(2) {
+            return invalid(format!(
+                "`media_window` is {:?}; it must be at least 2s",
+                self.media_window
+            ));
+        }
+        let r = self.restart;
+        if r.backoff_min.is_zero() || r.backoff_min > r.backoff_max {
+            return invalid(format!(
+                "back-off {:?}..{:?}: the first must be above 0 and not above the second",
+                r.backoff_min, r.backoff_max
+            ));
+        }
+        if !self.allow_external && check_loopback(&self.url).is_err() {
+            return Err(SwarmError::NonLoopback(self.url.clone()));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SwarmError {
+    #[error("invalid swarm: {0}")]
+    Invalid(String),
+    #[error(
+        "refusing to send load to `{0}`: only loopback URLs are allowed (hint: pass --allow-external for an external origin)"
+    )]
+    NonLoopback(String),
+    #[error(
+        "cannot run ffmpeg `{path}`: {reason} (hint: install FFmpeg or point $PERFGATE_FFMPEG at one)"
+    )]
+    Ffmpeg { path: String, reason: String },
+    #[error("the swarm engine failed: {0}")]
+    Engine(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> SwarmConfig {
+        SwarmConfig::new("ffmpeg".into(), url.into(), 5)
+    }
+
+    #[test]
+    fn loopback_urls_pass_and_others_need_the_flag() {
+        assert!(config("http://127.0.0.1:8080/live.m3u8").validate().is_ok());
+        assert!(config("http://localhost:8080/live.m3u8").validate().is_ok());
+        let external = config("http://example.net/live.m3u8");
+        assert!(matches!(
+            external.validate(),
+            Err(SwarmError::NonLoopback(_))
+        ));
+        let allowed = SwarmConfig {
+            allow_external: true,
+            ..external
+        };
+        assert!(allowed.validate().is_ok());
+    }
+
+    #[test]
+    fn bounds_are_checked() {
+        let ok = config("http://127.0.0.1/x.m3u8");
+        for bad in [
+            SwarmConfig {
+                clients: 0,
+                ..ok.clone()
+            },
+            SwarmConfig {
+                clients: MAX_CLIENTS + 1,
+                ..ok.clone()
+            },
+            SwarmConfig {
+                ramp: 0.0,
+                ..ok.clone()
+            },
+            SwarmConfig {
+                duration: Duration::ZERO,
+                ..ok.clone()
+            },
+            SwarmConfig {
+                stall_after: Duration::from_millis(10),
+                ..ok.clone()
+            },
+            SwarmConfig {
+                restart: RestartPolicy {
+                    max: 1,
+                    backoff_min: Duration::from_secs(5),
+                    backoff_max: Duration::from_secs(1),
+                },
+                ..ok.clone()
+            },
+        ] {
+            assert!(
+                matches!(bad.validate(), Err(SwarmError::Invalid(_))),
+                "{bad:?}"
+            );
+        }
+    }
+}

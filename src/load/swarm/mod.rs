@@ -1,0 +1,27 @@
+//! The swarm engine: N real FFmpeg HLS clients started on a ramp, each supervised (stall
+//! detection, restart with bounded exponential back-off), their `-progress` and stderr parsed
+//! into events, aggregated every ~200 ms and exported as `perfgate_swarm_*` series.
+
+mod command;
+mod config;
+mod engine;
+mod events;
+mod metrics;
+mod outcome;
+mod process;
+mod progress;
+mod stats;
+mod stderr;
+mod supervisor;
+
+#[cfg(test)]
+mod tests;
+
+pub use command::ClientCommand;
+pub use config::{MAX_CLIENTS, MAX_DURATION, RestartPolicy, SwarmConfig, SwarmError};
+pub use engine::run_swarm;
+pub use metrics::{SwarmMetrics, TTFF_BUCKETS};
+pub use outcome::{
+    SpeedQuantiles, StateCounts, SwarmOutcome, SwarmProgress, TtffSummary, progress_line, rate,
+};
+pub use supervisor::{ClientState, STATES};
