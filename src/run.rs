@@ -144,9 +144,18 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
     };
     let metrics = Arc::new(EngineMetrics::new());
     for phase in &spec.phases {
-        if let PhaseKind::Replicate(_) = phase.kind {
-            // Its series exist from the first scrape, so they are not new during the phase.
-            metrics.replicate.phase(&phase.name);
+        // Their series exist from the first scrape: not new during the phase, and `increase()`
+        // over the phase starts from a sample at zero.
+        match &phase.kind {
+            PhaseKind::Replicate(_) => {
+                metrics.replicate.phase(&phase.name);
+            }
+            PhaseKind::Swarm(s) => {
+                metrics
+                    .swarm
+                    .create(&phase.name, s.clients, s.per_client_metrics)
+            }
+            _ => {}
         }
     }
     // Under the docker backend Prometheus scrapes the engines from inside a container.
@@ -268,6 +277,32 @@ async fn drive_stack(
                 guarded(stack, tokio::time::sleep(r.hold)).await?;
                 Some(serde_json::to_value(outcome).unwrap_or_default())
             }
+            PhaseKind::Swarm(s) => {
+                let failed = |e: String| {
+                    fail(FailureKind::RunFailed)(format!("phase `{}`: {e}", phase.name))
+                };
+                let url = stack.expand_urls(&s.url).map_err(failed)?;
+                let ffmpeg = tokio::task::spawn_blocking(|| {
+                    stack::tools::resolve(&stack::tools::FFMPEG, None)
+                })
+                .await
+                .map_err(|e| failed(e.to_string()))?
+                .map_err(|e| failed(e.to_string()))?;
+                let config = load::swarm::SwarmConfig::from_phase(s, url, ffmpeg.path);
+                let (tx, rx) = tokio::sync::watch::channel(load::swarm::SwarmProgress::default());
+                let engine = load::swarm::run_swarm(&phase.name, &config, &metrics.swarm, Some(tx));
+                let tick = |p: &load::swarm::SwarmProgress| {
+                    (
+                        Duration::from_secs_f64(p.elapsed),
+                        load::swarm::progress_line(p),
+                    )
+                };
+                let swarm = ticking(&phase.name, engine, rx, tick, notify);
+                let outcome = guarded(stack, swarm)
+                    .await?
+                    .map_err(|e| failed(e.to_string()))?;
+                Some(serde_json::to_value(outcome).unwrap_or_default())
+            }
         };
         record.phases.push(PhaseRecord {
             name: phase.name.clone(),
@@ -371,20 +406,37 @@ async fn run_replicate(
     notify: &impl Fn(ProgressEvent),
 ) -> Result<load::replicate::ReplicateOutcome, Failure> {
     let failed = |e: String| fail(FailureKind::RunFailed)(format!("phase `{name}`: {e}"));
-    let (tx, mut rx) = tokio::sync::watch::channel(load::replicate::ReplicateProgress::default());
+    let (tx, rx) = tokio::sync::watch::channel(load::replicate::ReplicateProgress::default());
     let engine = load::replicate::replicate(name, config, &metrics.replicate, Some(tx));
+    let tick = |p: &load::replicate::ReplicateProgress| {
+        (
+            Duration::from_millis(p.elapsed_ms),
+            load::replicate::progress_line(p),
+        )
+    };
+    ticking(name, engine, rx, tick, notify)
+        .await
+        .map_err(|e| failed(e.to_string()))
+}
+
+/// Drives `engine` to its end, turning each of its progress snapshots into a `PhaseTick`.
+async fn ticking<T, P: Clone>(
+    name: &str,
+    engine: impl std::future::Future<Output = T>,
+    mut progress: tokio::sync::watch::Receiver<P>,
+    tick: impl Fn(&P) -> (Duration, String),
+    notify: &impl Fn(ProgressEvent),
+) -> T {
     tokio::pin!(engine);
+    let mut open = true;
     loop {
         tokio::select! {
-            result = &mut engine => return result.map_err(|e| failed(e.to_string())),
-            changed = rx.changed() => {
-                if changed.is_ok() {
-                    let p = rx.borrow_and_update().clone();
-                    notify(ProgressEvent::PhaseTick {
-                        name: name.into(),
-                        elapsed: Duration::from_millis(p.elapsed_ms),
-                        summary: load::replicate::progress_line(&p),
-                    });
+            out = &mut engine => return out,
+            changed = progress.changed(), if open => {
+                open = changed.is_ok();
+                if open {
+                    let (elapsed, summary) = tick(&progress.borrow_and_update());
+                    notify(ProgressEvent::PhaseTick { name: name.into(), elapsed, summary });
                 }
             }
         }

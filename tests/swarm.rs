@@ -21,6 +21,8 @@ fn config(ffmpeg: &Path, url: String, clients: u32, secs: u64) -> SwarmConfig {
     SwarmConfig {
         ramp: 5.0,
         duration: Duration::from_secs(secs),
+        // The test source has 1 s segments and the runs are short.
+        media_window: Duration::from_secs(8),
         ..SwarmConfig::new(ffmpeg.to_owned(), url, clients)
     }
 }
@@ -355,6 +357,46 @@ async fn record(ffmpeg: &Path, source: &HlsSource, r: &Recording, out: &Path) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     eprintln!("recorded fixtures/ffmpeg/{}.*: ffmpeg {status}", r.name);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swarm_gate_on_segment_404s_fails_when_the_origin_loses_its_segments() {
+    let _serial = SERIAL.lock().await;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let spec = perfgate::spec::load(&root.join("fixtures/specs/swarm/segment_404s.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let opts = perfgate::run::RunOptions {
+        out_dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join("swarm-404"),
+        progress: None,
+        host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+        ..perfgate::run::RunOptions::default()
+    };
+    let record = perfgate::run::run_spec(&spec, &opts).await;
+    assert_eq!(record.failure, None, "the run itself succeeds");
+    let verdict = |id: &str| {
+        record
+            .verdict(id)
+            .unwrap_or_else(|| panic!("no verdict {id}"))
+            .clone()
+    };
+    assert!(verdict("every_client_played").outcome.passed());
+    let not_found = verdict("no_segment_404");
+    assert!(!not_found.outcome.passed(), "the gate catches the 404s");
+    let observed = not_found
+        .series
+        .first()
+        .and_then(|s| s.samples.first())
+        .map(|p| p.v);
+    assert!(observed.is_some_and(|v| v > 0.0), "{not_found:?}");
+    assert!(!verdict("no_client_stalled").outcome.passed());
+    let swarm = record.phases[0].load.as_ref().expect("swarm outcome");
+    assert!(
+        swarm["errors"]["http_404"].as_u64().is_some_and(|n| n > 0),
+        "{swarm}"
+    );
+    for pid in record.services.iter().map(|s| s.pid) {
+        assert!(!exists(pid), "service pid {pid} outlived the run");
+    }
 }
 
 fn perfgate() -> std::process::Command {

@@ -17,7 +17,9 @@ use super::doc::{publish, today};
 use super::host::{benching, children_cpu, own_cpu};
 use super::procfs::{CpuTicks, cpu_time, load_average, machine};
 use crate::load::EngineMetrics;
-use crate::load::swarm::{SpeedQuantiles, SwarmConfig, SwarmOutcome, SwarmProgress, run_swarm};
+use crate::load::swarm::{
+    DEFAULT_MEDIA_WINDOW, SpeedQuantiles, SwarmConfig, SwarmOutcome, SwarmProgress, run_swarm,
+};
 
 /// Set in the environment of the re-executed bench binary: it then serves the live origin and
 /// prints its playlist URL on stdout.
@@ -32,9 +34,6 @@ const RAMP: f64 = 25.0;
 const SETTLE: Duration = Duration::from_secs(12);
 /// Media speed p5 a level must keep to count as sustained.
 const SUSTAINED: f64 = 0.98;
-/// The media speed window: most of the steady state, so a segment fetched half a second late
-/// (origin jitter) is not mistaken for a client falling behind.
-const MEDIA_WINDOW: Duration = Duration::from_secs(30);
 
 /// One level's figures.
 struct Level {
@@ -122,7 +121,6 @@ async fn measure(
     let ramp_time = Duration::from_secs_f64(f64::from(clients) / RAMP);
     let config = SwarmConfig {
         ramp: RAMP,
-        media_window: MEDIA_WINDOW,
         duration: ramp_time + SETTLE + Duration::from_secs(steady),
         ..SwarmConfig::new(ffmpeg.to_owned(), url.to_owned(), clients)
     };
@@ -262,7 +260,7 @@ fn render(levels: &[Level], steady: u64, load: (Option<f64>, Option<f64>)) -> St
         ));
     }
     let average = |l: Option<f64>| l.map_or("?".into(), f2);
-    let window = MEDIA_WINDOW.as_secs();
+    let window = DEFAULT_MEDIA_WINDOW.as_secs();
     format!(
         "## Swarm engine\n\n\
          Measured {} on {}, release build. Origin: testsrc2 640x360 at 25 fps, x264 \
@@ -276,7 +274,7 @@ fn render(levels: &[Level], steady: u64, load: (Option<f64>, Option<f64>)) -> St
          |---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n{rows}\n\
          *Sustained* means every client running at the end, no stall, no failed client and media \
          speed p5 ≥ {SUSTAINED}. Media speed is media time gained per wall second over the last \
-         {window} s (the engine's default is 10 s), measured between media advances (1.0 = keeping up with live); FFmpeg's own speed is \
+         {window} s (the engine's default), measured between media advances (1.0 = keeping up with live); FFmpeg's own speed is \
          a running average since each client's start and stays above 1 for a while because a \
          client starts about 3 segments behind live. perfgate CPU is the engine process's user + \
          system time (getrusage) over the steady window: supervisor, parsers, aggregator and \

@@ -14,6 +14,7 @@ mod raw;
 mod replicate;
 mod services;
 mod snapshots;
+mod swarm;
 pub mod units;
 mod validate;
 

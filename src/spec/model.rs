@@ -257,6 +257,7 @@ impl Phase {
             // Run until done; the timeout is their upper bound.
             PhaseKind::Replicate(r) => r.timeout,
             PhaseKind::Freshness(f) => f.timeout,
+            PhaseKind::Swarm(s) => s.duration,
         }
     }
 }
@@ -270,18 +271,43 @@ pub enum PhaseKind {
     Replicate(ReplicatePhase),
     /// Wait until the requests of the `http` phase just before are queryable; record how long.
     Freshness(FreshnessPhase),
+    /// A supervised swarm of FFmpeg HLS clients (docs/swarm.md).
+    Swarm(SwarmPhase),
 }
 
 impl PhaseKind {
-    /// The kind's key in the spec (`http`, `pause`, `replicate`, `freshness`).
+    /// The kind's key in the spec (`http`, `pause`, `replicate`, `freshness`, `swarm`).
     pub fn name(&self) -> &'static str {
         match self {
             PhaseKind::Http(_) => "http",
             PhaseKind::Pause(_) => "pause",
             PhaseKind::Replicate(_) => "replicate",
             PhaseKind::Freshness(_) => "freshness",
+            PhaseKind::Swarm(_) => "swarm",
         }
     }
+}
+
+/// A swarm of FFmpeg HLS clients (`client: ffmpeg-hls`, the only kind) pulling `url`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwarmPhase {
+    /// The playlist URL; `{{SERVICE}}` placeholders expand to that service's base URL.
+    pub url: String,
+    pub clients: u32,
+    /// Client starts per second (`max`: all at once).
+    pub ramp: Rate,
+    /// From the first start to stopping every client, ramp included.
+    pub duration: Duration,
+    /// No media advance for this long is a stall (the client is restarted).
+    pub stall_after: Duration,
+    /// Restarts per client.
+    pub restart_max: u32,
+    /// Wait before the first restart, and the most it doubles up to.
+    pub backoff: (Duration, Duration),
+    pub decode: bool,
+    pub per_client_metrics: bool,
+    /// The window of `perfgate_swarm_media_speed`.
+    pub media_window: Duration,
 }
 
 /// A freshness measurement: poll `query` until it reaches the number of responses the load got

@@ -77,6 +77,7 @@ fn phase_kind(
         ("pause", raw.pause.is_some()),
         ("replicate", raw.replicate.is_some()),
         ("freshness", raw.freshness.is_some()),
+        ("swarm", raw.swarm.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, present)| present.then_some(k))
@@ -111,6 +112,10 @@ fn phase_kind(
     if let Some(replicate) = raw.replicate {
         return super::replicate::replicate_phase(ctx, replicate, &at.key("replicate"), stack)
             .map(PhaseKind::Replicate);
+    }
+    if let Some(swarm) = raw.swarm {
+        return super::swarm::swarm_phase(ctx, swarm, &at.key("swarm"), stack)
+            .map(PhaseKind::Swarm);
     }
     if let Some(freshness) = raw.freshness {
         return freshness_phase(ctx, freshness, &at.key("freshness"), stack, previous, last)

@@ -91,13 +91,6 @@ fn at_placeholder(
 /// `{{SERVICE}}` placeholders in a URL (a swarm's `url: "{{origin}}/live.m3u8"`) must name a
 /// service that answers HTTP; the stack expands them to `http://127.0.0.1:PORT`
 /// (`RunningStack::expand_urls`). Returns whether all were valid.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "for the swarm phase's `url:`, validated in the swarm part of issue 5"
-    )
-)]
 pub(crate) fn check_url_placeholders(
     ctx: &mut Ctx,
     stack: &StackInfo,

@@ -238,9 +238,33 @@ pub(crate) struct RawPhase {
     pub(crate) pause: Option<Text>,
     pub(crate) replicate: Option<RawReplicate>,
     pub(crate) freshness: Option<RawFreshness>,
+    pub(crate) swarm: Option<RawSwarm>,
 }
 
-pub(crate) const PHASE_KINDS: [&str; 4] = ["http", "pause", "replicate", "freshness"];
+pub(crate) const PHASE_KINDS: [&str; 5] = ["http", "pause", "replicate", "freshness", "swarm"];
+
+/// A swarm of FFmpeg HLS clients.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSwarm {
+    pub(crate) client: Option<String>,
+    pub(crate) url: String,
+    pub(crate) clients: u32,
+    pub(crate) ramp: Option<Text>,
+    pub(crate) duration: Text,
+    pub(crate) stall_after: Option<Text>,
+    pub(crate) restart: Option<RawRestart>,
+    pub(crate) decode: Option<bool>,
+    pub(crate) per_client_metrics: Option<bool>,
+    pub(crate) media_window: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRestart {
+    pub(crate) max: Option<u32>,
+    pub(crate) backoff: Option<Text>,
+}
 
 /// How long the load's requests take to become queryable (right after an `http` phase).
 #[derive(Debug, Deserialize)]

@@ -196,7 +196,7 @@ fn stack_problems(
 #[rstest]
 #[case::no_kind(
     "  - phase: idle",
-    "9:5 phase `idle` says nothing to do (hint: add one of `http`, `pause`, `replicate`, `freshness`)"
+    "9:5 phase `idle` says nothing to do (hint: add one of `http`, `pause`, `replicate`, `freshness`, `swarm`)"
 )]
 #[case::two_kinds(
     "  - { phase: both, pause: 1s, http: { target: api, rate: 1/s, duration: 1s, mix: [{ get: / }] } }",
@@ -228,7 +228,7 @@ fn stack_problems(
 )]
 #[case::several_unknown_keys(
     "  - { phase: p, paus: 1s, http: { target: api, rat: 1/s, duration: 9s, mix: [{ get: / }] } }",
-    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause`, `replicate`, `freshness` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
+    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause`, `replicate`, `freshness`, `swarm` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
 )]
 #[case::replicate_unknown_to(
     "  - { phase: r, replicate: { from: prometheus, to: prom, labels: { a: 2 } } }",

@@ -5,11 +5,21 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::prom::remote_write::check_loopback;
+use crate::spec::SwarmPhase;
 
 /// Most clients one swarm may start.
 pub const MAX_CLIENTS: u32 = 5_000;
 /// Longest swarm.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// Most restarts per client.
+pub const MAX_RESTARTS: u32 = 100;
+/// Shortest `stall_after`: FFmpeg reports twice a second.
+pub const MIN_STALL_AFTER: Duration = Duration::from_millis(500);
+/// The media speed window unless told otherwise: long enough that a segment published or
+/// fetched a second late moves it by a few percent only.
+pub const DEFAULT_MEDIA_WINDOW: Duration = Duration::from_secs(30);
+/// Shortest media speed window.
+pub const MIN_MEDIA_WINDOW: Duration = Duration::from_secs(2);
 
 /// How a client that stalled or exited is restarted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +88,7 @@ impl SwarmConfig {
             duration: Duration::from_secs(60),
             stall_after: Duration::from_secs(5),
             restart: RestartPolicy::default(),
-            media_window: Duration::from_secs(10),
+            media_window: DEFAULT_MEDIA_WINDOW,
             decode: false,
             per_client_metrics: false,
             allow_external: false,
@@ -115,19 +125,25 @@ impl SwarmConfig {
                 self.duration
             ));
         }
-        if self.stall_after < Duration::from_millis(500) {
+        if self.stall_after < MIN_STALL_AFTER {
             return invalid(format!(
-                "`stall_after` is {:?}; it must be at least 500ms (FFmpeg reports twice a second)",
+                "`stall_after` is {:?}; it must be at least {MIN_STALL_AFTER:?} (FFmpeg reports twice a second)",
                 self.stall_after
             ));
         }
-        if self.media_window < Duration::from_secs(2) {
+        if self.media_window < MIN_MEDIA_WINDOW {
             return invalid(format!(
-                "`media_window` is {:?}; it must be at least 2s",
+                "`media_window` is {:?}; it must be at least {MIN_MEDIA_WINDOW:?}",
                 self.media_window
             ));
         }
         let r = self.restart;
+        if r.max > MAX_RESTARTS {
+            return invalid(format!(
+                "{} restarts per client; at most {MAX_RESTARTS}",
+                r.max
+            ));
+        }
         if r.backoff_min.is_zero() || r.backoff_min > r.backoff_max {
             return invalid(format!(
                 "back-off {:?}..{:?}: the first must be above 0 and not above the second",
@@ -138,6 +154,26 @@ impl SwarmConfig {
             return Err(SwarmError::NonLoopback(self.url.clone()));
         }
         Ok(())
+    }
+}
+
+impl SwarmConfig {
+    /// A spec's `swarm:` phase, its URL expanded against the running stack.
+    pub fn from_phase(phase: &SwarmPhase, url: String, ffmpeg: PathBuf) -> Self {
+        Self {
+            ramp: phase.ramp.per_second(),
+            duration: phase.duration,
+            stall_after: phase.stall_after,
+            restart: RestartPolicy {
+                max: phase.restart_max,
+                backoff_min: phase.backoff.0,
+                backoff_max: phase.backoff.1,
+            },
+            media_window: phase.media_window,
+            decode: phase.decode,
+            per_client_metrics: phase.per_client_metrics,
+            ..Self::new(ffmpeg, url, phase.clients)
+        }
     }
 }
 

@@ -154,7 +154,7 @@ impl SwarmMetrics {
         r.register("clients", "Clients by state", m.clients.clone());
         let speed_help = "FFmpeg's reported speed across running clients, by quantile";
         r.register("speed", speed_help, m.speed.clone());
-        let media_help = "Media seconds gained per wall second over the last 10 s across running clients, by quantile";
+        let media_help = "Media seconds gained per wall second over the media window (30 s unless set) across running clients, by quantile";
         r.register("media_speed", media_help, m.media_speed.clone());
         for ((name, help), family) in COUNTERS.iter().zip(&m.counters) {
             r.register(*name, *help, family.clone());
@@ -173,6 +173,11 @@ impl SwarmMetrics {
             r.register(*name, *help, family.clone());
         }
         Self { registry: r, ..m }
+    }
+
+    /// Creates one phase's series at zero before it runs (so they exist from the first scrape).
+    pub fn create(&self, phase: &str, clients: u32, per_client: bool) {
+        self.phase(phase, clients, per_client);
     }
 
     /// Handles on one phase's series, every aggregate series created at zero so it exists from

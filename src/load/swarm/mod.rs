@@ -18,7 +18,10 @@ mod supervisor;
 mod tests;
 
 pub use command::ClientCommand;
-pub use config::{MAX_CLIENTS, MAX_DURATION, RestartPolicy, SwarmConfig, SwarmError};
+pub use config::{
+    DEFAULT_MEDIA_WINDOW, MAX_CLIENTS, MAX_DURATION, MAX_RESTARTS, MIN_MEDIA_WINDOW,
+    MIN_STALL_AFTER, RestartPolicy, SwarmConfig, SwarmError,
+};
 pub use engine::run_swarm;
 pub use metrics::{SwarmMetrics, TTFF_BUCKETS};
 pub use outcome::{

@@ -89,7 +89,7 @@ pub struct SwarmProgress {
     /// FFmpeg's speed (a running average since each client's start, so the start-up burst
     /// keeps it above 1 for a while); `None` while no client is running.
     pub speed: Option<SpeedQuantiles>,
-    /// Media time gained per wall second over the last 10 s, across running clients: 1.0 for a
+    /// Media time gained per wall second over the media window, across running clients: 1.0 for a
     /// client keeping up with a live stream.
     pub media_speed: Option<SpeedQuantiles>,
     /// Bytes received per second over the last 2 s.

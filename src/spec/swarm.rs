@@ -1,0 +1,153 @@
+//! Validation of `swarm:` phases: the client kind, the URL (loopback, `{{SERVICE}}`
+//! placeholders naming services with an HTTP port), counts, units and bounds.
+
+use std::time::Duration;
+
+use super::decode::Ctx;
+use super::locate::YamlPath;
+use super::model::{Rate, SwarmPhase};
+use super::placeholders::{check_url_placeholders, expand};
+use super::raw::RawSwarm;
+use super::services::StackInfo;
+use super::units::parse_duration_range;
+use crate::load::swarm::{
+    DEFAULT_MEDIA_WINDOW, MAX_CLIENTS, MAX_DURATION, MAX_RESTARTS, MIN_MEDIA_WINDOW,
+    MIN_STALL_AFTER, RestartPolicy,
+};
+
+const CLIENT_KINDS: [&str; 1] = ["ffmpeg-hls"];
+const DEFAULT_RAMP: Rate = Rate(10.0);
+const DEFAULT_STALL_AFTER: Duration = Duration::from_secs(5);
+
+pub(crate) fn swarm_phase(
+    ctx: &mut Ctx,
+    raw: RawSwarm,
+    at: &YamlPath,
+    stack: &StackInfo,
+) -> Option<SwarmPhase> {
+    let mut ok = true;
+    if let Some(client) = &raw.client
+        && !CLIENT_KINDS.contains(&client.as_str())
+    {
+        ctx.unknown_name(&at.key("client"), "swarm client", client, &CLIENT_KINDS);
+        ok = false;
+    }
+    ok &= url(ctx, &raw.url, &at.key("url"), stack);
+    if raw.clients == 0 || raw.clients > MAX_CLIENTS {
+        ctx.at_value(
+            &at.key("clients"),
+            format!(
+                "`clients` is {}; it must be 1 to {MAX_CLIENTS}",
+                raw.clients
+            ),
+        );
+        ok = false;
+    }
+    let ramp = match &raw.ramp {
+        Some(text) => ctx.rate(&at.key("ramp"), &text.0),
+        None => Some(DEFAULT_RAMP),
+    };
+    let duration = ctx
+        .duration(&at.key("duration"), &raw.duration.0)
+        .filter(|d| {
+            let fits = *d <= MAX_DURATION;
+            if !fits {
+                ctx.at_value(&at.key("duration"), "a swarm lasts at most 24h");
+            }
+            fits
+        });
+    let stall_after = at_least(
+        ctx,
+        &at.key("stall_after"),
+        raw.stall_after.as_ref().map(|t| t.0.as_str()),
+        DEFAULT_STALL_AFTER,
+        MIN_STALL_AFTER,
+        "FFmpeg reports progress twice a second",
+    );
+    let media_window = at_least(
+        ctx,
+        &at.key("media_window"),
+        raw.media_window.as_ref().map(|t| t.0.as_str()),
+        DEFAULT_MEDIA_WINDOW,
+        MIN_MEDIA_WINDOW,
+        "the speed is measured between segment-sized steps",
+    );
+    let defaults = RestartPolicy::default();
+    let restart_at = at.key("restart");
+    let restart_max = raw
+        .restart
+        .as_ref()
+        .and_then(|r| r.max)
+        .unwrap_or(defaults.max);
+    if restart_max > MAX_RESTARTS {
+        ctx.at_value(
+            &restart_at.key("max"),
+            format!("`max` is {restart_max}; a client restarts at most {MAX_RESTARTS} times"),
+        );
+        ok = false;
+    }
+    let backoff = match raw.restart.as_ref().and_then(|r| r.backoff.as_ref()) {
+        Some(text) => ctx.check(&restart_at.key("backoff"), parse_duration_range(&text.0)),
+        None => Some((defaults.backoff_min, defaults.backoff_max)),
+    };
+    if !ok {
+        return None;
+    }
+    Some(SwarmPhase {
+        url: raw.url,
+        clients: raw.clients,
+        ramp: ramp?,
+        duration: duration?,
+        stall_after: stall_after?,
+        restart_max,
+        backoff: backoff?,
+        decode: raw.decode.unwrap_or(false),
+        per_client_metrics: raw.per_client_metrics.unwrap_or(false),
+        media_window: media_window?,
+    })
+}
+
+/// The URL's placeholders name services with an HTTP port, and it reaches loopback.
+fn url(ctx: &mut Ctx, text: &str, at: &YamlPath, stack: &StackInfo) -> bool {
+    if !check_url_placeholders(ctx, stack, at, text) {
+        return false;
+    }
+    let example = expand(text, |_| Some("http://127.0.0.1:8080".to_owned()));
+    if crate::prom::remote_write::check_loopback(&example).is_ok() {
+        return true;
+    }
+    ctx.at_value(
+        at,
+        format!("a swarm in a spec loads loopback URLs only, not `{text}`"),
+    )
+    .hint = Some(
+        "point it at a service, e.g. `{{origin}}/live.m3u8`; an external origin takes `perfgate swarm --allow-external`"
+            .to_owned(),
+    );
+    false
+}
+
+/// An optional duration above zero and at least `min`.
+fn at_least(
+    ctx: &mut Ctx,
+    path: &YamlPath,
+    text: Option<&str>,
+    default: Duration,
+    min: Duration,
+    why: &str,
+) -> Option<Duration> {
+    let d = ctx.optional_duration(path, text, default)?;
+    if d < min {
+        ctx.at_value(
+            path,
+            format!(
+                "`{}` must be at least {}",
+                super::decode::key_name(path),
+                super::units::format_prom_duration(min)
+            ),
+        )
+        .hint = Some(why.to_owned());
+        return None;
+    }
+    Some(d)
+}
