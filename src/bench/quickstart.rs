@@ -10,6 +10,7 @@ use std::time::Instant;
 use nix::sys::resource::{UsageWho, getrusage};
 
 use super::doc::{today, write_section};
+use super::procfs::median;
 use crate::report::read_record;
 
 const RUNS: usize = 3;
@@ -51,12 +52,6 @@ fn run_once(perfgate: &Path, root: &Path, out: &Path, backend: &str) -> anyhow::
     })
 }
 
-fn median(samples: &[Sample], f: impl Fn(&Sample) -> f64) -> Option<f64> {
-    let mut v: Vec<f64> = samples.iter().map(f).collect();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied()
-}
-
 /// `perfgate`: the binary to run; `root`: the repository (cwd of the runs); `doc`: where the
 /// section goes.
 pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
@@ -84,7 +79,10 @@ pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
     let row = |label: &str, unit: &str, f: &dyn Fn(&Sample) -> f64, target: &str| {
         let cells: Vec<String> = samples
             .iter()
-            .map(|s| median(s, f).map_or("–".into(), |v| format!("{v:.2} {unit}")))
+            .map(|s| {
+                let values: Vec<f64> = s.iter().map(f).collect();
+                median(&values).map_or("–".into(), |v| format!("{v:.2} {unit}"))
+            })
             .collect();
         format!("| {label} | {} | {target} |\n", cells.join(" | "))
     };
