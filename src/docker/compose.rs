@@ -113,19 +113,11 @@ pub fn render(spec: &str, config_dir: &str, services: &[ContainerPlan]) -> Strin
 /// appearance in `allocated`) and renames the run folder, in one piece of text: an argument,
 /// an environment value or a generated config file.
 pub fn stabilise(text: &str, allocated: &[u16], run_dir: &str) -> String {
-    static LOOPBACK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(127\.0\.0\.1|0\.0\.0\.0|localhost):(\d+)").expect("valid")
-    });
     let renamed = text.replace(run_dir, CONFIG_MOUNT);
-    LOOPBACK
-        .replace_all(&renamed, |c: &regex::Captures<'_>| {
-            let port = c[2].parse::<u16>().ok();
-            match port.and_then(|p| allocated.iter().position(|a| *a == p)) {
-                Some(i) => format!("{}:{}", &c[1], FIRST_PORT + i as u16),
-                None => c[0].to_owned(),
-            }
-        })
-        .into_owned()
+    super::rewrite_local_addresses(&renamed, |host, port| {
+        let i = allocated.iter().position(|a| *a == port)?;
+        Some(format!("{host}:{}", FIRST_PORT + i as u16))
+    })
 }
 
 #[cfg(test)]

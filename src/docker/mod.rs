@@ -2,11 +2,13 @@
 //! building local images from binaries perfgate already has (`images`), for the docker backend
 //! and `perfgate images build`.
 
+mod addresses;
 pub mod compose;
 mod engine;
 pub mod images;
 mod recipes;
 
+pub use addresses::rewrite_local_addresses;
 pub use engine::{DockerError, daemon_available, docker};
 pub use images::{ImageRecipe, built_images, ensure_image, tag_latest};
 pub use recipes::{

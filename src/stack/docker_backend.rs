@@ -352,17 +352,9 @@ fn is_builtin(command: &Command) -> bool {
 
 /// `127.0.0.1:PORT` → `0.0.0.0:PORT` for the service's own ports (its listen addresses).
 fn listen_on_all_interfaces(text: &str, own_ports: &[u16]) -> String {
-    static LOOPBACK: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"127\.0\.0\.1:(\d+)").expect("valid"));
-    LOOPBACK
-        .replace_all(text, |c: &regex::Captures<'_>| {
-            let port = c[1].parse::<u16>().ok();
-            match port.filter(|p| own_ports.contains(p)) {
-                Some(p) => format!("0.0.0.0:{p}"),
-                None => c[0].to_owned(),
-            }
-        })
-        .into_owned()
+    docker::rewrite_local_addresses(text, |host, port| {
+        (host == "127.0.0.1" && own_ports.contains(&port)).then(|| format!("0.0.0.0:{port}"))
+    })
 }
 
 /// Ports to publish for a set of planned services and extra addresses.
