@@ -31,7 +31,9 @@ const RUN_LABEL: &str = "dev.perfgate.run";
 
 /// The container holding a run's network namespace, and the images its services run.
 pub(crate) struct Pod {
-    container: Option<ContainerAsync<GenericImage>>,
+    /// Taken on removal: the container goes before the network it is attached to.
+    container: Option<ContainerGuard>,
+    /// Its id, for `network_mode: container:<id>`.
     id: String,
     network: String,
     perfgate_image: String,
@@ -159,11 +161,10 @@ impl Pod {
             .start()
             .await
             .map_err(|e| docker_error("pod")(e.to_string()))?;
-        let id = container.id().to_owned();
-        reaper::register_docker(Some(&id), None).map_err(|e| docker_error("pod")(e.to_string()))?;
+        let container = ContainerGuard::new(container).map_err(docker_error("pod"))?;
         Ok(Pod {
+            id: container.id.clone(),
             container: Some(container),
-            id,
             network,
             perfgate_image,
             host: host.map(Path::to_path_buf),
@@ -223,12 +224,9 @@ impl Pod {
 
     /// Removes the pod (and with it the run's network).
     pub(crate) async fn remove(mut self) -> Result<(), StackError> {
-        let removed = match self.container.take() {
-            Some(c) => c.rm().await.map_err(|e| docker_error("pod")(e.to_string())),
-            None => Ok(()),
-        };
-        reaper::unregister_docker(Some(&self.id), None);
-        removed?;
+        if let Some(container) = self.container.take() {
+            container.remove().await.map_err(docker_error("pod"))?;
+        }
         remove_network(&self.network);
         Ok(())
     }
@@ -236,8 +234,8 @@ impl Pod {
 
 impl Drop for Pod {
     fn drop(&mut self) {
-        if let Some(c) = self.container.take() {
-            force_remove(c, &self.id);
+        if let Some(container) = self.container.take() {
+            drop(container);
             remove_network(&self.network);
         }
     }
@@ -252,19 +250,9 @@ fn force_remove(container: ContainerAsync<GenericImage>, id: &str) {
 }
 
 /// testcontainers removes a network it created when its last container goes; this makes sure
-/// (and says so to the reaper) in case that has not happened yet.
+/// (and says so to the reaper) in case that has not happened yet. "No such network" is fine.
 fn remove_network(network: &str) {
-    let exists = docker::docker(&[
-        "network",
-        "ls",
-        "--quiet",
-        "--filter",
-        &format!("name=^{network}$"),
-    ])
-    .is_ok_and(|out| !out.is_empty());
-    if exists {
-        let _ = docker::docker(&["network", "rm", network]);
-    }
+    let _ = docker::docker(&["network", "rm", network]);
     reaper::unregister_docker(None, Some(network));
 }
 
