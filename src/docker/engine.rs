@@ -38,8 +38,22 @@ pub(crate) fn checked(args: &[&str], output: Output) -> Result<String, DockerErr
     })
 }
 
+/// Set once a daemon has answered: a run asks before choosing the engines' address and again
+/// before starting the stack, and one `docker version` (~50 ms) is enough.
+static ANSWERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Whether a daemon answers, decided within a few seconds; the error says why not.
 pub fn daemon_available() -> Result<(), DockerError> {
+    use std::sync::atomic::Ordering;
+    if ANSWERED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    probe_daemon()?;
+    ANSWERED.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+fn probe_daemon() -> Result<(), DockerError> {
     let mut child = Command::new("docker")
         .args(["version", "--format", "{{.Server.Version}}"])
         .stdin(Stdio::null())
