@@ -453,28 +453,31 @@ fn gating_prometheus(spec: &Spec) -> Option<&str> {
 /// The backend a spec runs on: `$PERFGATE_BACKEND` (`process` or `docker`) over the spec's
 /// `backend:`; `auto` runs processes (every tool perfgate needs is found or provisioned).
 pub fn backend(spec: &Spec) -> BackendChoice {
+    chosen_backend(spec).0
+}
+
+/// The backend and why: `$PERFGATE_BACKEND`, else the spec (`auto` meaning processes).
+fn chosen_backend(spec: &Spec) -> (BackendChoice, &'static str) {
     match std::env::var("PERFGATE_BACKEND").as_deref() {
-        Ok("docker") => BackendChoice::Docker,
-        Ok("process") => BackendChoice::Process,
+        Ok("docker") => (BackendChoice::Docker, " ($PERFGATE_BACKEND)"),
+        Ok("process") => (BackendChoice::Process, " ($PERFGATE_BACKEND)"),
         _ => match spec.stack.backend {
-            BackendChoice::Docker => BackendChoice::Docker,
-            BackendChoice::Auto | BackendChoice::Process => BackendChoice::Process,
+            BackendChoice::Docker => (BackendChoice::Docker, ""),
+            BackendChoice::Process => (BackendChoice::Process, ""),
+            BackendChoice::Auto => (
+                BackendChoice::Process,
+                " (auto: every tool is local or provisioned)",
+            ),
         },
     }
 }
 
 /// The backend's name and why it was chosen, for the terminal: `docker ($PERFGATE_BACKEND)`.
 pub fn backend_description(spec: &Spec) -> String {
-    let name = match backend(spec) {
+    let (choice, why) = chosen_backend(spec);
+    let name = match choice {
         BackendChoice::Docker => "docker",
         _ => "process",
-    };
-    let why = if std::env::var("PERFGATE_BACKEND").is_ok_and(|v| v == name) {
-        " ($PERFGATE_BACKEND)"
-    } else if spec.stack.backend == BackendChoice::Auto {
-        " (auto: every tool is local or provisioned)"
-    } else {
-        ""
     };
     format!("{name}{why}")
 }
