@@ -11,8 +11,8 @@ use crate::gate::evaluate;
 use crate::load::{self, EngineMetrics};
 use crate::prom::PromClient;
 use crate::report::{self, Failure, FailureKind, PhaseRecord, RunRecord, Window};
-use crate::spec::{BackendChoice, PhaseKind, Spec};
-use crate::stack::{self, RunningStack, StackOptions, prometheus::ScrapeTarget};
+use crate::spec::{PhaseKind, Spec};
+use crate::stack::{self, Backend, RunningStack, StackOptions, prometheus::ScrapeTarget};
 
 /// How long targets get to report `up == 1` after Prometheus is ready.
 const TARGETS_UP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,6 +31,9 @@ pub struct RunOptions {
     /// The baseline `within X of baseline` assertions are judged against (`perfgate run
     /// --baseline NAME`); `None` means `$PERFGATE_BASELINE`, else `main`.
     pub baseline: Option<String>,
+    /// The backend, when the caller has chosen it (the CLI, to print it first); `None`: chosen
+    /// at the start of the run.
+    pub backend: Option<stack::BackendDecision>,
 }
 
 impl Default for RunOptions {
@@ -40,6 +43,7 @@ impl Default for RunOptions {
             progress: None,
             host_executable: None,
             baseline: None,
+            backend: None,
         }
     }
 }
@@ -105,6 +109,7 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
         run_id,
         report_dir: report_dir.clone(),
         started_at: unix_now(),
+        backend: String::new(),
         bring_up_ms: 0,
         first_scrape_ms: 0,
         services: Vec::new(),
@@ -158,11 +163,17 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
             _ => {}
         }
     }
-    // Under the docker backend Prometheus scrapes the engines from inside a container.
-    let engine_ip = match stack::backend(spec) {
-        BackendChoice::Docker => stack::host_address_for_containers()
+    let backend = match &opts.backend {
+        Some(chosen) => chosen.clone(),
+        None => stack::choose_backend(spec)
             .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?,
-        _ => stack::loopback(0).ip(),
+    };
+    record.backend = backend.to_string();
+    // Under the docker backend Prometheus scrapes the engines from inside a container.
+    let engine_ip = match backend.backend {
+        Backend::Docker => stack::host_address_for_containers()
+            .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?,
+        Backend::Process => stack::loopback(0).ip(),
     };
     let listener = tokio::net::TcpListener::bind((engine_ip, 0))
         .await
@@ -184,6 +195,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
             honor_labels: false,
         }],
         host_executable: opts.host_executable.clone(),
+        backend: Some(backend),
     };
     let mut stack = stack::start(spec, &options)
         .await

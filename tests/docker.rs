@@ -1,7 +1,10 @@
 //! The docker backend on a real Docker daemon, with images built by perfgate from local binaries
 //! (nothing can be pulled here): the quickstart and the OpenTelemetry chain pass in containers;
 //! no container or network of a run is left after it, also after a panic inside a phase; a
-//! missing daemon fails at once with a message naming the process backend.
+//! missing daemon fails at once with a message naming the process backend. `backend: auto` on a
+//! machine without Prometheus (nothing on PATH, an empty tool cache, `$PERFGATE_OFFLINE`) runs
+//! the quickstart in containers from Prometheus's image, and says why; with no image either, or
+//! no daemon, it fails naming every place it looked.
 //!
 //! Without a daemon these tests say SKIPPED and why; under `CI` they fail instead.
 
@@ -80,11 +83,7 @@ fn the_quickstart_and_the_otel_chain_pass_in_containers() {
         .env("NO_COLOR", "1")
         .output()
         .expect("perfgate runs");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let text = output_text(&run);
     assert_eq!(run.status.code(), Some(0), "{text}");
     assert!(!text.contains("FAIL"), "{text}");
     // The services really ran in containers: their records name the images' follower logs.
@@ -160,5 +159,120 @@ fn without_a_daemon_the_docker_backend_fails_at_once_and_names_the_process_backe
         started.elapsed() < Duration::from_secs(10),
         "took {:?} to give up",
         started.elapsed()
+    );
+}
+
+/// `perfgate` as on a machine without Prometheus: PATH without it, an empty tool cache, nothing
+/// fetched (`$PERFGATE_OFFLINE`), no `$PERFGATE_PROMETHEUS`; `backend: auto`.
+fn perfgate_without_prometheus(test: &str) -> Command {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let without: Vec<_> = std::env::split_paths(&path)
+        .filter(|dir| !dir.join("prometheus").exists())
+        .collect();
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let cache = scratch.join("empty-cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let mut perfgate = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    perfgate
+        .current_dir(root())
+        .env("PATH", std::env::join_paths(without).unwrap())
+        .env("PERFGATE_CACHE_DIR", &cache)
+        .env("PERFGATE_OFFLINE", "1")
+        .env("PERFGATE_BACKEND", "auto")
+        .env("PERFGATE_OUT", scratch.join("out"))
+        .env("NO_COLOR", "1")
+        .env_remove("PERFGATE_PROMETHEUS")
+        .env_remove("PERFGATE_IMAGE_PROMETHEUS");
+    perfgate
+}
+
+fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn auto_runs_in_containers_when_prometheus_is_only_an_image() {
+    let test = "auto_runs_in_containers_when_prometheus_is_only_an_image";
+    if !daemon_or_skip(test) {
+        return;
+    }
+    let _serial = serial();
+    // The images as an air-gapped machine would have received them (`perfgate images build`
+    // where the tools are, then `docker save` / `docker load`): here, built from this machine's.
+    let build = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+        .args(["images", "build"])
+        .output()
+        .expect("perfgate images build");
+    assert!(build.status.success(), "{}", output_text(&build));
+    let run = perfgate_without_prometheus(test)
+        .args(["run", "--quiet", "specs/quickstart.yaml"])
+        .output()
+        .expect("perfgate runs");
+    let text = output_text(&run);
+    assert_eq!(run.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "on the docker backend (auto: not on this machine: prometheus from image perfgate/prometheus:latest)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("FAIL"), "{text}");
+    assert_nothing_left("a run on auto's docker backend");
+}
+
+/// Runs the quickstart without Prometheus, with `var=value` set; it must fail to start (exit
+/// code 4) and name each of `expected` in its error.
+fn quickstart_without_prometheus_fails_saying(
+    test: &str,
+    var: &str,
+    value: &str,
+    expected: &[&str],
+) {
+    let run = perfgate_without_prometheus(test)
+        .env(var, value)
+        .args(["run", "--quiet", "specs/quickstart.yaml"])
+        .output()
+        .expect("perfgate runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(4), "{stderr}");
+    for expected in expected {
+        assert!(stderr.contains(expected), "`{expected}` missing:\n{stderr}");
+    }
+}
+
+#[test]
+fn auto_without_prometheus_or_its_image_names_every_place_it_looked() {
+    let test = "auto_without_prometheus_or_its_image_names_every_place_it_looked";
+    if !daemon_or_skip(test) {
+        return;
+    }
+    quickstart_without_prometheus_fails_saying(
+        test,
+        "PERFGATE_IMAGE_PROMETHEUS",
+        "perfgate/no-such-image:0",
+        &[
+            "prometheus >= 2.33.0",
+            "provisioning: skipped: $PERFGATE_OFFLINE is set",
+            "the docker backend cannot stand in: no image of prometheus",
+            "$PERFGATE_IMAGE_PROMETHEUS: not held by the Docker daemon",
+        ],
+    );
+}
+
+#[test]
+fn auto_without_prometheus_or_a_daemon_says_both() {
+    quickstart_without_prometheus_fails_saying(
+        "auto_without_prometheus_or_a_daemon_says_both",
+        "DOCKER_HOST",
+        "unix:///nonexistent/perfgate-test.sock",
+        &[
+            "prometheus >= 2.33.0",
+            "the docker backend cannot stand in: no Docker daemon is reachable",
+        ],
     );
 }

@@ -37,8 +37,8 @@ fn spec(services: &str) -> Spec {
 async fn start(spec: &Spec, test: &str) -> RunningStack {
     let options = StackOptions {
         run_dir: scratch(test),
-        extra_targets: Vec::new(),
         host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+        ..StackOptions::default()
     };
     stack::start(spec, &options)
         .await
@@ -269,8 +269,8 @@ fn a_missing_media_file_is_named_before_anything_starts() {
     let spec = spec("origin: { kind: ffmpeg-origin, source: file, path: ../media/nope.mp4 }");
     let options = StackOptions {
         run_dir: scratch("missing"),
-        extra_targets: Vec::new(),
         host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+        ..StackOptions::default()
     };
     let err = runtime()
         .block_on(stack::start(&spec, &options))

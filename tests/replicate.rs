@@ -75,8 +75,8 @@ fn with_stack(spec: &str, test: impl AsyncFnOnce(&RunningStack) -> Result<(), St
             .expect("run dir");
         let options = StackOptions {
             run_dir: dir.path().to_path_buf(),
-            extra_targets: vec![],
             host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
+            ..StackOptions::default()
         };
         let stack = stack::start(&spec, &options).await.expect("stack up");
         let result = test(&stack).await;

@@ -128,8 +128,8 @@ async fn start(perfgate: &Path, case: &Case, run_dir: &Path) -> anyhow::Result<R
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let options = StackOptions {
         run_dir: run_dir.to_owned(),
-        extra_targets: Vec::new(),
         host_executable: Some(perfgate.to_owned()),
+        ..StackOptions::default()
     };
     Ok(stack::start(&spec, &options).await?)
 }

@@ -116,8 +116,8 @@ async fn measure(spec: &spec::Spec, http: &HttpPhase, perfgate: &Path) -> anyhow
     let dir = tempfile::tempdir()?;
     let options = StackOptions {
         run_dir: dir.path().join("stack"),
-        extra_targets: Vec::new(),
         host_executable: Some(perfgate.to_owned()),
+        ..StackOptions::default()
     };
     let stack = stack::start(spec, &options).await?;
     let prom = PromClient::new(

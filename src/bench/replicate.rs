@@ -250,8 +250,7 @@ async fn end_to_end() -> anyhow::Result<Vec<Run>> {
         .tempdir()?;
     let options = StackOptions {
         run_dir: dir.path().to_path_buf(),
-        extra_targets: vec![],
-        host_executable: None,
+        ..StackOptions::default()
     };
     let stack = stack::start(&spec, &options).await?;
     let runs = runs(&stack).await;

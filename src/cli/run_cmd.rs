@@ -25,6 +25,7 @@ pub fn run(args: RunArgs) -> Exit {
         progress: progress::observer(args.quiet),
         host_executable: None,
         baseline: args.baseline.clone(),
+        backend: None,
     };
     let color = std::io::stdout().is_terminal();
     let mut exits = Vec::new();
@@ -47,12 +48,20 @@ pub fn run(args: RunArgs) -> Exit {
             exits.push(Exit::NothingRan);
             continue;
         }
-        println!(
-            "perfgate: running {} ({}) on the {} backend",
-            spec.name,
-            path.display(),
-            crate::stack::backend_description(&spec)
-        );
+        // When no backend can run it, the run itself fails with the reason and writes a report.
+        let backend = crate::stack::choose_backend(&spec).ok();
+        match &backend {
+            Some(b) => println!(
+                "perfgate: running {} ({}) on the {b}",
+                spec.name,
+                path.display()
+            ),
+            None => println!("perfgate: running {} ({})", spec.name, path.display()),
+        }
+        let opts = RunOptions {
+            backend,
+            ..opts.clone()
+        };
         let record = runtime.block_on(run_spec(&spec, &opts));
         if !record.phases.is_empty() {
             println!("{}", phase_table(&record, color));

@@ -69,8 +69,7 @@ fn check_promql(specs: &[Spec]) -> Result<Vec<SpecError>, String> {
             &probe,
             &StackOptions {
                 run_dir: scratch.path().to_owned(),
-                extra_targets: Vec::new(),
-                host_executable: None,
+                ..StackOptions::default()
             },
         )
         .await

@@ -12,8 +12,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerPlan {
     pub name: String,
-    /// Image recipe name: `perfgate`, `prometheus`, `rotel`, `ffmpeg`.
-    pub image: &'static str,
+    /// Image name, which names its override variable: `perfgate`, `prometheus`, `rotel`.
+    pub image_name: &'static str,
+    /// The image used when that variable is unset: `perfgate/prometheus:latest`, or the image
+    /// a tool missing on this machine was found as.
+    pub image: String,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
     /// Ports the service listens on (published by the pod).
@@ -49,13 +52,9 @@ struct ComposeService {
     volumes: Vec<String>,
 }
 
-/// `${PERFGATE_IMAGE_PROMETHEUS:-perfgate/prometheus:latest}`: the image `perfgate images
-/// build` tags, or the user's.
-pub fn image_reference(recipe: &str) -> String {
-    format!(
-        "${{PERFGATE_IMAGE_{}:-perfgate/{recipe}:latest}}",
-        recipe.to_ascii_uppercase().replace('-', "_")
-    )
+/// `${PERFGATE_IMAGE_PROMETHEUS:-perfgate/prometheus:latest}`: the user's image, else `default`.
+pub fn image_reference(name: &str, default: &str) -> String {
+    format!("${{{}:-{default}}}", super::images::override_var(name))
 }
 
 /// The compose file for `services` (in start order), their configs in `./<config_dir>`.
@@ -69,7 +68,7 @@ pub fn render(spec: &str, config_dir: &str, services: &[ContainerPlan]) -> Strin
     out.insert(
         "pod".to_owned(),
         ComposeService {
-            image: image_reference("perfgate"),
+            image: image_reference("perfgate", &super::images::latest_tag("perfgate")),
             command: Vec::new(),
             environment: BTreeMap::from([(
                 "PERFGATE_BUILTIN".to_owned(),
@@ -86,7 +85,7 @@ pub fn render(spec: &str, config_dir: &str, services: &[ContainerPlan]) -> Strin
         out.insert(
             s.name.clone(),
             ComposeService {
-                image: image_reference(s.image),
+                image: image_reference(s.image_name, &s.image),
                 command: s.args.clone(),
                 environment: s.env.clone(),
                 ports: Vec::new(),
@@ -137,14 +136,16 @@ mod tests {
     fn a_rendered_file_joins_every_service_to_the_pod() {
         let api = ContainerPlan {
             name: "api".into(),
-            image: "perfgate",
+            image_name: "perfgate",
+            image: "perfgate/perfgate:latest".into(),
             args: Vec::new(),
             env: BTreeMap::from([("PERFGATE_BUILTIN".into(), "demo-api".into())]),
             ports: vec![19000],
         };
         let prom = ContainerPlan {
             name: "prometheus".into(),
-            image: "prometheus",
+            image_name: "prometheus",
+            image: "perfgate/prometheus:latest".into(),
             args: vec!["--config.file=/perfgate/run/prometheus/prometheus.yml".into()],
             env: BTreeMap::new(),
             ports: vec![19001],

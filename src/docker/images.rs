@@ -43,11 +43,22 @@ impl ImageRecipe {
 
     /// `PERFGATE_IMAGE_PROMETHEUS` and so on.
     pub fn override_var(&self) -> String {
-        format!(
-            "PERFGATE_IMAGE_{}",
-            self.name.to_ascii_uppercase().replace('-', "_")
-        )
+        override_var(self.name)
     }
+}
+
+/// `perfgate/<name>:latest`, the tag `perfgate images build` gives an image besides its own,
+/// which compose files name and the docker backend looks for when a tool is not on this machine.
+pub fn latest_tag(name: &str) -> String {
+    format!("perfgate/{name}:latest")
+}
+
+/// The variable naming an image to use instead of `perfgate/<name>`: `PERFGATE_IMAGE_<NAME>`.
+pub fn override_var(name: &str) -> String {
+    format!(
+        "PERFGATE_IMAGE_{}",
+        name.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 /// Size and modification time of the binary, and what else goes in, hashed: cheap, and changes
@@ -83,7 +94,7 @@ pub fn ensure_image(recipe: &ImageRecipe) -> Result<(String, bool), DockerError>
 
 /// Also tags `image` as `perfgate/<name>:latest`, the name compose files use.
 pub fn tag_latest(recipe: &ImageRecipe, image: &str) -> Result<String, DockerError> {
-    let latest = format!("perfgate/{}:latest", recipe.name);
+    let latest = latest_tag(recipe.name);
     docker(&["tag", image, &latest])?;
     Ok(latest)
 }

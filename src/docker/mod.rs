@@ -7,6 +7,7 @@ pub mod compose;
 mod engine;
 pub mod images;
 mod recipes;
+mod tool_images;
 
 pub use addresses::rewrite_local_addresses;
 pub use engine::{DockerError, daemon_available, docker};
@@ -14,3 +15,4 @@ pub use images::{ImageRecipe, built_images, ensure_image, tag_latest};
 pub use recipes::{
     BINARY_IN_IMAGE, IMAGE_TOOLS, perfgate_recipe, perfgate_with_tool_recipe, tool_recipe,
 };
+pub use tool_images::find_tool_image;

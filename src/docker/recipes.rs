@@ -60,15 +60,12 @@ pub fn perfgate_with_tool_recipe(
     Ok(recipe)
 }
 
-/// Image names are the tool names without distribution suffixes.
+/// Image names are the tool names without distribution suffixes (`rotel-agent` → `rotel`).
 fn image_name(tool: &str) -> &'static str {
-    match tool {
-        "prometheus" => "prometheus",
-        "rotel-agent" => "rotel",
-        "ffmpeg" => "ffmpeg",
-        "otelcol-contrib" => "otelcol",
-        _ => "tool",
-    }
+    tools::by_name(tool)
+        .map(|t| t.image_name)
+        .filter(|name| !name.is_empty())
+        .unwrap_or("tool")
 }
 
 /// The tools `perfgate images build` turns into images (resolved, provisioned if needed).

@@ -20,6 +20,9 @@ pub struct RunRecord {
     pub report_dir: PathBuf,
     /// Unix seconds.
     pub started_at: f64,
+    /// The backend the stack ran on and why: `docker backend (auto: not on this machine: …)`.
+    #[serde(default)]
+    pub backend: String,
     /// Every service started and ready.
     pub bring_up_ms: u64,
     /// From ready to every scrape target reporting `up == 1` (Prometheus sends its first

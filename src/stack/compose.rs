@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::docker_backend::{container_command, recipe_name};
+use super::backend::Backend;
+use super::docker_backend::{compose_image, container_command};
 use super::error::StackError;
 use super::process_backend::{StackOptions, plan};
 use crate::docker::compose::{ContainerPlan, render, stabilise};
@@ -23,7 +24,7 @@ pub fn write_compose(spec: &Spec, out: &Path) -> Result<PathBuf, StackError> {
         run_dir: run_dir.clone(),
         ..StackOptions::default()
     };
-    let plan = plan(spec, &options, &run_dir)?;
+    let plan = plan(spec, &options, &run_dir, Backend::Docker)?;
     let allocated: Vec<u16> = plan
         .services
         .iter()
@@ -34,9 +35,11 @@ pub fn write_compose(spec: &Spec, out: &Path) -> Result<PathBuf, StackError> {
     let mut containers = Vec::new();
     for planned in &plan.services {
         let (args, env) = container_command(planned);
+        let (image_name, image) = compose_image(planned)?;
         containers.push(ContainerPlan {
             name: planned.name.clone(),
-            image: recipe_name(planned)?,
+            image_name,
+            image,
             args: args.iter().map(|a| fix(a)).collect(),
             env: env.iter().map(|(k, v)| (k.clone(), fix(v))).collect(),
             ports: planned

@@ -189,7 +189,10 @@ impl Pod {
                     .map_err(|e| docker_error(&name)(e.to_string()))?;
                 ensure(recipe, &name).await?
             }
-            Some(t) => ensure(docker::tool_recipe(t), &name).await?,
+            Some(t) => match &t.image {
+                Some(image) => image.clone(),
+                None => ensure(docker::tool_recipe(t), &name).await?,
+            },
             None if builtin => self.perfgate_image.clone(),
             None => return Err(not_containable(&planned)),
         };
@@ -310,17 +313,26 @@ pub(crate) fn container_command(planned: &Planned) -> (Vec<String>, Vec<(String,
     (args, env)
 }
 
-/// The image recipe a planned service runs: its tool's, or perfgate's own for a built-in.
-pub(crate) fn recipe_name(planned: &Planned) -> Result<&'static str, StackError> {
+/// The image a planned service runs, for compose files: its name (which names the override
+/// variable) and the reference used without one: `perfgate/<name>:latest` of its recipe, or
+/// the image a tool missing on this machine was found as.
+pub(crate) fn compose_image(planned: &Planned) -> Result<(&'static str, String), StackError> {
     let builtin = is_builtin(&planned.command);
-    match &planned.tool {
+    let name = match &planned.tool {
         Some(t) if builtin => docker::perfgate_with_tool_recipe(None, t)
             .map(|r| r.name)
-            .map_err(|e| docker_error(&planned.name)(e.to_string())),
-        Some(t) => Ok(docker::tool_recipe(t).name),
-        None if builtin => Ok("perfgate"),
-        None => Err(not_containable(planned)),
-    }
+            .map_err(|e| docker_error(&planned.name)(e.to_string()))?,
+        Some(t) => {
+            let recipe = docker::tool_recipe(t);
+            if let Some(image) = &t.image {
+                return Ok((recipe.name, image.clone()));
+            }
+            recipe.name
+        }
+        None if builtin => "perfgate",
+        None => return Err(not_containable(planned)),
+    };
+    Ok((name, docker::images::latest_tag(name)))
 }
 
 fn not_containable(planned: &Planned) -> StackError {

@@ -44,8 +44,10 @@ pub enum StackError {
         log: PathBuf,
         tail: String,
     },
-    #[error("the `{0}` backend is not available yet (hint: use `backend: process`)")]
-    BackendUnavailable(&'static str),
+    /// No backend can run the spec (`auto` with a tool that neither this machine nor an image
+    /// has, or a bad `$PERFGATE_BACKEND`).
+    #[error("{0}")]
+    NoBackend(String),
     #[error("could not prepare the run directory {path}: {source}")]
     RunDir {
         path: PathBuf,

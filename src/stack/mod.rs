@@ -1,6 +1,7 @@
-//! Stacks: bringing a spec's services up (process backend today), knowing their endpoints, and
+//! Stacks: choosing a backend, bringing a spec's services up (as processes or containers), knowing their endpoints, and
 //! tearing them down on every exit path.
 
+mod backend;
 mod builtin;
 mod child;
 mod compose;
@@ -16,6 +17,7 @@ mod ready;
 pub mod reaper;
 pub mod tools;
 
+pub use backend::{Backend, BackendDecision, choose_backend};
 pub use builtin::{
     POD as POD_BUILTIN, StopSignal, dispatch_from_env, host_executable, serve_until_signalled,
 };
@@ -25,7 +27,5 @@ pub use docker_backend::host_address_for_containers;
 pub use error::StackError;
 pub(crate) use ports::bind_listener;
 pub use ports::{free_port, loopback};
-pub use process_backend::{
-    RunningService, RunningStack, ServiceRecord, StackOptions, backend, backend_description, start,
-};
+pub use process_backend::{RunningService, RunningStack, ServiceRecord, StackOptions, start};
 pub use ready::Readiness;

@@ -6,17 +6,18 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use super::backend::{Backend, resolve_tool};
 use super::error::StackError;
 use super::otelcol::{OtelcolExport, OtelcolPorts, otelcol_config};
 use super::ports::{free_port, loopback};
 use super::process_backend::Planned;
 use super::prometheus::ScrapeTarget;
 use super::ready::Readiness;
-use super::tools::{self, ResolvedTool};
+use super::tools::{self, ToolSpec};
 use crate::otlp::AdapterConfig;
 use crate::spec::{CollectorImpl, OtelCollectorService, OtlpExportMode, Spec};
 
@@ -106,10 +107,12 @@ pub(crate) fn plan_collector(
     remote_write: &str,
     run_dir: &Path,
     host: Option<&Path>,
+    backend: Backend,
 ) -> Result<(Vec<Planned>, Vec<ScrapeTarget>), StackError> {
     let otlp = receivers.addr(name).map_err(io(name))?;
     let grpc = loopback(free_port().map_err(io(name))?);
-    let tool = choose_collector(c)?;
+    let (collector, binary) = collector_tool(c);
+    let tool = resolve_tool(collector, binary.as_deref(), backend)?;
     let write_url = (c.via == OtlpExportMode::RemoteWrite).then(|| remote_write.to_owned());
     let mut planned = Vec::new();
     let mut targets = Vec::new();
@@ -171,7 +174,7 @@ pub(crate) fn plan_collector(
         });
     }
     command.args(&c.extra_args);
-    tracing::info!(service = %name, collector = %tool.name, version = %tool.version, path = %tool.path.display(), "collector");
+    tracing::info!(service = %name, collector = %tool.name, version = %tool.version, location = %tool.location(), "collector");
     planned.push(Planned {
         name: name.to_owned(),
         kind: "otel-collector",
@@ -184,8 +187,9 @@ pub(crate) fn plan_collector(
     Ok((planned, targets))
 }
 
-/// `otelcol-contrib`/`otelcol` when asked for or found; otherwise rotel (provisioned if needed).
-fn choose_collector(c: &OtelCollectorService) -> Result<ResolvedTool, StackError> {
+/// The collector a service runs and the binary named for it: `otelcol-contrib`/`otelcol` when
+/// asked for or found, otherwise rotel (provisioned if needed).
+pub(super) fn collector_tool(c: &OtelCollectorService) -> (&'static ToolSpec, Option<PathBuf>) {
     let binary = c.binary.as_deref();
     let named_rotel = binary.is_some_and(|b| b.file_name().is_some_and(|f| f == "rotel-agent"));
     let otelcol_found = binary.is_some() && !named_rotel
@@ -194,23 +198,26 @@ fn choose_collector(c: &OtelCollectorService) -> Result<ResolvedTool, StackError
             .iter()
             .any(|p| tools::which(p).is_some());
     match c.implementation {
-        CollectorImpl::Otelcol => Ok(resolve_otelcol(binary)?),
-        CollectorImpl::Auto if otelcol_found => Ok(resolve_otelcol(binary)?),
-        CollectorImpl::Rotel | CollectorImpl::Auto => Ok(tools::resolve(
+        CollectorImpl::Otelcol => (&tools::OTELCOL, otelcol_binary(binary)),
+        CollectorImpl::Auto if otelcol_found => (&tools::OTELCOL, otelcol_binary(binary)),
+        CollectorImpl::Rotel | CollectorImpl::Auto => (
             &tools::ROTEL,
-            binary.filter(|_| named_rotel || c.implementation == CollectorImpl::Rotel),
-        )?),
+            binary
+                .filter(|_| named_rotel || c.implementation == CollectorImpl::Rotel)
+                .map(Path::to_path_buf),
+        ),
     }
 }
 
-fn resolve_otelcol(binary: Option<&Path>) -> Result<ResolvedTool, tools::ToolError> {
+/// The spec's binary, else plain `otelcol` when that is on PATH and `otelcol-contrib` is not.
+fn otelcol_binary(binary: Option<&Path>) -> Option<PathBuf> {
     match (
         binary,
         tools::which("otelcol-contrib"),
         tools::which("otelcol"),
     ) {
-        (None, None, Some(plain)) => tools::resolve(&tools::OTELCOL, Some(&plain)),
-        _ => tools::resolve(&tools::OTELCOL, binary),
+        (None, None, Some(plain)) => Some(plain),
+        _ => binary.map(Path::to_path_buf),
     }
 }
 
@@ -280,8 +287,16 @@ mod tests {
         let c = collector(fake_otelcol(dir.path()), OtlpExportMode::RemoteWrite);
         let receivers = Receivers(BTreeMap::from([("collector".into(), loopback(4318))]));
         let write = "http://127.0.0.1:9090/api/v1/write";
-        let (planned, targets) =
-            plan_collector("collector", &c, &receivers, write, dir.path(), None).unwrap();
+        let (planned, targets) = plan_collector(
+            "collector",
+            &c,
+            &receivers,
+            write,
+            dir.path(),
+            None,
+            Backend::Process,
+        )
+        .unwrap();
         assert_eq!(planned.len(), 1, "no companion adapter for otelcol");
         let p = &planned[0];
         assert_eq!(p.tool.as_ref().map(|t| t.name), Some("otelcol-contrib"));
@@ -321,6 +336,7 @@ mod tests {
             "http://x/api/v1/write",
             dir.path(),
             None,
+            Backend::Process,
         )
         .unwrap();
         let exporter = planned[0].ports["exporter"];

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use super::backend::{Backend, BackendDecision, choose_backend, resolve_tool};
 use super::child::ChildProcess;
 use super::docker_backend::{self, ContainerGuard, Pod};
 use super::error::StackError;
@@ -17,7 +18,7 @@ use super::ready::{Readiness, wait_ready};
 use super::tools::{self, ResolvedTool};
 use crate::demo_api::{DemoApiConfig, OtlpExport};
 use crate::spec::placeholders;
-use crate::spec::{BackendChoice, OtlpExportMode, ProcessService, ReadyCheck, ServiceKind, Spec};
+use crate::spec::{OtlpExportMode, ProcessService, ReadyCheck, ServiceKind, Spec};
 
 const BUILTIN_STARTUP: Duration = Duration::from_secs(15);
 const PROMETHEUS_STARTUP: Duration = Duration::from_secs(30);
@@ -31,6 +32,8 @@ pub struct StackOptions {
     pub extra_targets: Vec<ScrapeTarget>,
     /// The executable hosting built-in services (default: `host_executable()`).
     pub host_executable: Option<PathBuf>,
+    /// The backend, when the caller has chosen it already (`None`: chosen by `start`).
+    pub backend: Option<BackendDecision>,
 }
 
 /// A started service. Dropping it stops it.
@@ -129,7 +132,7 @@ impl RunningStack {
                 tool: s
                     .tool
                     .as_ref()
-                    .map(|t| format!("{} {} ({})", t.name, t.version, t.path.display())),
+                    .map(|t| format!("{} {} ({})", t.name, t.version, t.location())),
                 log: s.child.log_path().to_owned(),
                 ready_after_ms: s.ready_after.as_millis() as u64,
             })
@@ -226,14 +229,15 @@ const RANK_APP: u8 = 2;
 /// written), application services in dependency order, then every Prometheus, which needs to
 /// know all of their addresses.
 pub async fn start(spec: &Spec, opts: &StackOptions) -> Result<RunningStack, StackError> {
-    let docker = backend(spec) == BackendChoice::Docker;
-    if docker {
-        docker_backend::require_daemon()?;
-    }
+    let backend = match &opts.backend {
+        Some(chosen) => chosen.backend,
+        None => choose_backend(spec)?.backend,
+    };
+    let docker = backend == Backend::Docker;
     let began = Instant::now();
     // Absolute, so that generated configs name the same files inside a container.
     let run_dir = &std::path::absolute(&opts.run_dir).unwrap_or_else(|_| opts.run_dir.clone());
-    let plan = plan(spec, opts, run_dir)?;
+    let plan = plan(spec, opts, run_dir, backend)?;
     let mut stack = RunningStack {
         services: Vec::new(),
         pod: None,
@@ -263,12 +267,14 @@ pub(crate) struct StackPlan {
     pub(crate) scrape_targets: usize,
 }
 
-/// Plans every service of `spec` into `run_dir`: resolves tools (fail fast), allocates every
-/// port, builds commands and writes generated configs (Prometheus's included).
+/// Plans every service of `spec` into `run_dir` for `backend`: resolves tools (fail fast; under
+/// docker a tool missing here may come from its image), allocates every port, builds commands
+/// and writes generated configs (Prometheus's included).
 pub(crate) fn plan(
     spec: &Spec,
     opts: &StackOptions,
     run_dir: &Path,
+    backend: Backend,
 ) -> Result<StackPlan, StackError> {
     std::fs::create_dir_all(run_dir).map_err(|source| StackError::RunDir {
         path: run_dir.to_owned(),
@@ -297,7 +303,7 @@ pub(crate) fn plan(
     for (name, service) in &spec.stack.services {
         match &service.kind {
             ServiceKind::Prometheus(p) => {
-                let tool = tools::resolve(&tools::PROMETHEUS, p.binary.as_deref())?;
+                let tool = resolve_tool(&tools::PROMETHEUS, p.binary.as_deref(), backend)?;
                 let addr = port_of(&addresses, name, "http").map_err(io(name))?;
                 targets.push(ScrapeTarget {
                     job: name.clone(),
@@ -365,7 +371,7 @@ pub(crate) fn plan(
             }
             ServiceKind::OtelCollector(c) => {
                 let (planned, scraped) =
-                    otel::plan_collector(name, c, &receivers, &prom_write, run_dir, host)?;
+                    otel::plan_collector(name, c, &receivers, &prom_write, run_dir, host, backend)?;
                 targets.extend(scraped);
                 apps.extend(planned.into_iter().map(|p| (RANK_COLLECTOR, p)));
             }
@@ -448,38 +454,6 @@ fn gating_prometheus(spec: &Spec) -> Option<&str> {
         .find(|(_, gates)| *gates)
         .or_else(|| proms().next())
         .map(|(name, _)| name)
-}
-
-/// The backend a spec runs on: `$PERFGATE_BACKEND` (`process` or `docker`) over the spec's
-/// `backend:`; `auto` runs processes (every tool perfgate needs is found or provisioned).
-pub fn backend(spec: &Spec) -> BackendChoice {
-    chosen_backend(spec).0
-}
-
-/// The backend and why: `$PERFGATE_BACKEND`, else the spec (`auto` meaning processes).
-fn chosen_backend(spec: &Spec) -> (BackendChoice, &'static str) {
-    match std::env::var("PERFGATE_BACKEND").as_deref() {
-        Ok("docker") => (BackendChoice::Docker, " ($PERFGATE_BACKEND)"),
-        Ok("process") => (BackendChoice::Process, " ($PERFGATE_BACKEND)"),
-        _ => match spec.stack.backend {
-            BackendChoice::Docker => (BackendChoice::Docker, ""),
-            BackendChoice::Process => (BackendChoice::Process, ""),
-            BackendChoice::Auto => (
-                BackendChoice::Process,
-                " (auto: every tool is local or provisioned)",
-            ),
-        },
-    }
-}
-
-/// The backend's name and why it was chosen, for the terminal: `docker ($PERFGATE_BACKEND)`.
-pub fn backend_description(spec: &Spec) -> String {
-    let (choice, why) = chosen_backend(spec);
-    let name = match choice {
-        BackendChoice::Docker => "docker",
-        _ => "process",
-    };
-    format!("{name}{why}")
 }
 
 async fn launch(

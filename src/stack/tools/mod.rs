@@ -35,6 +35,11 @@ pub struct ToolSpec {
     pub version_flag: &'static str,
     /// What the provisioned binary needs from the host, added to the error's hint ("" = nothing).
     pub host_needs: &'static str,
+    /// The short name of the image perfgate builds of it (`perfgate/<name>`), "" when the tool
+    /// never runs in a container of its own (FFmpeg runs inside perfgate's image or locally).
+    pub image_name: &'static str,
+    /// The tool's official image, a last resort for the docker backend ("" = none known).
+    pub official_image: &'static str,
 }
 
 /// Where perfgate fetches a tool that is nowhere to be found.
@@ -58,6 +63,8 @@ pub const PROMETHEUS: ToolSpec = ToolSpec {
     provisioner: Provisioner::Apt,
     version_flag: "--version",
     host_needs: "",
+    image_name: "prometheus",
+    official_image: "prom/prometheus",
 };
 
 /// rotel: a standalone Rust OpenTelemetry collector, shipped inside a Python wheel.
@@ -71,6 +78,8 @@ pub const ROTEL: ToolSpec = ToolSpec {
     provisioner: Provisioner::Pip,
     version_flag: "--version",
     host_needs: "the binary needs libpython3.11: `apt-get install libpython3.11`",
+    image_name: "rotel",
+    official_image: "",
 };
 
 /// The OpenTelemetry Collector (contrib distribution); never provisioned, only found.
@@ -84,6 +93,8 @@ pub const OTELCOL: ToolSpec = ToolSpec {
     provisioner: Provisioner::None,
     version_flag: "--version",
     host_needs: "",
+    image_name: "otelcol",
+    official_image: "otel/opentelemetry-collector-contrib",
 };
 
 /// FFmpeg: the HLS origin's encoder and the swarm's clients. Provisioned from the
@@ -99,10 +110,26 @@ pub const FFMPEG: ToolSpec = ToolSpec {
     provisioner: Provisioner::Pip,
     version_flag: "-version",
     host_needs: "",
+    image_name: "",
+    official_image: "",
 };
 
 /// The tools `perfgate tools` lists, in that order.
 pub const LISTED: [&ToolSpec; 2] = [&PROMETHEUS, &FFMPEG];
+
+/// Every tool perfgate knows.
+const KNOWN: [&ToolSpec; 4] = [&PROMETHEUS, &ROTEL, &OTELCOL, &FFMPEG];
+
+/// The tool called `name` (a [`ResolvedTool`]'s name).
+pub fn by_name(name: &str) -> Option<&'static ToolSpec> {
+    KNOWN.into_iter().find(|t| t.name == name)
+}
+
+/// `$PERFGATE_OFFLINE` is set: perfgate fetches nothing (no apt, no pip, no `docker pull`) and
+/// uses only what this machine and its Docker daemon already hold.
+pub fn offline() -> bool {
+    std::env::var_os("PERFGATE_OFFLINE").is_some_and(|v| !v.is_empty() && v != "0")
+}
 
 /// Resolves FFmpeg (the origin's encoder, the swarm's clients): `explicit` is a spec's
 /// `binary:`, then `$PERFGATE_FFMPEG`, PATH, the cache, and provisioning from PyPI.

@@ -14,6 +14,8 @@ pub enum ToolSource {
     Path,
     Cache,
     Provisioned,
+    /// Not on this machine: an image the docker backend runs.
+    Image,
 }
 
 impl std::fmt::Display for ToolSource {
@@ -24,6 +26,7 @@ impl std::fmt::Display for ToolSource {
             ToolSource::Path => "PATH",
             ToolSource::Cache => "perfgate cache",
             ToolSource::Provisioned => "provisioned now",
+            ToolSource::Image => "docker image",
         })
     }
 }
@@ -35,6 +38,31 @@ pub struct ResolvedTool {
     #[serde(serialize_with = "display")]
     pub version: Version,
     pub source: ToolSource,
+    /// The image carrying it, when it is not on this machine (`source` is `Image`; `path` is
+    /// then the image's reference and means nothing on the host).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+impl ResolvedTool {
+    /// A tool found only as an image, run by the docker backend.
+    pub fn in_image(tool: &ToolSpec, image: String, version: Version) -> Self {
+        Self {
+            name: tool.name,
+            path: PathBuf::from(&image),
+            version,
+            source: ToolSource::Image,
+            image: Some(image),
+        }
+    }
+
+    /// Where it is, for people: its path, or `image REF`.
+    pub fn location(&self) -> String {
+        match &self.image {
+            Some(image) => format!("image {image}"),
+            None => self.path.display().to_string(),
+        }
+    }
 }
 
 fn display<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
@@ -68,6 +96,7 @@ pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool,
         path,
         version,
         source,
+        image: None,
     };
     let candidates = [
         (
@@ -112,6 +141,9 @@ pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool,
         )),
     }
     let provisioned = match tool.provisioner {
+        Provisioner::Apt | Provisioner::Pip if super::offline() => {
+            Err("skipped: $PERFGATE_OFFLINE is set".to_owned())
+        }
         Provisioner::Apt => apt::provision(tool),
         Provisioner::Pip => pip::provision(tool),
         Provisioner::None => Err("perfgate does not provision it".to_owned()),

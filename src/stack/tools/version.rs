@@ -32,12 +32,18 @@ impl Version {
     /// Runs `binary FLAG` (`--version`, FFmpeg's `-version`) and reads the version from stdout
     /// or stderr.
     pub fn of_binary(binary: &Path, flag: &str) -> Result<Version, String> {
+        let command = format!("{} {flag}", binary.display());
         let out = duct::cmd(binary, [flag])
             .stdout_capture()
             .stderr_capture()
             .unchecked()
             .run()
-            .map_err(|e| format!("could not run `{} {flag}`: {e}", binary.display()))?;
+            .map_err(|e| format!("could not run `{command}`: {e}"))?;
+        Self::in_output(&command, &out)
+    }
+
+    /// The version a version-printing `command` wrote to stdout or stderr.
+    pub fn in_output(command: &str, out: &std::process::Output) -> Result<Version, String> {
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -45,8 +51,7 @@ impl Version {
         );
         Self::find_in(&text).ok_or_else(|| {
             format!(
-                "`{} {flag}` printed no version: {}",
-                binary.display(),
+                "`{command}` printed no version: {}",
                 text.lines().next().unwrap_or("")
             )
         })
