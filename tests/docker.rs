@@ -1,6 +1,7 @@
 //! The docker backend on a real Docker daemon, with images built by perfgate from local binaries
 //! (nothing can be pulled here): the quickstart and the OpenTelemetry chain pass in containers;
-//! no container or network of a run is left after it, also after a panic inside a phase; a
+//! no container or network of a run is left after it, also after a panic inside a phase; services
+//! run as the user running perfgate; a
 //! missing daemon fails at once with a message naming the process backend. `backend: auto` on a
 //! machine without Prometheus (nothing on PATH, an empty tool cache, `$PERFGATE_OFFLINE`) runs
 //! the quickstart in containers from Prometheus's image, and says why; with no image either, or
@@ -115,7 +116,11 @@ fn a_panic_inside_a_phase_leaves_no_container_behind() {
         host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
         progress: Some(Arc::new(move |event| {
             if let ProgressEvent::PhaseStarted { .. } = event {
-                *seen_in_phase.lock().unwrap() = leftovers().0;
+                let running = leftovers().0;
+                let ids: Vec<&str> = running.lines().collect();
+                let mut inspect = vec!["inspect", "--format", "user={{.Config.User}}"];
+                inspect.extend(ids);
+                *seen_in_phase.lock().unwrap() = docker(&inspect);
                 panic!("injected panic inside a phase");
             }
         })),
@@ -130,10 +135,23 @@ fn a_panic_inside_a_phase_leaves_no_container_behind() {
     })
     .join();
     assert!(outcome.is_err(), "the injected panic did not happen");
-    let running = seen.lock().unwrap().lines().count();
+    let users = seen.lock().unwrap().clone();
     assert!(
-        running >= 3,
-        "expected the pod, prometheus and the api, saw {running}"
+        users.lines().count() >= 3,
+        "expected the pod, prometheus and the api, saw {users}"
+    );
+    // Every service runs as the user running perfgate (the pod, which writes nothing, as its
+    // image's default).
+    let id = |flag| {
+        let out = Command::new("id").arg(flag).output().expect("id");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let me = format!("user={}:{}", id("-u"), id("-g"));
+    let as_me = users.lines().filter(|u| *u == me).count();
+    assert_eq!(
+        as_me,
+        users.lines().count() - 1,
+        "users {users:?}, expected {me}"
     );
     assert_nothing_left("a panic");
 }

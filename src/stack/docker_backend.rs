@@ -9,7 +9,8 @@
 //! 0.0.0.0 (a published port forwards to the pod's interface, not to its loopback). The run
 //! folder is bind-mounted at its own path, so generated configs are found where the planner
 //! wrote them. Each container's output is followed by a `docker logs -f` child, which gives the
-//! log file, log readiness and "it died" exactly as for a process.
+//! log file, log readiness and "it died" exactly as for a process. Services run as the user
+//! running perfgate.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -197,8 +198,12 @@ impl Pod {
             None => return Err(not_containable(&planned)),
         };
         let (args, env) = container_command(&planned);
+        // As the user running perfgate: what it writes into the run folder stays theirs, and an
+        // image with a user of its own (an official one) can still write there.
+        let user = format!("{}:{}", nix::unistd::getuid(), nix::unistd::getgid());
         let mut request = generic(&image)
             .with_cmd(args)
+            .with_user(user)
             .with_label(RUN_LABEL, &self.network)
             .with_mount(Mount::bind_mount(
                 run_dir.to_string_lossy(),
@@ -390,6 +395,35 @@ mod tests {
         );
         assert_eq!(gateway_of(" 172.17.0.0/16"), "172.17.0.1".parse().ok());
         assert_eq!(gateway_of(""), None);
+    }
+
+    #[test]
+    fn compose_names_the_image_a_missing_tool_was_found_as() {
+        use crate::stack::tools::{PROMETHEUS, ResolvedTool, ToolSource, Version};
+        let planned = |tool| Planned {
+            name: "prometheus".into(),
+            kind: "prometheus",
+            ports: Default::default(),
+            command: Command::new("prometheus"),
+            ready: crate::stack::Readiness::Log("ready".into()),
+            timeout: std::time::Duration::from_secs(1),
+            tool: Some(tool),
+        };
+        let version = Version(2, 53, 3);
+        let image = ResolvedTool::in_image(&PROMETHEUS, "prom/prometheus:latest".into(), version);
+        assert_eq!(
+            compose_image(&planned(image)).unwrap(),
+            ("prometheus", "prom/prometheus:latest".to_owned())
+        );
+        let local = ResolvedTool {
+            image: None,
+            source: ToolSource::Path,
+            ..ResolvedTool::in_image(&PROMETHEUS, "/usr/bin/prometheus".into(), version)
+        };
+        assert_eq!(
+            compose_image(&planned(local)).unwrap(),
+            ("prometheus", "perfgate/prometheus:latest".to_owned())
+        );
     }
 
     #[test]
