@@ -1,7 +1,7 @@
 //! The docker backend on a real Docker daemon, with images built by perfgate from local binaries
 //! (nothing can be pulled here): the quickstart and the OpenTelemetry chain pass in containers;
 //! no container or network of a run is left after it, also after a panic inside a phase; services
-//! run as the user running perfgate; a
+//! run as the user running perfgate; Prometheus runs from the image a spec names; a
 //! missing daemon fails at once with a message naming the process backend. `backend: auto` on a
 //! machine without Prometheus (nothing on PATH, an empty tool cache, `$PERFGATE_OFFLINE`) runs
 //! the quickstart in containers from Prometheus's image, and says why; with no image either, or
@@ -65,6 +65,17 @@ fn assert_nothing_left(after: &str) {
     );
 }
 
+/// The text of `file` in the (one) run folder under `spec_out`.
+fn run_file(spec_out: &Path, file: &str) -> String {
+    let path = std::fs::read_dir(spec_out)
+        .expect("a report folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join(file))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("no {file} under {}", spec_out.display()));
+    std::fs::read_to_string(path).unwrap()
+}
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -76,6 +87,7 @@ fn the_quickstart_and_the_otel_chain_pass_in_containers() {
     }
     let _serial = serial();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("docker-specs");
+    let _ = std::fs::remove_dir_all(&out);
     let run = Command::new(env!("CARGO_BIN_EXE_perfgate"))
         .current_dir(root())
         .args(["run", "--quiet", "specs/quickstart.yaml", "specs/otel.yaml"])
@@ -88,16 +100,8 @@ fn the_quickstart_and_the_otel_chain_pass_in_containers() {
     assert_eq!(run.status.code(), Some(0), "{text}");
     assert!(!text.contains("FAIL"), "{text}");
     // The services really ran in containers: their records name the images' follower logs.
-    let report = std::fs::read_dir(out.join("quickstart"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("stack/api.log"))
-        .find(|p| p.is_file())
-        .expect("the api's log");
     assert!(
-        std::fs::read_to_string(&report)
-            .unwrap()
-            .contains("0.0.0.0:"),
+        run_file(&out.join("quickstart"), "stack/api.log").contains("0.0.0.0:"),
         "the api did not listen on all interfaces of its container"
     );
     assert_nothing_left("two runs");
@@ -222,11 +226,7 @@ fn auto_runs_in_containers_when_prometheus_is_only_an_image() {
     let _serial = serial();
     // The images as an air-gapped machine would have received them (`perfgate images build`
     // where the tools are, then `docker save` / `docker load`): here, built from this machine's.
-    let build = Command::new(env!("CARGO_BIN_EXE_perfgate"))
-        .args(["images", "build"])
-        .output()
-        .expect("perfgate images build");
-    assert!(build.status.success(), "{}", output_text(&build));
+    images_built();
     let run = perfgate_without_prometheus(test)
         .args(["run", "--quiet", "specs/quickstart.yaml"])
         .output()
@@ -241,6 +241,44 @@ fn auto_runs_in_containers_when_prometheus_is_only_an_image() {
     );
     assert!(!text.contains("FAIL"), "{text}");
     assert_nothing_left("a run on auto's docker backend");
+}
+
+/// `perfgate images build`, once per test binary: `perfgate/<tool>:latest` for every tool.
+fn images_built() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let build = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+            .args(["images", "build"])
+            .output()
+            .expect("perfgate images build");
+        assert!(build.status.success(), "{}", output_text(&build));
+    });
+}
+
+#[test]
+fn prometheus_runs_from_the_image_the_spec_names() {
+    if !daemon_or_skip("prometheus_runs_from_the_image_the_spec_names") {
+        return;
+    }
+    let _serial = serial();
+    images_built();
+    let named = "perfgate-test/prometheus:spec";
+    docker(&["tag", "perfgate/prometheus:latest", named]);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("docker-spec-image");
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new(env!("CARGO_BIN_EXE_perfgate"))
+        .current_dir(root())
+        .args(["run", "--quiet", "fixtures/specs/docker/spec_image.yaml"])
+        .env("PERFGATE_OUT", &out)
+        .env_remove("PERFGATE_BACKEND")
+        .output()
+        .expect("perfgate runs");
+    docker(&["rmi", named]);
+    let text = output_text(&run);
+    assert_eq!(run.status.code(), Some(0), "{text}");
+    let report = run_file(&out.join("docker-spec-image"), "report.json");
+    assert!(report.contains(&format!("(image {named})")), "{report}");
+    assert_nothing_left("a run from a named image");
 }
 
 /// Runs the quickstart without Prometheus, with `var=value` set; it must fail to start (exit

@@ -105,6 +105,7 @@ fn promql_probe_spec() -> Spec {
         kind: ServiceKind::Prometheus(PrometheusService {
             scrape_interval: std::time::Duration::from_secs(60),
             binary: None,
+            image: None,
             extra_args: Vec::new(),
             gates: true,
         }),

@@ -1,6 +1,6 @@
-//! A tool this machine cannot run, found as an image for the docker backend instead. Looked for,
-//! in order: `$PERFGATE_IMAGE_<NAME>` (an explicit choice: when it does not work, nothing else is
-//! tried), `perfgate/<name>:latest` (what `perfgate images build` tags, here or on a machine that
+//! A tool's image for the docker backend, when the spec names one or this machine cannot run the
+//! tool. Looked for, in order: the service's `image:` and `$PERFGATE_IMAGE_<NAME>` (explicit
+//! choices: when the first of them that is set does not work, nothing else is tried), `perfgate/<name>:latest` (what `perfgate images build` tags, here or on a machine that
 //! has the tool, then `docker save` / `docker load`), and the tool's official image, pulled when
 //! the daemon does not hold it (unless `$PERFGATE_OFFLINE` is set). An image's version is checked
 //! as a binary's is: by running it with the tool's version flag.
@@ -13,23 +13,27 @@ use super::engine::docker;
 use super::images::{latest_tag, override_var};
 use crate::stack::tools::{self, ResolvedTool, ToolSpec, Version};
 
-/// The image of `tool`, or one line per place looked at and what was wrong there.
-pub fn find_tool_image(tool: &ToolSpec) -> Result<ResolvedTool, Vec<String>> {
-    let mut tried = Vec::new();
+/// The image of `tool` (`named`: the spec's `image:`), or one line per place looked at and what
+/// was wrong there.
+pub fn find_tool_image(tool: &ToolSpec, named: Option<&str>) -> Result<ResolvedTool, Vec<String>> {
     if tool.image_name.is_empty() {
-        tried.push(format!(
+        return Err(vec![format!(
             "  - images: {} never runs in a container of its own",
             tool.name
-        ));
-        return Err(tried);
+        )]);
+    }
+    if let Some(image) = named {
+        return checked(tool, image, Pull::IfMissing)
+            .map_err(|e| vec![format!("  - spec `image: {image}`: {e}")]);
     }
     let var = override_var(tool.image_name);
     if let Some(image) = std::env::var(&var).ok().filter(|v| !v.is_empty()) {
-        return checked(tool, &image).map_err(|e| vec![format!("  - ${var}: {e}")]);
+        return checked(tool, &image, Pull::IfMissing)
+            .map_err(|e| vec![format!("  - ${var}: {e}")]);
     }
-    tried.push(format!("  - ${var}: not set"));
+    let mut tried = vec![format!("  - ${var}: not set")];
     let ours = latest_tag(tool.image_name);
-    match checked(tool, &ours) {
+    match checked(tool, &ours, Pull::Never) {
         Ok(found) => return Ok(found),
         Err(e) => tried.push(format!("  - {ours}: {e}")),
     }
@@ -37,27 +41,36 @@ pub fn find_tool_image(tool: &ToolSpec) -> Result<ResolvedTool, Vec<String>> {
         return Err(tried);
     }
     let official = format!("{}:latest", tool.official_image);
-    if image_id(&official).is_none() {
-        if tools::offline() {
-            tried.push(format!(
-                "  - {official}: not held by the daemon, and not pulled ($PERFGATE_OFFLINE is set)"
-            ));
-            return Err(tried);
-        }
-        if let Err(e) = docker(&["pull", "--quiet", &official]) {
-            tried.push(format!("  - {official}: {e}"));
-            return Err(tried);
-        }
-    }
-    checked(tool, &official).map_err(|e| {
+    checked(tool, &official, Pull::IfMissing).map_err(|e| {
         tried.push(format!("  - {official}: {e}"));
         tried
     })
 }
 
-/// `image` exists and runs `tool` at a version perfgate can use.
-fn checked(tool: &ToolSpec, image: &str) -> Result<ResolvedTool, String> {
-    let id = image_id(image).ok_or("not held by the Docker daemon")?;
+/// Whether an image the daemon does not hold is pulled.
+#[derive(Clone, Copy, PartialEq)]
+enum Pull {
+    /// Images from a registry (named ones, official ones), unless `$PERFGATE_OFFLINE` is set.
+    IfMissing,
+    /// perfgate's own tags, which only `perfgate images build` or `docker load` make.
+    Never,
+}
+
+/// `image` exists (pulled first if allowed) and runs `tool` at a version perfgate can use.
+fn checked(tool: &ToolSpec, image: &str, pull: Pull) -> Result<ResolvedTool, String> {
+    let id = match (image_id(image), pull) {
+        (Some(id), _) => id,
+        (None, Pull::Never) => return Err("not held by the Docker daemon".into()),
+        (None, Pull::IfMissing) if tools::offline() => {
+            return Err(
+                "not held by the Docker daemon, and not pulled ($PERFGATE_OFFLINE is set)".into(),
+            );
+        }
+        (None, Pull::IfMissing) => {
+            docker(&["pull", "--quiet", image]).map_err(|e| e.to_string())?;
+            image_id(image).ok_or("pulled, yet not held by the Docker daemon")?
+        }
+    };
     let version = version_of(tool, image, &id)?;
     if version < tool.min_version {
         return Err(format!(
@@ -99,7 +112,7 @@ mod tests {
 
     #[test]
     fn ffmpeg_is_never_looked_for_as_an_image_of_its_own() {
-        let tried = find_tool_image(&tools::FFMPEG).unwrap_err();
+        let tried = find_tool_image(&tools::FFMPEG, None).unwrap_err();
         assert!(tried[0].contains("never runs in a container"), "{tried:?}");
     }
 

@@ -157,6 +157,9 @@ pub struct OtelCollectorService {
     pub implementation: CollectorImpl,
     /// Explicit path to an `otelcol-contrib`/`otelcol` or `rotel-agent` binary.
     pub binary: Option<PathBuf>,
+    /// The image the docker backend runs it from (an otelcol image unless `implementation:
+    /// rotel`); beats `PERFGATE_IMAGE_OTELCOL`/`_ROTEL`. The process backend ignores it.
+    pub image: Option<String>,
     pub extra_args: Vec<String>,
 }
 
@@ -192,6 +195,9 @@ pub struct PrometheusService {
     pub scrape_interval: Duration,
     /// Explicit path to a `prometheus` binary; beats `PERFGATE_PROMETHEUS`, PATH and the cache.
     pub binary: Option<PathBuf>,
+    /// The image the docker backend runs it from, instead of one built from the local binary;
+    /// beats `PERFGATE_IMAGE_PROMETHEUS`. The process backend ignores it.
+    pub image: Option<String>,
     /// Extra command-line flags passed through verbatim.
     pub extra_args: Vec<String>,
     /// The Prometheus that assertions and snapshots query (exactly one per stack: the one

@@ -39,6 +39,7 @@ pub(crate) fn collector(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<S
         via,
         implementation,
         binary: raw.binary,
+        image: raw.image,
         extra_args: raw.args.into_iter().map(|t| t.0).collect(),
     }))
 }

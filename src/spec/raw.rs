@@ -110,6 +110,7 @@ pub(crate) struct RawPrometheus {
     pub(crate) kind: String,
     pub(crate) scrape_interval: Option<Text>,
     pub(crate) binary: Option<PathBuf>,
+    pub(crate) image: Option<String>,
     #[serde(default)]
     pub(crate) args: Vec<Text>,
     pub(crate) gates: Option<bool>,
@@ -168,6 +169,7 @@ pub(crate) struct RawOtelCollector {
     pub(crate) via: Option<String>,
     pub(crate) implementation: Option<String>,
     pub(crate) binary: Option<PathBuf>,
+    pub(crate) image: Option<String>,
     #[serde(default)]
     pub(crate) args: Vec<Text>,
 }

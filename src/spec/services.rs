@@ -147,6 +147,7 @@ fn prometheus(ctx: &mut Ctx, raw: RawPrometheus, at: &YamlPath) -> Option<Servic
     Some(ServiceKind::Prometheus(PrometheusService {
         scrape_interval,
         binary: raw.binary,
+        image: raw.image,
         extra_args: raw.args.into_iter().map(|t| t.0).collect(),
         gates: raw.gates.unwrap_or(false),
     }))

@@ -4,14 +4,14 @@
 //! The planner resolves its tools here too, so that under the docker backend a tool missing
 //! locally comes from the same image `auto` found.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::docker_backend::require_daemon;
 use super::error::StackError;
 use super::otel::collector_tool;
 use super::tools::{self, ResolvedTool, ToolError, ToolSpec};
 use crate::docker;
-use crate::spec::{BackendChoice, PhaseKind, ServiceKind, Spec};
+use crate::spec::{BackendChoice, PhaseKind, PrometheusService, ServiceKind, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -77,11 +77,48 @@ pub fn choose_backend(spec: &Spec) -> Result<BackendDecision, StackError> {
     }
 }
 
+/// A tool a run resolves, with the binary and the image the spec names for it.
+#[derive(Debug, Clone)]
+pub(crate) struct ToolNeed {
+    pub(crate) tool: &'static ToolSpec,
+    pub(crate) binary: Option<PathBuf>,
+    pub(crate) image: Option<String>,
+}
+
+impl ToolNeed {
+    pub(crate) fn prometheus(p: &PrometheusService) -> Self {
+        Self {
+            tool: &tools::PROMETHEUS,
+            binary: p.binary.clone(),
+            image: p.image.clone(),
+        }
+    }
+
+    fn ffmpeg(binary: Option<PathBuf>) -> Self {
+        Self {
+            tool: &tools::FFMPEG,
+            binary,
+            image: None,
+        }
+    }
+
+    fn resolve_here(&self) -> Result<ResolvedTool, ToolError> {
+        tools::resolve(self.tool, self.binary.as_deref())
+    }
+
+    /// An image was named for it (the spec's `image:` or `$PERFGATE_IMAGE_<TOOL>`).
+    fn image_named(&self) -> bool {
+        self.image.is_some()
+            || std::env::var_os(docker::images::override_var(self.tool.image_name))
+                .is_some_and(|v| !v.is_empty())
+    }
+}
+
 /// Processes when every tool can be had here; docker when the missing ones have images.
 fn auto(spec: &Spec) -> Result<BackendDecision, StackError> {
     let mut from_images = Vec::new();
-    for (tool, explicit) in needed_tools(spec) {
-        let Err(missing) = tools::resolve(tool, explicit.as_deref()) else {
+    for need in needed_tools(spec) {
+        let Err(missing) = need.resolve_here() else {
             continue;
         };
         if let Some((name, _)) = spec
@@ -95,7 +132,7 @@ fn auto(spec: &Spec) -> Result<BackendDecision, StackError> {
                 &format!("service `{name}` is a program of this machine (`kind: process`)"),
             ));
         }
-        let found = image_instead(tool, explicit.as_deref(), missing)?;
+        let found = image_instead(&need, missing)?;
         from_images.push(format!("{} from {}", found.name, found.location()));
     }
     Ok(match from_images.as_slice() {
@@ -107,26 +144,32 @@ fn auto(spec: &Spec) -> Result<BackendDecision, StackError> {
     })
 }
 
-/// Resolves `tool` for the planner: on this machine, else (docker backend only) as an image.
-pub(crate) fn resolve_tool(
-    tool: &'static ToolSpec,
-    explicit: Option<&Path>,
-    backend: Backend,
-) -> Result<ResolvedTool, StackError> {
-    match (tools::resolve(tool, explicit), backend) {
-        (Ok(found), _) => Ok(found),
-        (Err(missing), Backend::Docker) => image_instead(tool, explicit, missing),
-        (Err(missing), Backend::Process) => Err(missing.into()),
+/// Resolves a tool for the planner. Processes: on this machine. Docker: the image named for it,
+/// else the local binary (built into an image later), else an image found for it.
+pub(crate) fn resolve_tool(need: &ToolNeed, backend: Backend) -> Result<ResolvedTool, StackError> {
+    match backend {
+        Backend::Process => Ok(need.resolve_here()?),
+        Backend::Docker if need.image_named() && !need.tool.image_name.is_empty() => {
+            docker::find_tool_image(need.tool, need.image.as_deref()).map_err(|tried| {
+                StackError::NoBackend(format!(
+                    "the image named for {} cannot be used:\n{}",
+                    need.tool.name,
+                    tried.join("\n")
+                ))
+            })
+        }
+        Backend::Docker => match need.resolve_here() {
+            Ok(found) => Ok(found),
+            Err(missing) => image_instead(need, missing),
+        },
     }
 }
 
 /// The image of a tool this machine does not have, or why the docker backend cannot stand in.
-fn image_instead(
-    tool: &'static ToolSpec,
-    explicit: Option<&Path>,
-    missing: ToolError,
-) -> Result<ResolvedTool, StackError> {
-    let named = explicit.is_some() || std::env::var_os(tool.env_var).is_some_and(|v| !v.is_empty());
+fn image_instead(need: &ToolNeed, missing: ToolError) -> Result<ResolvedTool, StackError> {
+    let tool = need.tool;
+    let named =
+        need.binary.is_some() || std::env::var_os(tool.env_var).is_some_and(|v| !v.is_empty());
     if named {
         // A binary named on purpose that does not work is a mistake to show, not to work around.
         return Err(missing.into());
@@ -143,7 +186,7 @@ fn image_instead(
     if let Err(e) = docker::daemon_available() {
         return Err(cannot_stand_in(&missing, &e.to_string()));
     }
-    docker::find_tool_image(tool).map_err(|tried| {
+    docker::find_tool_image(tool, need.image.as_deref()).map_err(|tried| {
         cannot_stand_in(
             &missing,
             &format!(
@@ -161,14 +204,14 @@ fn cannot_stand_in(missing: &ToolError, why: &str) -> StackError {
     ))
 }
 
-/// The tools a run of `spec` resolves, with the binary the spec names for each.
-fn needed_tools(spec: &Spec) -> Vec<(&'static ToolSpec, Option<PathBuf>)> {
+/// The tools a run of `spec` resolves.
+fn needed_tools(spec: &Spec) -> Vec<ToolNeed> {
     let mut needed = Vec::new();
     for service in spec.stack.services.values() {
         match &service.kind {
-            ServiceKind::Prometheus(p) => needed.push((&tools::PROMETHEUS, p.binary.clone())),
+            ServiceKind::Prometheus(p) => needed.push(ToolNeed::prometheus(p)),
             ServiceKind::OtelCollector(c) => needed.push(collector_tool(c)),
-            ServiceKind::FfmpegOrigin(o) => needed.push((&tools::FFMPEG, o.binary.clone())),
+            ServiceKind::FfmpegOrigin(o) => needed.push(ToolNeed::ffmpeg(o.binary.clone())),
             ServiceKind::DemoApi(_) | ServiceKind::OtlpAdapter(_) | ServiceKind::Process(_) => {}
         }
     }
@@ -177,7 +220,7 @@ fn needed_tools(spec: &Spec) -> Vec<(&'static ToolSpec, Option<PathBuf>)> {
         .iter()
         .any(|p| matches!(p.kind, PhaseKind::Swarm(_)))
     {
-        needed.push((&tools::FFMPEG, None));
+        needed.push(ToolNeed::ffmpeg(None));
     }
     needed
 }
@@ -201,10 +244,10 @@ mod tests {
 
     #[test]
     fn the_tools_a_spec_needs_include_its_phases() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let names = |spec: &str| -> Vec<&str> {
             let spec = crate::spec::load(&root.join(spec)).expect("a valid spec");
-            needed_tools(&spec).iter().map(|(t, _)| t.name).collect()
+            needed_tools(&spec).iter().map(|n| n.tool.name).collect()
         };
         assert_eq!(names("specs/quickstart.yaml"), ["prometheus"]);
         // The origin's encoder and the swarm's clients.

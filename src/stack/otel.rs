@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::backend::{Backend, resolve_tool};
+use super::backend::{Backend, ToolNeed, resolve_tool};
 use super::error::StackError;
 use super::otelcol::{OtelcolExport, OtelcolPorts, otelcol_config};
 use super::ports::{free_port, loopback};
 use super::process_backend::Planned;
 use super::prometheus::ScrapeTarget;
 use super::ready::Readiness;
-use super::tools::{self, ToolSpec};
+use super::tools;
 use crate::otlp::AdapterConfig;
 use crate::spec::{CollectorImpl, OtelCollectorService, OtlpExportMode, Spec};
 
@@ -111,8 +111,7 @@ pub(crate) fn plan_collector(
 ) -> Result<(Vec<Planned>, Vec<ScrapeTarget>), StackError> {
     let otlp = receivers.addr(name).map_err(io(name))?;
     let grpc = loopback(free_port().map_err(io(name))?);
-    let (collector, binary) = collector_tool(c);
-    let tool = resolve_tool(collector, binary.as_deref(), backend)?;
+    let tool = resolve_tool(&collector_tool(c), backend)?;
     let write_url = (c.via == OtlpExportMode::RemoteWrite).then(|| remote_write.to_owned());
     let mut planned = Vec::new();
     let mut targets = Vec::new();
@@ -187,17 +186,19 @@ pub(crate) fn plan_collector(
     Ok((planned, targets))
 }
 
-/// The collector a service runs and the binary named for it: `otelcol-contrib`/`otelcol` when
-/// asked for or found, otherwise rotel (provisioned if needed).
-pub(super) fn collector_tool(c: &OtelCollectorService) -> (&'static ToolSpec, Option<PathBuf>) {
+/// The collector a service runs, and the binary and image named for it: `otelcol-contrib`/
+/// `otelcol` when asked for, found, or named by an image (unless `implementation: rotel`);
+/// otherwise rotel (provisioned if needed).
+pub(super) fn collector_tool(c: &OtelCollectorService) -> ToolNeed {
     let binary = c.binary.as_deref();
     let named_rotel = binary.is_some_and(|b| b.file_name().is_some_and(|f| f == "rotel-agent"));
     let otelcol_found = binary.is_some() && !named_rotel
+        || c.image.is_some()
         || std::env::var_os(tools::OTELCOL.env_var).is_some_and(|v| !v.is_empty())
         || ["otelcol-contrib", "otelcol"]
             .iter()
             .any(|p| tools::which(p).is_some());
-    match c.implementation {
+    let (tool, binary) = match c.implementation {
         CollectorImpl::Otelcol => (&tools::OTELCOL, otelcol_binary(binary)),
         CollectorImpl::Auto if otelcol_found => (&tools::OTELCOL, otelcol_binary(binary)),
         CollectorImpl::Rotel | CollectorImpl::Auto => (
@@ -206,6 +207,11 @@ pub(super) fn collector_tool(c: &OtelCollectorService) -> (&'static ToolSpec, Op
                 .filter(|_| named_rotel || c.implementation == CollectorImpl::Rotel)
                 .map(Path::to_path_buf),
         ),
+    };
+    ToolNeed {
+        tool,
+        binary,
+        image: c.image.clone(),
     }
 }
 
@@ -277,6 +283,7 @@ mod tests {
             via,
             implementation: CollectorImpl::Auto,
             binary: Some(binary),
+            image: None,
             extra_args: vec!["--feature-gates=x".into()],
         }
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::backend::{Backend, BackendDecision, choose_backend, resolve_tool};
+use super::backend::{Backend, BackendDecision, ToolNeed, choose_backend, resolve_tool};
 use super::child::ChildProcess;
 use super::docker_backend::{self, ContainerGuard, Pod};
 use super::error::StackError;
@@ -15,7 +15,7 @@ use super::otel::{self, Receivers};
 use super::ports::{free_port, loopback};
 use super::prometheus::{self, ScrapeTarget};
 use super::ready::{Readiness, wait_ready};
-use super::tools::{self, ResolvedTool};
+use super::tools::ResolvedTool;
 use crate::demo_api::{DemoApiConfig, OtlpExport};
 use crate::spec::placeholders;
 use crate::spec::{OtlpExportMode, ProcessService, ReadyCheck, ServiceKind, Spec};
@@ -303,7 +303,7 @@ pub(crate) fn plan(
     for (name, service) in &spec.stack.services {
         match &service.kind {
             ServiceKind::Prometheus(p) => {
-                let tool = resolve_tool(&tools::PROMETHEUS, p.binary.as_deref(), backend)?;
+                let tool = resolve_tool(&ToolNeed::prometheus(p), backend)?;
                 let addr = port_of(&addresses, name, "http").map_err(io(name))?;
                 targets.push(ScrapeTarget {
                     job: name.clone(),
