@@ -208,7 +208,9 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
     });
 
     let outcome = drive_stack(spec, &mut stack, &metrics, record, &notify).await;
+    let stopping = Instant::now();
     let stopped = stack.shutdown().await;
+    tracing::debug!(took = ?stopping.elapsed(), "stack stopped");
     let _ = stop_tx.send(());
     let _ = exporter.await;
     outcome?;
@@ -341,9 +343,11 @@ async fn drive_stack(
             .map_or(record.started_at, |p| p.window.start),
         end: record.phases.last().map_or_else(unix_now, |p| p.window.end),
     };
+    let judging = Instant::now();
     wait_scraped_after(&client, whole.end, settle)
         .await
         .map_err(fail(FailureKind::RunFailed))?;
+    tracing::debug!(waited = ?judging.elapsed(), "every target scraped after the last phase");
     for assertion in &spec.assertions {
         let window = match &assertion.during {
             Some(phase) => record
@@ -359,6 +363,7 @@ async fn drive_stack(
     }
     crate::snapshot::collect_snapshots(&client, spec, record, whole).await;
     crate::snapshot::collect_plots(&client, record, whole, settle).await;
+    tracing::debug!(took = ?judging.elapsed(), "judged, snapshots and plots collected");
     Ok(())
 }
 
