@@ -88,8 +88,31 @@ pub struct ToolError {
     pub tried: String,
 }
 
-/// Resolves `tool`, provisioning it if nothing suitable is found.
+/// Resolves `tool`, provisioning it if nothing suitable is found. A tool found once is found
+/// again without running it while what decided the search (the explicit path, its variable,
+/// PATH, the cache folder) is unchanged and the binary is still there: a run resolves each tool
+/// when choosing its backend and again when planning (~70 ms per `prometheus --version`).
 pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool, ToolError> {
+    type Key = (&'static str, [Option<std::ffi::OsString>; 4]);
+    static FOUND: std::sync::Mutex<Vec<(Key, ResolvedTool)>> = std::sync::Mutex::new(Vec::new());
+    let inputs = [
+        explicit.map(|p| p.as_os_str().to_owned()),
+        std::env::var_os(tool.env_var),
+        std::env::var_os("PATH"),
+        Some(cache::tool_root(tool).into_os_string()),
+    ];
+    let key: Key = (tool.name, inputs);
+    // Held while searching: two threads never provision the same tool at once.
+    let mut found = FOUND.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, known)) = found.iter().find(|(k, t)| *k == key && t.path.exists()) {
+        return Ok(known.clone());
+    }
+    let resolved = search(tool, explicit)?;
+    found.push((key, resolved.clone()));
+    Ok(resolved)
+}
+
+fn search(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool, ToolError> {
     let mut tried = Vec::new();
     let found = |path: PathBuf, version, source| ResolvedTool {
         name: tool.name,
