@@ -27,8 +27,16 @@ pub fn run(command: ImagesCommand) -> Exit {
 }
 
 fn build() -> Exit {
-    let mut recipes: Vec<Result<ImageRecipe, String>> =
-        vec![docker::perfgate_recipe(None).map_err(|e| format!("perfgate: {e}"))];
+    let mut recipes: Vec<Result<ImageRecipe, String>> = vec![
+        docker::perfgate_recipe(None).map_err(|e| format!("perfgate: {e}")),
+        // The origin's image: perfgate with FFmpeg beside it.
+        tools::resolve(&tools::FFMPEG, None)
+            .map_err(|e| e.to_string())
+            .and_then(|t| {
+                docker::perfgate_with_tool_recipe(None, &t)
+                    .map_err(|e| format!("perfgate-ffmpeg: {e}"))
+            }),
+    ];
     for spec in docker::IMAGE_TOOLS {
         recipes.push(
             tools::resolve(spec, None)
@@ -47,7 +55,7 @@ fn build() -> Exit {
         match outcome {
             Ok((name, var, image, built)) => {
                 let how = if built { "built" } else { "present" };
-                println!("{name:<12} {image} ({how}; override with {var})");
+                println!("{name:<15} {image} ({how}; override with {var})");
             }
             Err(e) => {
                 eprintln!("error: {e}");

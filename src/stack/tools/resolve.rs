@@ -103,7 +103,9 @@ pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool,
     ];
     let key: Key = (tool.name, inputs);
     // Held while searching: two threads never provision the same tool at once.
-    let mut found = FOUND.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut found = FOUND
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, known)) = found.iter().find(|(k, t)| *k == key && t.path.exists()) {
         return Ok(known.clone());
     }
