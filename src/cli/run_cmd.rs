@@ -48,7 +48,8 @@ pub fn run(args: RunArgs) -> Exit {
             exits.push(Exit::NothingRan);
             continue;
         }
-        // When no backend can run it, the run itself fails with the reason and writes a report.
+        // When no backend can run it, the run itself fails with the reason (tools that could
+        // not be had are not searched for again) and writes a report.
         let backend = crate::stack::choose_backend(&spec).ok();
         match &backend {
             Some(b) => println!(

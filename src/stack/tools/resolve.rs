@@ -69,7 +69,7 @@ fn display<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "{tool} >= {min} (needed for {reason}) is not available:\n{tried}\n  hint: {}",
     hint(.provisioner, .tool, .min, .env_var, .package, .host_needs)
@@ -88,30 +88,35 @@ pub struct ToolError {
     pub tried: String,
 }
 
-/// Resolves `tool`, provisioning it if nothing suitable is found. A tool found once is found
-/// again without running it while what decided the search (the explicit path, its variable,
-/// PATH, the cache folder) is unchanged and the binary is still there: a run resolves each tool
-/// when choosing its backend and again when planning (~70 ms per `prometheus --version`).
+/// Resolves `tool`, provisioning it if nothing suitable is found. The answer is kept while what
+/// decided the search (the explicit path, its variable, PATH, the cache folder, offline or not)
+/// is unchanged and a found binary is still there: a run resolves each tool when choosing its
+/// backend and again when planning (~70 ms per `prometheus --version`; a failed provisioning
+/// can take far longer, and is not tried twice).
 pub fn resolve(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool, ToolError> {
-    type Key = (&'static str, [Option<std::ffi::OsString>; 4]);
-    static FOUND: std::sync::Mutex<Vec<(Key, ResolvedTool)>> = std::sync::Mutex::new(Vec::new());
+    type Key = (&'static str, [Option<std::ffi::OsString>; 5]);
+    type Answer = Result<ResolvedTool, ToolError>;
+    static ANSWERS: std::sync::Mutex<Vec<(Key, Answer)>> = std::sync::Mutex::new(Vec::new());
     let inputs = [
         explicit.map(|p| p.as_os_str().to_owned()),
         std::env::var_os(tool.env_var),
         std::env::var_os("PATH"),
         Some(cache::tool_root(tool).into_os_string()),
+        std::env::var_os("PERFGATE_OFFLINE"),
     ];
     let key: Key = (tool.name, inputs);
     // Held while searching: two threads never provision the same tool at once.
-    let mut found = FOUND
+    let mut answers = ANSWERS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((_, known)) = found.iter().find(|(k, t)| *k == key && t.path.exists()) {
-        return Ok(known.clone());
+    let still_valid = |a: &Answer| a.as_ref().map_or(true, |t| t.path.exists());
+    if let Some((_, known)) = answers.iter().find(|(k, a)| *k == key && still_valid(a)) {
+        return known.clone();
     }
-    let resolved = search(tool, explicit)?;
-    found.push((key, resolved.clone()));
-    Ok(resolved)
+    let answer = search(tool, explicit);
+    answers.retain(|(k, _)| *k != key);
+    answers.push((key, answer.clone()));
+    answer
 }
 
 fn search(tool: &ToolSpec, explicit: Option<&Path>) -> Result<ResolvedTool, ToolError> {
