@@ -1,9 +1,10 @@
-//! A tool's image for the docker backend, when the spec names one or this machine cannot run the
-//! tool. Looked for, in order: the service's `image:` and `$PERFGATE_IMAGE_<NAME>` (explicit
-//! choices: when the first of them that is set does not work, nothing else is tried), `perfgate/<name>:latest` (what `perfgate images build` tags, here or on a machine that
-//! has the tool, then `docker save` / `docker load`), and the tool's official image, pulled when
-//! the daemon does not hold it (unless `$PERFGATE_OFFLINE` is set). An image's version is checked
-//! as a binary's is: by running it with the tool's version flag.
+//! A tool's image for the docker backend, when the spec names one or this machine cannot run
+//! the tool. Looked for, in order: the service's `image:` and `$PERFGATE_IMAGE_<NAME>` (explicit
+//! choices: when the first of them that is set does not work, nothing else is tried),
+//! `perfgate/<name>:latest` (what `perfgate images build` tags, here or on a machine that has
+//! the tool, then `docker save` / `docker load`), and the tool's official image, pulled when the
+//! daemon does not hold it (unless `$PERFGATE_OFFLINE` is set). An image's version is checked as
+//! a binary's is: by running it with the tool's version flag.
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};

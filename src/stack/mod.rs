@@ -1,5 +1,5 @@
-//! Stacks: choosing a backend, bringing a spec's services up (as processes or containers), knowing their endpoints, and
-//! tearing them down on every exit path.
+//! Stacks: choosing a backend, bringing a spec's services up (as processes or containers),
+//! knowing their endpoints, and tearing them down on every exit path.
 
 mod backend;
 mod builtin;
