@@ -109,45 +109,49 @@ pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
         backends.join(" | "),
         "---:|".repeat(backends.len())
     );
-    let table = [
-        row(
+    type Figure = (&'static str, &'static str, fn(&Sample) -> f64, &'static str);
+    let figures: [Figure; 6] = [
+        (
             "wall time, command start to exit",
             "s",
-            &|s| s.wall,
+            |s| s.wall,
             "< 15 s",
         ),
-        row(
+        (
             "stack bring-up (services started and ready)",
             "s",
-            &|s| s.bring_up_ms as f64 / 1000.0,
+            |s| s.bring_up_ms as f64 / 1000.0,
             "< 3 s",
         ),
-        row(
+        (
             "then until Prometheus has scraped every target",
             "s",
-            &|s| s.first_scrape_ms as f64 / 1000.0,
+            |s| s.first_scrape_ms as f64 / 1000.0,
             "",
         ),
-        row(
+        (
             "load phases (2 s + 6 s scheduled, plus in-flight drain)",
             "s",
-            &|s| s.load_s,
+            |s| s.load_s,
             "",
         ),
-        row(
+        (
             "peak RSS of perfgate itself",
             "MiB",
-            &|s| s.perfgate_peak_kib as f64 / 1024.0,
+            |s| s.perfgate_peak_kib as f64 / 1024.0,
             "",
         ),
-        row(
+        (
             "peak RSS of its largest child (process: a service; docker: a `docker logs` follower)",
             "MiB",
-            &|s| s.child_peak_kib as f64 / 1024.0,
+            |s| s.child_peak_kib as f64 / 1024.0,
             "",
         ),
-    ]
-    .concat();
+    ];
+    let table: String = figures
+        .iter()
+        .map(|(label, unit, f, target)| row(label, unit, f, target))
+        .collect();
     let body = format!(
         "## Quickstart end to end\n\n\
          Measured {date} on {cores} cores, release build, `perfgate run specs/quickstart.yaml`, \
