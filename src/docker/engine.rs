@@ -54,36 +54,43 @@ pub fn daemon_available() -> Result<(), DockerError> {
 }
 
 fn probe_daemon() -> Result<(), DockerError> {
+    let args = ["version", "--format", "{{.Server.Version}}"];
+    let Some(output) = output_within(&args, Duration::from_secs(5))? else {
+        return Err(DockerError::NoDaemon {
+            detail: "`docker version` did not answer within 5 s".into(),
+        });
+    };
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let detail = stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("`docker version` failed")
+        .trim()
+        .to_owned();
+    Err(DockerError::NoDaemon { detail })
+}
+
+/// Runs `docker ARGS` for at most `limit`: its output, or `None` when it was killed at the
+/// limit (what it started on the daemon is the caller's to remove).
+pub(crate) fn output_within(args: &[&str], limit: Duration) -> Result<Option<Output>, DockerError> {
     let mut child = Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(DockerError::Spawn)?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            let output = child.wait_with_output()?;
-            if status.success() {
-                return Ok(());
-            }
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let detail = stderr
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("`docker version` failed")
-                .trim()
-                .to_owned();
-            return Err(DockerError::NoDaemon { detail });
-        }
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait()?.is_none() {
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(DockerError::NoDaemon {
-                detail: "`docker version` did not answer within 5 s".into(),
-            });
+            return Ok(None);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    Ok(Some(child.wait_with_output()?))
 }

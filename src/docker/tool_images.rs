@@ -7,12 +7,17 @@
 //! a binary's is: by running it with the tool's version flag.
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
-use super::engine::docker;
+use super::engine::{docker, output_within};
 use super::images::{latest_tag, override_var};
+use crate::stack::reaper;
 use crate::stack::tools::{self, ResolvedTool, ToolSpec, Version};
+
+/// How long an image gets to print its version.
+const VERSION_LIMIT: Duration = Duration::from_secs(30);
 
 /// The image of `tool` (`named`: the spec's `image:`), or one line per place looked at and what
 /// was wrong there.
@@ -93,13 +98,36 @@ fn version_of(tool: &ToolSpec, image: &str, id: &str) -> Result<Version, String>
     if let Some(v) = SEEN.lock().ok().and_then(|s| s.as_ref()?.get(id).copied()) {
         return Ok(v);
     }
-    let args = ["run", "--rm", "--network", "none", image, tool.version_flag];
-    let out = Command::new("docker")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("could not run `docker`: {e}"))?;
-    let version = Version::in_output(&format!("docker {}", args.join(" ")), &out)?;
+    // Named, labelled and registered: a wrong image may serve instead of printing a version,
+    // and killing the CLI at the limit (or perfgate on Ctrl-C) does not stop its container.
+    static CHECKS: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "perfgate-version-{}-{}",
+        std::process::id(),
+        CHECKS.fetch_add(1, Ordering::Relaxed)
+    );
+    reaper::register_docker(Some(&name), None).map_err(|e| e.to_string())?;
+    let args = [
+        "run",
+        "--rm",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        image,
+        tool.version_flag,
+    ];
+    let out = output_within(&args, VERSION_LIMIT);
+    if !matches!(out, Ok(Some(_))) {
+        // Exited by itself, `--rm` has removed it; otherwise it may still run.
+        let _ = docker(&["rm", "--force", &name]);
+    }
+    reaper::unregister_docker(Some(&name), None);
+    let command = format!("docker {}", args.join(" "));
+    let out = out
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("`{command}` printed no version within {VERSION_LIMIT:?}"))?;
+    let version = Version::in_output(&command, &out)?;
     if let Ok(mut seen) = SEEN.lock() {
         seen.get_or_insert_with(HashMap::new)
             .insert(id.to_owned(), version);
@@ -118,9 +146,12 @@ mod tests {
     }
 
     #[test]
-    fn override_variables_match_the_ones_images_build_prints() {
-        let var = |tool: &ToolSpec| override_var(tool.image_name);
-        assert_eq!(var(&tools::PROMETHEUS), "PERFGATE_IMAGE_PROMETHEUS");
-        assert_eq!(var(&tools::ROTEL), "PERFGATE_IMAGE_ROTEL");
+    fn the_images_looked_for_are_the_ones_images_build_tags() {
+        for tool in crate::docker::IMAGE_TOOLS {
+            let resolved = ResolvedTool::in_image(tool, "x".into(), tool.min_version);
+            let built = crate::docker::tool_recipe(&resolved);
+            assert_eq!(built.name, tool.image_name);
+            assert_eq!(built.override_var(), override_var(tool.image_name));
+        }
     }
 }
