@@ -3,94 +3,130 @@
 use std::fmt::Write as _;
 
 use super::failure::{failure_message, unix_to_utc};
-use super::record::{Outcome, RunRecord, SnapshotStatus};
+use super::record::{Failure, Outcome, RunRecord, SnapshotOutcome, SnapshotStatus, Verdict};
 use super::snapshots::describe_snapshot;
 
 /// A JUnit XML report of `record` (the Jenkins/Surefire dialect most CI systems read).
 pub fn junit_xml(record: &RunRecord) -> String {
-    let mut cases = String::new();
-    let (mut tests, mut failures, mut errors) = (0usize, 0usize, 0usize);
+    let mut cases = Cases::default();
     for v in &record.verdicts {
-        tests += 1;
-        let _ = write!(
-            cases,
-            "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
-            esc(&v.id),
-            esc(&record.spec),
-            v.window.seconds().max(0.0)
-        );
-        let message = failure_message(record, v).unwrap_or_default();
-        match &v.outcome {
-            Outcome::Pass => cases.push_str("/>\n"),
-            Outcome::Fail { reasons } => {
-                failures += 1;
-                let first = reasons.first().map_or("gate failed", String::as_str);
-                let _ = write!(
-                    cases,
-                    ">\n      <failure message=\"{}\" type=\"gate\">{}</failure>\n    </testcase>\n",
-                    esc(first),
-                    esc(&message)
-                );
-            }
-            Outcome::Error { message: short } => {
-                errors += 1;
-                let _ = write!(
-                    cases,
-                    ">\n      <error message=\"{}\" type=\"query\">{}</error>\n    </testcase>\n",
-                    esc(short),
-                    esc(&message)
-                );
-            }
-        }
+        cases.verdict(record, v);
     }
     for s in &record.snapshots {
-        tests += 1;
+        cases.snapshot(&record.spec, s);
+    }
+    if let Some(f) = &record.failure {
+        cases.run_failure(&record.spec, f);
+    }
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    suite_header(&mut out, record, &cases);
+    out.push_str(&cases.text);
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// The testcase elements written so far and their counts.
+#[derive(Default)]
+struct Cases {
+    text: String,
+    tests: usize,
+    failures: usize,
+    errors: usize,
+}
+
+impl Cases {
+    /// A testcase's opening tag, left open for a `/>` or a child element.
+    fn open(&mut self, name: &str, classname: &str, seconds: f64) {
+        self.tests += 1;
         let _ = write!(
-            cases,
-            "    <testcase name=\"snapshot::{}\" classname=\"{}\" time=\"{:.3}\"",
-            esc(&s.id),
-            esc(&record.spec),
-            s.window.seconds().max(0.0)
+            self.text,
+            "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
+            esc(name),
+            esc(classname),
+            seconds.max(0.0)
         );
+    }
+
+    fn pass(&mut self) {
+        self.text.push_str("/>\n");
+    }
+
+    /// A `<failure>` child and the testcase's closing tag (`message` is escaped here).
+    fn failure(&mut self, message: &str, kind: &str, body: &str) {
+        self.failures += 1;
+        let _ = write!(
+            self.text,
+            ">\n      <failure message=\"{message}\" type=\"{kind}\">{}</failure>\n    </testcase>\n",
+            esc(body)
+        );
+    }
+
+    /// An `<error type="query">` child and the testcase's closing tag.
+    fn query_error(&mut self, message: &str, body: &str) {
+        self.errors += 1;
+        let _ = write!(
+            self.text,
+            ">\n      <error message=\"{}\" type=\"query\">{}</error>\n    </testcase>\n",
+            esc(message),
+            esc(body)
+        );
+    }
+
+    fn verdict(&mut self, record: &RunRecord, v: &Verdict) {
+        self.open(&v.id, &record.spec, v.window.seconds());
+        let message = failure_message(record, v).unwrap_or_default();
+        match &v.outcome {
+            Outcome::Pass => self.pass(),
+            Outcome::Fail { reasons } => {
+                let first = reasons.first().map_or("gate failed", String::as_str);
+                self.failure(&esc(first), "gate", &message);
+            }
+            Outcome::Error { message: short } => self.query_error(short, &message),
+        }
+    }
+
+    fn snapshot(&mut self, spec: &str, s: &SnapshotOutcome) {
+        self.open(&format!("snapshot::{}", s.id), spec, s.window.seconds());
         match s.status {
-            SnapshotStatus::Unchanged => cases.push_str("/>\n"),
+            SnapshotStatus::Unchanged => self.pass(),
             SnapshotStatus::Changed | SnapshotStatus::New => {
-                failures += 1;
-                let _ = write!(
-                    cases,
-                    ">\n      <failure message=\"snapshot {}\" type=\"snapshot\">{}</failure>\n    </testcase>\n",
-                    if s.status == SnapshotStatus::New {
-                        "is new"
-                    } else {
-                        "changed beyond tolerance"
-                    },
-                    esc(&describe_snapshot(s))
-                );
+                let message = if s.status == SnapshotStatus::New {
+                    "snapshot is new"
+                } else {
+                    "snapshot changed beyond tolerance"
+                };
+                self.failure(message, "snapshot", &describe_snapshot(s));
             }
             SnapshotStatus::Error => {
-                errors += 1;
                 let short = s.error.as_deref().unwrap_or("query failed");
-                let _ = write!(
-                    cases,
-                    ">\n      <error message=\"{}\" type=\"query\">{}</error>\n    </testcase>\n",
-                    esc(short),
-                    esc(short)
-                );
+                self.query_error(short, short);
             }
         }
     }
-    if let Some(f) = &record.failure {
-        tests += 1;
-        errors += 1;
+
+    /// The run's own failure, as a testcase named `run`.
+    fn run_failure(&mut self, spec: &str, f: &Failure) {
+        self.tests += 1;
+        self.errors += 1;
         let _ = write!(
-            cases,
+            self.text,
             "    <testcase name=\"run\" classname=\"{}\" time=\"0\">\n      <error message=\"{}\" type=\"{:?}\">{}</error>\n    </testcase>\n",
-            esc(&record.spec),
+            esc(spec),
             esc(&f.message),
             f.kind,
             esc(&f.message)
         );
     }
+}
+
+/// The `<testsuites>` and `<testsuite>` opening tags with the counts, and the run's properties.
+fn suite_header(out: &mut String, record: &RunRecord, cases: &Cases) {
+    let Cases {
+        tests,
+        failures,
+        errors,
+        ..
+    } = cases;
     let time = record
         .phases
         .iter()
@@ -101,7 +137,6 @@ pub fn junit_xml(record: &RunRecord) -> String {
         .trim_end_matches(" UTC")
         .replacen(' ', "T", 1);
     let timestamp = timestamp.split('.').next().unwrap_or_default();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"perfgate\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">"
@@ -117,9 +152,6 @@ pub fn junit_xml(record: &RunRecord) -> String {
         esc(&record.run_id),
         esc(&record.report_json().display().to_string())
     );
-    out.push_str(&cases);
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
 }
 
 /// XML text and attribute escaping; control characters XML 1.0 forbids are dropped.
