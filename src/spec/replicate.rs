@@ -29,29 +29,9 @@ pub(crate) fn replicate_phase(
     at: &YamlPath,
     stack: &StackInfo,
 ) -> Option<ReplicatePhase> {
-    let mut ok = true;
     let from = endpoint(ctx, &raw.from, &at.key("from"), stack);
     let to = endpoint(ctx, &raw.to, &at.key("to"), stack);
-    let matchers = if raw.matchers.is_empty() {
-        vec![r#"{__name__=~".+"}"#.to_owned()]
-    } else {
-        raw.matchers.clone()
-    };
-    for (i, m) in raw.matchers.iter().enumerate() {
-        if let Err(e) = selector_shape(m) {
-            ctx.at_value(&at.key("match").index(i), e);
-            ok = false;
-        }
-    }
-    for (i, pattern) in raw.exclude.iter().enumerate() {
-        if let Some(first) = super::units::regex_problem(pattern) {
-            ctx.at_value(
-                &at.key("exclude").index(i),
-                format!("`exclude` pattern `{pattern}` is not a valid regex: {first}"),
-            );
-            ok = false;
-        }
-    }
+    let mut ok = selectors_ok(ctx, &raw, at);
     let lookback = ctx.optional_duration(
         &at.key("lookback"),
         raw.lookback.as_ref().map(|t| t.0.as_str()),
@@ -62,55 +42,16 @@ pub(crate) fn replicate_phase(
         raw.step.as_ref().map(|t| t.0.as_str()),
         DEFAULT_STEP,
     );
-    if let (Some(l), Some(s)) = (lookback, step)
-        && l.as_millis() / s.as_millis().max(1) > MAX_POINTS
-    {
-        ctx.at_value(
-            &at.key("step"),
-            format!("`lookback` / `step` is more than {MAX_POINTS} points per series, which Prometheus refuses"),
-        )
-        .hint = Some("use a larger `step` or a shorter `lookback`".into());
-        ok = false;
-    }
+    ok &= points_ok(ctx, lookback, step, at);
     let labels = labels(ctx, &raw.labels, &at.key("labels"));
-    if let (Some(Endpoint::Service(a)), Some(Endpoint::Service(b)), Some(l)) = (&from, &to, &labels)
-        && a == b
-        && l.is_empty()
-    {
-        ctx.at_value(
-            &at.key("to"),
-            format!("replicating `{a}` into itself without `labels` would rewrite the same series"),
-        )
-        .hint = Some("add replication labels, e.g. `labels: { replica: 2 }`".into());
-        ok = false;
-    }
+    ok &= not_into_itself(ctx, from.as_ref(), to.as_ref(), labels.as_deref(), at);
     let rate = match &raw.rate {
         Some(t) => ctx.rate(&at.key("rate"), &t.0),
         None => Some(Rate(f64::INFINITY)),
     };
     let batch = raw.batch.unwrap_or(DEFAULT_BATCH);
-    if !(1..=MAX_BATCH).contains(&batch) {
-        ctx.at_value(
-            &at.key("batch"),
-            format!("`batch` must be between 1 and {MAX_BATCH} samples"),
-        );
-        ok = false;
-    }
     let concurrency = raw.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-    if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
-        ctx.at_value(
-            &at.key("concurrency"),
-            format!("`concurrency` must be between 1 and {MAX_CONCURRENCY}"),
-        );
-        ok = false;
-    }
-    if raw.bearer_token_env.as_deref().is_some_and(str::is_empty) {
-        ctx.at_value(
-            &at.key("bearer_token_env"),
-            "`bearer_token_env` names an environment variable and cannot be empty",
-        );
-        ok = false;
-    }
+    ok &= sender_ok(ctx, &raw, batch, concurrency, at);
     let timeout = ctx.optional_duration(
         &at.key("timeout"),
         raw.timeout.as_ref().map(|t| t.0.as_str()),
@@ -123,6 +64,11 @@ pub(crate) fn replicate_phase(
     if !ok {
         return None;
     }
+    let matchers = if raw.matchers.is_empty() {
+        vec![r#"{__name__=~".+"}"#.to_owned()]
+    } else {
+        raw.matchers.clone()
+    };
     Some(ReplicatePhase {
         from: from?,
         to: to?,
@@ -141,6 +87,102 @@ pub(crate) fn replicate_phase(
         timeout: timeout?,
         hold: hold?,
     })
+}
+
+/// Every `match` entry is a series selector and every `exclude` pattern a regex.
+fn selectors_ok(ctx: &mut Ctx, raw: &RawReplicate, at: &YamlPath) -> bool {
+    let mut ok = true;
+    for (i, m) in raw.matchers.iter().enumerate() {
+        if let Err(e) = selector_shape(m) {
+            ctx.at_value(&at.key("match").index(i), e);
+            ok = false;
+        }
+    }
+    for (i, pattern) in raw.exclude.iter().enumerate() {
+        if let Some(first) = super::units::regex_problem(pattern) {
+            ctx.at_value(
+                &at.key("exclude").index(i),
+                format!("`exclude` pattern `{pattern}` is not a valid regex: {first}"),
+            );
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// `lookback` / `step` stays within what one Prometheus range query returns per series.
+fn points_ok(
+    ctx: &mut Ctx,
+    lookback: Option<Duration>,
+    step: Option<Duration>,
+    at: &YamlPath,
+) -> bool {
+    if let (Some(l), Some(s)) = (lookback, step)
+        && l.as_millis() / s.as_millis().max(1) > MAX_POINTS
+    {
+        ctx.at_value(
+            &at.key("step"),
+            format!("`lookback` / `step` is more than {MAX_POINTS} points per series, which Prometheus refuses"),
+        )
+        .hint = Some("use a larger `step` or a shorter `lookback`".into());
+        return false;
+    }
+    true
+}
+
+/// A Prometheus replicated into itself needs labels that make the copies new series.
+fn not_into_itself(
+    ctx: &mut Ctx,
+    from: Option<&Endpoint>,
+    to: Option<&Endpoint>,
+    labels: Option<&[ReplicationLabel]>,
+    at: &YamlPath,
+) -> bool {
+    if let (Some(Endpoint::Service(a)), Some(Endpoint::Service(b)), Some(l)) = (from, to, labels)
+        && a == b
+        && l.is_empty()
+    {
+        ctx.at_value(
+            &at.key("to"),
+            format!("replicating `{a}` into itself without `labels` would rewrite the same series"),
+        )
+        .hint = Some("add replication labels, e.g. `labels: { replica: 2 }`".into());
+        return false;
+    }
+    true
+}
+
+/// `batch` and `concurrency` within their limits; `bearer_token_env`, if given, not empty.
+fn sender_ok(
+    ctx: &mut Ctx,
+    raw: &RawReplicate,
+    batch: usize,
+    concurrency: usize,
+    at: &YamlPath,
+) -> bool {
+    let mut ok = true;
+    if !(1..=MAX_BATCH).contains(&batch) {
+        ctx.at_value(
+            &at.key("batch"),
+            format!("`batch` must be between 1 and {MAX_BATCH} samples"),
+        );
+        ok = false;
+    }
+    if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
+        ctx.at_value(
+            &at.key("concurrency"),
+            format!("`concurrency` must be between 1 and {MAX_CONCURRENCY}"),
+        );
+        ok = false;
+    }
+    if raw.bearer_token_env.as_deref().is_some_and(str::is_empty) {
+        ctx.at_value(
+            &at.key("bearer_token_env"),
+            "`bearer_token_env` names an environment variable and cannot be empty",
+        );
+        ok = false;
+    }
+    ok
 }
 
 /// A `prometheus` service by name, or a loopback `http://` URL.
@@ -206,6 +248,8 @@ fn selector_shape(m: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The replication labels in spec order, each with its values; at most `MAX_COPIES` copies of
+/// a series in all.
 fn labels(
     ctx: &mut Ctx,
     raw: &indexmap::IndexMap<String, Value>,
@@ -216,77 +260,13 @@ fn labels(
     let mut copies: u64 = 1;
     for (name, value) in raw {
         let label_at = at.key(name);
-        let valid_name = !name.is_empty()
-            && !name.starts_with("__")
-            && name
-                .chars()
-                .enumerate()
-                .all(|(i, c)| c.is_ascii_alphabetic() || c == '_' || (i > 0 && c.is_ascii_digit()));
-        if !valid_name {
-            ctx.at_key(
-                &label_at,
-                format!("`{name}` is not a label name perfgate can replicate over"),
-            )
-            .hint = Some("use letters, digits and `_`, not starting with a digit or `__`".into());
+        if !label_name_ok(ctx, name, &label_at) {
             ok = false;
             continue;
         }
-        let values = match value {
-            Value::Number(n) => match n.as_u64() {
-                Some(count) if (1..=MAX_COPIES).contains(&count) => {
-                    crate::load::replicate::LabelSpace::counted(count as u32)
-                }
-                _ => {
-                    ctx.at_value(
-                        &label_at,
-                        format!("replication label `{name}` needs a count of at least 1"),
-                    )
-                    .hint = Some(format!("e.g. `{name}: 3`, or a list: `{name}: [a, b]`"));
-                    ok = false;
-                    continue;
-                }
-            },
-            Value::Sequence(items) => {
-                let mut values = Vec::new();
-                let mut seen = HashSet::new();
-                for (i, item) in items.iter().enumerate() {
-                    let text = match item {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        _ => {
-                            ctx.at_value(&label_at.index(i), "a label value must be a scalar");
-                            ok = false;
-                            continue;
-                        }
-                    };
-                    if !seen.insert(text.clone()) {
-                        ctx.at_value(
-                            &label_at.index(i),
-                            format!("duplicate value `{text}` for replication label `{name}`"),
-                        );
-                        ok = false;
-                    }
-                    values.push(text);
-                }
-                if items.is_empty() {
-                    ctx.at_value(
-                        &label_at,
-                        format!("replication label `{name}` has no values"),
-                    );
-                    ok = false;
-                }
-                values
-            }
-            _ => {
-                ctx.at_value(
-                    &label_at,
-                    format!("replication label `{name}` must be a count or a list of values"),
-                )
-                .hint = Some(format!("e.g. `{name}: 3` or `{name}: [a, b]`"));
-                ok = false;
-                continue;
-            }
+        let Some(values) = label_values(ctx, name, value, &label_at) else {
+            ok = false;
+            continue;
         };
         copies = copies.saturating_mul(values.len().max(1) as u64);
         out.push(ReplicationLabel {
@@ -302,4 +282,95 @@ fn labels(
         ok = false;
     }
     ok.then_some(out)
+}
+
+/// A Prometheus label name that is not reserved (`__…`).
+fn label_name_ok(ctx: &mut Ctx, name: &str, label_at: &YamlPath) -> bool {
+    let valid_name = !name.is_empty()
+        && !name.starts_with("__")
+        && name
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_alphabetic() || c == '_' || (i > 0 && c.is_ascii_digit()));
+    if !valid_name {
+        ctx.at_key(
+            label_at,
+            format!("`{name}` is not a label name perfgate can replicate over"),
+        )
+        .hint = Some("use letters, digits and `_`, not starting with a digit or `__`".into());
+    }
+    valid_name
+}
+
+/// A label's values: a count (`3`: values `0`, `1`, `2`) or a list of distinct scalars.
+fn label_values(
+    ctx: &mut Ctx,
+    name: &str,
+    value: &Value,
+    label_at: &YamlPath,
+) -> Option<Vec<String>> {
+    match value {
+        Value::Number(n) => match n.as_u64() {
+            Some(count) if (1..=MAX_COPIES).contains(&count) => {
+                Some(crate::load::replicate::LabelSpace::counted(count as u32))
+            }
+            _ => {
+                ctx.at_value(
+                    label_at,
+                    format!("replication label `{name}` needs a count of at least 1"),
+                )
+                .hint = Some(format!("e.g. `{name}: 3`, or a list: `{name}: [a, b]`"));
+                None
+            }
+        },
+        Value::Sequence(items) => listed_values(ctx, name, items, label_at),
+        _ => {
+            ctx.at_value(
+                label_at,
+                format!("replication label `{name}` must be a count or a list of values"),
+            )
+            .hint = Some(format!("e.g. `{name}: 3` or `{name}: [a, b]`"));
+            None
+        }
+    }
+}
+
+/// A list of label values: scalars, no duplicates, at least one.
+fn listed_values(
+    ctx: &mut Ctx,
+    name: &str,
+    items: &[Value],
+    label_at: &YamlPath,
+) -> Option<Vec<String>> {
+    let mut ok = true;
+    let mut values = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let text = match item {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                ctx.at_value(&label_at.index(i), "a label value must be a scalar");
+                ok = false;
+                continue;
+            }
+        };
+        if !seen.insert(text.clone()) {
+            ctx.at_value(
+                &label_at.index(i),
+                format!("duplicate value `{text}` for replication label `{name}`"),
+            );
+            ok = false;
+        }
+        values.push(text);
+    }
+    if items.is_empty() {
+        ctx.at_value(
+            label_at,
+            format!("replication label `{name}` has no values"),
+        );
+        ok = false;
+    }
+    ok.then_some(values)
 }

@@ -25,24 +25,7 @@ pub(crate) fn swarm_phase(
     at: &YamlPath,
     stack: &StackInfo,
 ) -> Option<SwarmPhase> {
-    let mut ok = true;
-    if let Some(client) = &raw.client
-        && !CLIENT_KINDS.contains(&client.as_str())
-    {
-        ctx.unknown_name(&at.key("client"), "swarm client", client, &CLIENT_KINDS);
-        ok = false;
-    }
-    ok &= url(ctx, &raw.url, &at.key("url"), stack);
-    if raw.clients == 0 || raw.clients > MAX_CLIENTS {
-        ctx.at_value(
-            &at.key("clients"),
-            format!(
-                "`clients` is {}; it must be 1 to {MAX_CLIENTS}",
-                raw.clients
-            ),
-        );
-        ok = false;
-    }
+    let ok = clients_ok(ctx, &raw, at, stack);
     let ramp = match &raw.ramp {
         Some(text) => ctx.rate(&at.key("ramp"), &text.0),
         None => Some(DEFAULT_RAMP),
@@ -72,24 +55,7 @@ pub(crate) fn swarm_phase(
         MIN_MEDIA_WINDOW,
         "the speed is measured between segment-sized steps",
     );
-    let defaults = RestartPolicy::default();
-    let restart_at = at.key("restart");
-    let restart_max = raw
-        .restart
-        .as_ref()
-        .and_then(|r| r.max)
-        .unwrap_or(defaults.max);
-    if restart_max > MAX_RESTARTS {
-        ctx.at_value(
-            &restart_at.key("max"),
-            format!("`max` is {restart_max}; a client restarts at most {MAX_RESTARTS} times"),
-        );
-        ok = false;
-    }
-    let backoff = match raw.restart.as_ref().and_then(|r| r.backoff.as_ref()) {
-        Some(text) => ctx.check(&restart_at.key("backoff"), parse_duration_range(&text.0)),
-        None => Some((defaults.backoff_min, defaults.backoff_max)),
-    };
+    let (restart_max, backoff) = restart(ctx, &raw, &at.key("restart"));
     if !ok {
         return None;
     }
@@ -99,12 +65,67 @@ pub(crate) fn swarm_phase(
         ramp: ramp?,
         duration: duration?,
         stall_after: stall_after?,
-        restart_max,
+        restart_max: restart_max?,
         backoff: backoff?,
         decode: raw.decode.unwrap_or(false),
         per_client_metrics: raw.per_client_metrics.unwrap_or(false),
         media_window: media_window?,
     })
+}
+
+/// A known client kind, a loopback URL and a client count within bounds.
+fn clients_ok(ctx: &mut Ctx, raw: &RawSwarm, at: &YamlPath, stack: &StackInfo) -> bool {
+    let mut ok = true;
+    if let Some(client) = &raw.client
+        && !CLIENT_KINDS.contains(&client.as_str())
+    {
+        ctx.unknown_name(&at.key("client"), "swarm client", client, &CLIENT_KINDS);
+        ok = false;
+    }
+    ok &= url(ctx, &raw.url, &at.key("url"), stack);
+    if raw.clients == 0 || raw.clients > MAX_CLIENTS {
+        ctx.at_value(
+            &at.key("clients"),
+            format!(
+                "`clients` is {}; it must be 1 to {MAX_CLIENTS}",
+                raw.clients
+            ),
+        );
+        ok = false;
+    }
+    ok
+}
+
+/// `restart:`'s `max` (at most `MAX_RESTARTS`) and `backoff` range, defaults filled in.
+#[expect(
+    clippy::type_complexity,
+    reason = "a pair of the two settings, each `None` when invalid"
+)]
+fn restart(
+    ctx: &mut Ctx,
+    raw: &RawSwarm,
+    restart_at: &YamlPath,
+) -> (Option<u32>, Option<(Duration, Duration)>) {
+    let defaults = RestartPolicy::default();
+    let restart_max = raw
+        .restart
+        .as_ref()
+        .and_then(|r| r.max)
+        .unwrap_or(defaults.max);
+    let max = if restart_max > MAX_RESTARTS {
+        ctx.at_value(
+            &restart_at.key("max"),
+            format!("`max` is {restart_max}; a client restarts at most {MAX_RESTARTS} times"),
+        );
+        None
+    } else {
+        Some(restart_max)
+    };
+    let backoff = match raw.restart.as_ref().and_then(|r| r.backoff.as_ref()) {
+        Some(text) => ctx.check(&restart_at.key("backoff"), parse_duration_range(&text.0)),
+        None => Some((defaults.backoff_min, defaults.backoff_max)),
+    };
+    (max, backoff)
 }
 
 /// The URL's placeholders name services with an HTTP port, and it reaches loopback.

@@ -10,6 +10,7 @@ use super::diagnostic::{Diagnostic, SpecError};
 use super::locate::{SourceIndex, YamlPath};
 use super::model::{Assertion, EvalMode, Location, SeriesMode, ServiceKind, Spec};
 use super::raw::{RawAssertion, RawEvalMode, RawSeriesMode, RawSpec};
+use super::services::StackInfo;
 use super::units::{is_identifier, parse_expectation, slug};
 use super::{phases, services, snapshots};
 
@@ -109,30 +110,7 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
             format!("unsupported spec version `{version}` (hint: only `version: 1` is supported)"),
         );
     }
-    let name = match &raw.name {
-        Some(name) => {
-            if !is_identifier(name) {
-                let hint = match slug(name) {
-                    s if s.is_empty() => "use letters, digits, `_` and `-`".to_owned(),
-                    s => format!("use letters, digits, `_` and `-`, e.g. `{s}`"),
-                };
-                ctx.at_value(&at.key("name"), format!("invalid spec name `{name}`"))
-                    .hint = Some(hint);
-            }
-            name.clone()
-        }
-        None => {
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy())
-                .unwrap_or_default();
-            match slug(&stem) {
-                _ if is_identifier(&stem) => stem.into_owned(),
-                s if s.is_empty() => "spec".to_owned(),
-                s => s,
-            }
-        }
-    };
+    let name = spec_name(ctx, raw.name.as_deref(), &at, path);
     let stack = match &raw.stack {
         Some(value) => services::stack(ctx, value, &at.key("stack")),
         None => {
@@ -147,6 +125,45 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     let assertions = assertions(ctx, &raw.assert, &at.key("assert"), &load.names);
     let snapshot_queries =
         snapshots::snapshots(ctx, &raw.snapshot, &at.key("snapshot"), &load.names);
+    check_queries_can_run(ctx, &raw, &stack, &at);
+    Some(Spec {
+        name,
+        description: raw.description,
+        path: path.to_path_buf(),
+        stack: stack.stack,
+        phases: load.phases,
+        assertions: assertions?,
+        snapshots: snapshot_queries?,
+        snapshot_dir: snapshots::snapshot_dir(path, raw.snapshot_dir.as_deref()),
+    })
+}
+
+/// `name:` if given (it must be an identifier), else the file's stem made into one.
+fn spec_name(ctx: &mut Ctx, name: Option<&str>, at: &YamlPath, path: &Path) -> String {
+    if let Some(name) = name {
+        if !is_identifier(name) {
+            let hint = match slug(name) {
+                s if s.is_empty() => "use letters, digits, `_` and `-`".to_owned(),
+                s => format!("use letters, digits, `_` and `-`, e.g. `{s}`"),
+            };
+            ctx.at_value(&at.key("name"), format!("invalid spec name `{name}`"))
+                .hint = Some(hint);
+        }
+        return name.to_owned();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
+    match slug(&stem) {
+        _ if is_identifier(&stem) => stem.into_owned(),
+        s if s.is_empty() => "spec".to_owned(),
+        s => s,
+    }
+}
+
+/// Assertions and snapshots need a gating Prometheus to ask and a load phase for their window.
+fn check_queries_can_run(ctx: &mut Ctx, raw: &RawSpec, stack: &StackInfo, at: &YamlPath) {
     // `assert:` is named in the messages when present, else `snapshot:`.
     let section = if raw.assert.is_empty() {
         "snapshot"
@@ -156,7 +173,7 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     let queries = !raw.assert.is_empty() || !raw.snapshot.is_empty();
     // A service that failed validation may be the prometheus one: don't guess.
     if queries && stack.names.len() == stack.stack.services.len() {
-        check_prometheus(ctx, &stack.stack, &at, section);
+        check_prometheus(ctx, &stack.stack, at, section);
     }
     if queries && raw.load.is_empty() {
         ctx.at_key(
@@ -169,16 +186,6 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
         .hint =
             Some("add a phase under `load:`, e.g. `- { phase: steady, pause: 10s }`".to_owned());
     }
-    Some(Spec {
-        name,
-        description: raw.description,
-        path: path.to_path_buf(),
-        stack: stack.stack,
-        phases: load.phases,
-        assertions: assertions?,
-        snapshots: snapshot_queries?,
-        snapshot_dir: snapshots::snapshot_dir(path, raw.snapshot_dir.as_deref()),
-    })
 }
 
 /// What the entries of a top-level query section are called in messages.
