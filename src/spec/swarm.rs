@@ -97,10 +97,6 @@ fn clients_ok(ctx: &mut Ctx, raw: &RawSwarm, at: &YamlPath, stack: &StackInfo) -
 }
 
 /// `restart:`'s `max` (at most `MAX_RESTARTS`) and `backoff` range, defaults filled in.
-#[expect(
-    clippy::type_complexity,
-    reason = "a pair of the two settings, each `None` when invalid"
-)]
 fn restart(
     ctx: &mut Ctx,
     raw: &RawSwarm,
