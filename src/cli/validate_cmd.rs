@@ -80,7 +80,7 @@ fn check_promql(specs: &[Spec]) -> Result<Vec<SpecError>, String> {
             let mut diagnostics = Vec::new();
             for a in &spec.assertions {
                 // `99999s` has the length of `$phase`, so Prometheus's columns stay those of the file.
-                let query = a.query.replace("$phase", "99999s");
+                let query = spec::expand_phase(&a.query, "99999s");
                 match client.query(&query, Some(0.0)).await {
                     Err(PromError::Rejected { message, .. }) => {
                         diagnostics.push(promql_diagnostic(a, &message));

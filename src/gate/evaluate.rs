@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::prom::{PromClient, Series};
 use crate::report::{Outcome, Verdict, Window};
-use crate::spec::{Assertion, EvalMode, SeriesMode, format_prom_duration};
+use crate::spec::{Assertion, EvalMode, SeriesMode, expand_query};
 
 /// Reasons listed per verdict at most; the values themselves are all in the record.
 const MAX_REASONS: usize = 20;
@@ -54,12 +54,6 @@ pub async fn evaluate(
         series,
         outcome,
     }
-}
-
-/// `$phase` becomes the window's length as a PromQL duration (`$phase` is not PromQL syntax,
-/// so it cannot clash with anything else in a query).
-pub fn expand_query(query: &str, window: Duration) -> String {
-    query.replace("$phase", &format_prom_duration(window))
 }
 
 fn mode_label(a: &Assertion) -> String {
@@ -179,13 +173,5 @@ mod tests {
             Expectation::Compare(CompareOp::Ge, 0.0),
         );
         assert!(!judge(&a, &[series("a", &[f64::NAN])]).passed());
-    }
-
-    #[test]
-    fn expands_phase_to_window_length() {
-        assert_eq!(
-            expand_query("rate(x[$phase]) / rate(y[$phase])", Duration::from_secs(30)),
-            "rate(x[30s]) / rate(y[30s])"
-        );
     }
 }

@@ -9,6 +9,6 @@ mod once;
 pub use baseline::{
     apply_baseline, baseline_name, baseline_path, check_baseline_name, rejudge, save_baseline,
 };
-pub use evaluate::{evaluate, expand_query, judge};
+pub use evaluate::{evaluate, judge};
 pub use harness::{main, main_for_dir, trials_for_dir};
 pub use once::results_for;

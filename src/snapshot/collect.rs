@@ -4,10 +4,9 @@
 use std::time::Duration;
 
 use super::store::{compare, read_body, snapshot_file};
-use crate::gate::expand_query;
 use crate::prom::PromClient;
 use crate::report::{Plot, RunRecord, SnapshotOutcome, SnapshotStatus, Window};
-use crate::spec::{SnapshotQuery, Spec};
+use crate::spec::{SnapshotQuery, Spec, expand_query};
 
 /// Evaluates every snapshot query of `spec` and compares it with its stored file.
 pub async fn collect_snapshots(

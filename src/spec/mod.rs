@@ -10,6 +10,7 @@ mod origin;
 mod otel;
 mod phases;
 pub(crate) mod placeholders;
+mod query;
 mod raw;
 mod replicate;
 mod services;
@@ -25,6 +26,8 @@ use std::path::Path;
 
 pub use diagnostic::{Diagnostic, SpecError};
 pub use model::*;
+pub(crate) use query::expand_phase;
+pub use query::expand_query;
 pub use snapshots::DEFAULT_TOLERANCE;
 pub use units::{
     format_prom_duration, parse_duration, parse_duration_range, parse_expectation, parse_rate,
