@@ -8,6 +8,7 @@ mod naming;
 mod remote_sink;
 mod server;
 mod sink;
+mod stats;
 mod translate;
 
 #[cfg(test)]

@@ -4,12 +4,9 @@
 //! covers every signal); `GET /metrics` exposes the translated series plus the adapter's own
 //! counters; `GET /health` answers `ok`.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Read as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -25,6 +22,7 @@ use prost::Message as _;
 use tokio::net::TcpListener;
 
 use super::sink::{ScrapeStore, SeriesSink};
+use super::stats::Stats;
 use super::translate::translate;
 
 /// Compressed request bodies above this are refused (OTLP batches are far smaller).
@@ -59,36 +57,6 @@ pub enum DecodeError {
     TooLarge,
     #[error("body is not an OTLP ExportMetricsServiceRequest: {0}")]
     Protobuf(#[from] prost::DecodeError),
-}
-
-/// The adapter's own counters, exposed at the end of `/metrics`: what came in, what was refused
-/// and why, and what reached the sink.
-#[derive(Debug, Default)]
-struct Stats {
-    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
-    /// Metrics requests whose body could not be read (encoding, content type, gzip, protobuf).
-    decode_errors: AtomicU64,
-    /// Data points in decoded requests, translated or not.
-    received: AtomicU64,
-    points: AtomicU64,
-    samples: AtomicU64,
-    rejected: Mutex<BTreeMap<&'static str, u64>>,
-    /// Samples the sink took (scrape store, or a remote write answered 2xx).
-    written: AtomicU64,
-    /// Writes the sink failed (the OTLP sender got a 503), and the samples they carried.
-    write_failures: AtomicU64,
-    samples_write_failed: AtomicU64,
-    last_receive_ms: AtomicU64,
-}
-
-impl Stats {
-    fn request(&self, signal: &'static str, code: StatusCode) {
-        let mut m = self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *m.entry((signal, code.as_u16())).or_default() += 1;
-    }
 }
 
 struct Adapter {
@@ -160,45 +128,21 @@ async fn metrics_in(State(a): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 _ => StatusCode::BAD_REQUEST,
             };
             tracing::warn!("refused an OTLP metrics request: {e}");
-            a.stats.decode_errors.fetch_add(1, Ordering::Relaxed);
-            a.stats.request("metrics", code);
+            a.stats.decode_error();
+            a.stats.request("metrics", code.as_u16());
             return (code, e.to_string()).into_response();
         }
     };
     let translation = translate(&request);
-    let received = translation.points + translation.rejected_points();
-    a.stats
-        .received
-        .fetch_add(received as u64, Ordering::Relaxed);
-    a.stats
-        .points
-        .fetch_add(translation.points as u64, Ordering::Relaxed);
-    a.stats
-        .samples
-        .fetch_add(translation.samples as u64, Ordering::Relaxed);
-    {
-        let mut rejected = a
-            .stats
-            .rejected
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (reason, (n, _)) in &translation.rejected {
-            *rejected.entry(reason.as_str()).or_default() += *n as u64;
-        }
-    }
+    a.stats.translated(&translation);
     if let Err(e) = a.sink.write(&translation.series).await {
         tracing::warn!("{e}");
-        a.stats.write_failures.fetch_add(1, Ordering::Relaxed);
-        a.stats
-            .samples_write_failed
-            .fetch_add(translation.samples as u64, Ordering::Relaxed);
-        a.stats.request("metrics", StatusCode::SERVICE_UNAVAILABLE);
-        return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+        a.stats.write_failed(translation.samples);
+        let code = StatusCode::SERVICE_UNAVAILABLE;
+        a.stats.request("metrics", code.as_u16());
+        return (code, e.to_string()).into_response();
     }
-    a.stats
-        .written
-        .fetch_add(translation.samples as u64, Ordering::Relaxed);
-    a.stats.last_receive_ms.store(now_ms(), Ordering::Relaxed);
+    a.stats.written(translation.samples, now_ms());
     let partial_success = translation.rejection_message().map(|message| {
         tracing::warn!("{message}");
         ExportMetricsPartialSuccess {
@@ -206,144 +150,25 @@ async fn metrics_in(State(a): State<Shared>, headers: HeaderMap, body: Bytes) ->
             error_message: message,
         }
     });
-    a.stats.request("metrics", StatusCode::OK);
+    a.stats.request("metrics", StatusCode::OK.as_u16());
     let response = ExportMetricsServiceResponse { partial_success };
     protobuf_response(StatusCode::OK, response.encode_to_vec())
 }
 
 /// Traces and logs are accepted and dropped: an empty Export*ServiceResponse is an empty body.
 async fn discard(State(a): State<Shared>, signal: &'static str) -> Response {
-    a.stats.request(signal, StatusCode::OK);
+    a.stats.request(signal, StatusCode::OK.as_u16());
     protobuf_response(StatusCode::OK, Vec::new())
 }
 
 async fn metrics_out(State(a): State<Shared>) -> Response {
     let mut text = String::with_capacity(16 * 1024);
     a.store.render(&mut text);
-    render_stats(&a, &mut text);
+    a.stats.render(&a.store, &mut text);
     let mut r = text.into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(TEXT_FORMAT));
     r
-}
-
-fn render_stats(a: &Adapter, out: &mut String) {
-    let s = &a.stats;
-    family(
-        out,
-        "perfgate_otlp_requests_total",
-        "counter",
-        "OTLP export requests received, by signal and answer code",
-    );
-    for ((signal, code), n) in s
-        .requests
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .iter()
-    {
-        let labels = format!("{{signal=\"{signal}\",code=\"{code}\"}}");
-        sample(out, "perfgate_otlp_requests_total", &labels, n);
-    }
-    let counters: [(&str, &str, &AtomicU64); 7] = [
-        (
-            "perfgate_otlp_decode_errors_total",
-            "OTLP metrics requests refused because their body could not be read",
-            &s.decode_errors,
-        ),
-        (
-            "perfgate_otlp_points_received_total",
-            "OTLP data points in decoded requests, translated or rejected",
-            &s.received,
-        ),
-        (
-            "perfgate_otlp_points_accepted_total",
-            "OTLP data points translated",
-            &s.points,
-        ),
-        (
-            "perfgate_otlp_samples_total",
-            "Prometheus samples produced",
-            &s.samples,
-        ),
-        (
-            "perfgate_otlp_samples_written_total",
-            "Samples the sink took (held for scraping, or remote-written)",
-            &s.written,
-        ),
-        (
-            "perfgate_otlp_write_failures_total",
-            "Writes the sink failed (answered 503 to the sender)",
-            &s.write_failures,
-        ),
-        (
-            "perfgate_otlp_samples_write_failed_total",
-            "Samples carried by failed writes",
-            &s.samples_write_failed,
-        ),
-    ];
-    for (name, help, value) in counters {
-        family(out, name, "counter", help);
-        sample(out, name, "", value.load(Ordering::Relaxed));
-    }
-    family(
-        out,
-        "perfgate_otlp_points_rejected_total",
-        "counter",
-        "OTLP data points not translated, by reason",
-    );
-    let rejected = s
-        .rejected
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    for reason in ["delta_temporality", "exponential_histogram", "empty"] {
-        let n = rejected.get(reason).copied().unwrap_or(0);
-        let labels = format!("{{reason=\"{reason}\"}}");
-        sample(out, "perfgate_otlp_points_rejected_total", &labels, n);
-    }
-    family(
-        out,
-        "perfgate_otlp_series",
-        "gauge",
-        "Series held for scraping",
-    );
-    sample(out, "perfgate_otlp_series", "", a.store.len());
-    family(
-        out,
-        "perfgate_otlp_newest_sample_timestamp_seconds",
-        "gauge",
-        "Timestamp of the newest sample held",
-    );
-    let newest = a.store.newest_ms().map_or(0.0, |ms| ms as f64 / 1000.0);
-    sample(
-        out,
-        "perfgate_otlp_newest_sample_timestamp_seconds",
-        "",
-        newest,
-    );
-    family(
-        out,
-        "perfgate_otlp_last_receive_timestamp_seconds",
-        "gauge",
-        "When the last metrics request was accepted",
-    );
-    let last = s.last_receive_ms.load(Ordering::Relaxed) as f64 / 1000.0;
-    sample(
-        out,
-        "perfgate_otlp_last_receive_timestamp_seconds",
-        "",
-        last,
-    );
-}
-
-/// The `# HELP` and `# TYPE` lines of one metric family (Prometheus text format).
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-/// One sample line; `labels` is `{a="b",…}` or empty.
-fn sample(out: &mut String, name: &str, labels: &str, value: impl std::fmt::Display) {
-    let _ = writeln!(out, "{name}{labels} {value}");
 }
 
 /// The adapter's routes over `store` (exposed at `/metrics`) and `sink` (where batches go).
