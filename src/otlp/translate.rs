@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, HistogramDataPoint, NumberDataPoint, SummaryDataPoint, metric::Data,
-    number_data_point,
+    AggregationTemporality, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
+    SummaryDataPoint, metric::Data, number_data_point,
 };
 
 use super::naming::{NameKind, float_label, label_name, metric_name};
@@ -232,116 +232,8 @@ fn stale_or(flags: u32, value: f64) -> f64 {
 pub fn translate(request: &ExportMetricsServiceRequest) -> Translation {
     let mut out = Translation::default();
     let mut b = Builder::default();
-    let cumulative = AggregationTemporality::Cumulative as i32;
     for rm in &request.resource_metrics {
-        let resource_attrs = rm
-            .resource
-            .as_ref()
-            .map_or(&[][..], |r| r.attributes.as_slice());
-        let identity = resource_labels(resource_attrs);
-        let mut newest: Option<i64> = None;
-        let reject = |out: &mut Translation, reason, n: usize, metric: &str| {
-            out.rejected
-                .entry(reason)
-                .or_insert_with(|| (0, metric.to_owned()))
-                .0 += n;
-        };
-        for sm in &rm.scope_metrics {
-            for metric in &sm.metrics {
-                let point_labels = |attrs: &[KeyValue]| {
-                    let mut labels = attribute_labels(attrs);
-                    labels.extend(identity.clone());
-                    labels
-                };
-                match &metric.data {
-                    None => reject(&mut out, RejectReason::Empty, 1, &metric.name),
-                    Some(Data::Gauge(g)) => {
-                        let name = metric_name(&metric.name, &metric.unit, NameKind::Gauge);
-                        numbers(
-                            &mut b,
-                            &mut out,
-                            &name,
-                            &g.data_points,
-                            &point_labels,
-                            &mut newest,
-                            &metric.name,
-                        );
-                    }
-                    Some(Data::Sum(s)) => {
-                        // Delta sums are rejected, not accumulated: the adapter would have to
-                        // keep state per series and guess at restarts.
-                        if s.aggregation_temporality != cumulative {
-                            reject(
-                                &mut out,
-                                RejectReason::DeltaTemporality,
-                                s.data_points.len(),
-                                &metric.name,
-                            );
-                            continue;
-                        }
-                        let kind = if s.is_monotonic {
-                            NameKind::Counter
-                        } else {
-                            NameKind::Gauge
-                        };
-                        let name = metric_name(&metric.name, &metric.unit, kind);
-                        numbers(
-                            &mut b,
-                            &mut out,
-                            &name,
-                            &s.data_points,
-                            &point_labels,
-                            &mut newest,
-                            &metric.name,
-                        );
-                    }
-                    Some(Data::Histogram(h)) if h.aggregation_temporality != cumulative => {
-                        reject(
-                            &mut out,
-                            RejectReason::DeltaTemporality,
-                            h.data_points.len(),
-                            &metric.name,
-                        );
-                    }
-                    Some(Data::Histogram(h)) => {
-                        let name = metric_name(&metric.name, &metric.unit, NameKind::Other);
-                        for p in &h.data_points {
-                            histogram(&mut b, &name, p, &point_labels(&p.attributes));
-                            newest = newest.max(Some(millis(p.time_unix_nano)));
-                            out.points += 1;
-                        }
-                    }
-                    Some(Data::ExponentialHistogram(h)) => {
-                        reject(
-                            &mut out,
-                            RejectReason::ExponentialHistogram,
-                            h.data_points.len(),
-                            &metric.name,
-                        );
-                    }
-                    Some(Data::Summary(s)) => {
-                        let name = metric_name(&metric.name, &metric.unit, NameKind::Other);
-                        for p in &s.data_points {
-                            summary(&mut b, &name, p, &point_labels(&p.attributes));
-                            newest = newest.max(Some(millis(p.time_unix_nano)));
-                            out.points += 1;
-                        }
-                    }
-                }
-            }
-        }
-        let others: Vec<KeyValue> = resource_attrs
-            .iter()
-            .filter(|kv| !PROMOTED.contains(&kv.key.as_str()))
-            .cloned()
-            .collect();
-        if let Some(at) = newest
-            && !others.is_empty()
-        {
-            let mut labels = attribute_labels(&others);
-            labels.extend(identity.clone());
-            b.push("target_info", &labels, None, at, 1.0);
-        }
+        resource(&mut b, &mut out, rm);
     }
     out.samples = b.samples;
     out.series = b
@@ -352,37 +244,152 @@ pub fn translate(request: &ExportMetricsServiceRequest) -> Translation {
     out
 }
 
-fn numbers(
-    b: &mut Builder,
-    out: &mut Translation,
-    name: &str,
-    points: &[NumberDataPoint],
-    labels: &dyn Fn(&[KeyValue]) -> BTreeMap<String, String>,
-    newest: &mut Option<i64>,
-    metric: &str,
-) {
-    for p in points {
-        let value = match p.value {
-            Some(number_data_point::Value::AsDouble(d)) => d,
-            Some(number_data_point::Value::AsInt(i)) => i as f64,
-            None => {
-                out.rejected
-                    .entry(RejectReason::Empty)
-                    .or_insert_with(|| (0, metric.to_owned()))
-                    .0 += 1;
-                continue;
+/// One resource's metrics, then its `target_info` series (at its newest point's time) when it
+/// has attributes beyond those promoted to `job` and `instance`.
+fn resource(b: &mut Builder, out: &mut Translation, rm: &ResourceMetrics) {
+    let resource_attrs = rm
+        .resource
+        .as_ref()
+        .map_or(&[][..], |r| r.attributes.as_slice());
+    let mut r = Resource {
+        identity: resource_labels(resource_attrs),
+        newest: None,
+    };
+    for sm in &rm.scope_metrics {
+        for metric in &sm.metrics {
+            r.metric(b, out, metric);
+        }
+    }
+    let others: Vec<KeyValue> = resource_attrs
+        .iter()
+        .filter(|kv| !PROMOTED.contains(&kv.key.as_str()))
+        .cloned()
+        .collect();
+    if let Some(at) = r.newest
+        && !others.is_empty()
+    {
+        b.push("target_info", &r.labels(&others), None, at, 1.0);
+    }
+}
+
+impl Translation {
+    /// Counts `n` points of `metric` as rejected for `reason`.
+    fn reject(&mut self, reason: RejectReason, n: usize, metric: &str) {
+        self.rejected
+            .entry(reason)
+            .or_insert_with(|| (0, metric.to_owned()))
+            .0 += n;
+    }
+}
+
+/// What the points of one resource share: its `job`/`instance` labels, and the newest point
+/// time seen so far.
+struct Resource {
+    identity: BTreeMap<String, String>,
+    newest: Option<i64>,
+}
+
+impl Resource {
+    /// A point's labels: its attributes, then the resource's identity.
+    fn labels(&self, attrs: &[KeyValue]) -> BTreeMap<String, String> {
+        let mut labels = attribute_labels(attrs);
+        labels.extend(self.identity.clone());
+        labels
+    }
+
+    fn seen(&mut self, at: i64) {
+        self.newest = self.newest.max(Some(at));
+    }
+
+    /// One metric's points by its data kind.
+    fn metric(&mut self, b: &mut Builder, out: &mut Translation, metric: &Metric) {
+        let cumulative = AggregationTemporality::Cumulative as i32;
+        let named = |kind| metric_name(&metric.name, &metric.unit, kind);
+        match &metric.data {
+            None => out.reject(RejectReason::Empty, 1, &metric.name),
+            Some(Data::Gauge(g)) => {
+                let name = named(NameKind::Gauge);
+                self.numbers(b, out, &name, &g.data_points, &metric.name);
             }
-        };
-        let at = millis(p.time_unix_nano);
-        b.push(
-            name,
-            &labels(&p.attributes),
-            None,
-            at,
-            stale_or(p.flags, value),
-        );
-        *newest = (*newest).max(Some(at));
-        out.points += 1;
+            // Delta sums are rejected, not accumulated: the adapter would have to keep state
+            // per series and guess at restarts.
+            Some(Data::Sum(s)) if s.aggregation_temporality != cumulative => {
+                out.reject(
+                    RejectReason::DeltaTemporality,
+                    s.data_points.len(),
+                    &metric.name,
+                );
+            }
+            Some(Data::Sum(s)) => {
+                let name = named(if s.is_monotonic {
+                    NameKind::Counter
+                } else {
+                    NameKind::Gauge
+                });
+                self.numbers(b, out, &name, &s.data_points, &metric.name);
+            }
+            Some(Data::Histogram(h)) if h.aggregation_temporality != cumulative => {
+                out.reject(
+                    RejectReason::DeltaTemporality,
+                    h.data_points.len(),
+                    &metric.name,
+                );
+            }
+            Some(Data::Histogram(h)) => {
+                let name = named(NameKind::Other);
+                for p in &h.data_points {
+                    histogram(b, &name, p, &self.labels(&p.attributes));
+                    self.seen(millis(p.time_unix_nano));
+                    out.points += 1;
+                }
+            }
+            Some(Data::ExponentialHistogram(h)) => {
+                out.reject(
+                    RejectReason::ExponentialHistogram,
+                    h.data_points.len(),
+                    &metric.name,
+                );
+            }
+            Some(Data::Summary(s)) => {
+                let name = named(NameKind::Other);
+                for p in &s.data_points {
+                    summary(b, &name, p, &self.labels(&p.attributes));
+                    self.seen(millis(p.time_unix_nano));
+                    out.points += 1;
+                }
+            }
+        }
+    }
+
+    /// Gauge and sum points: one sample each; a point without a value is rejected as empty.
+    fn numbers(
+        &mut self,
+        b: &mut Builder,
+        out: &mut Translation,
+        name: &str,
+        points: &[NumberDataPoint],
+        metric: &str,
+    ) {
+        for p in points {
+            let value = match p.value {
+                Some(number_data_point::Value::AsDouble(d)) => d,
+                Some(number_data_point::Value::AsInt(i)) => i as f64,
+                None => {
+                    out.reject(RejectReason::Empty, 1, metric);
+                    continue;
+                }
+            };
+            let at = millis(p.time_unix_nano);
+            b.push(
+                name,
+                &self.labels(&p.attributes),
+                None,
+                at,
+                stale_or(p.flags, value),
+            );
+            self.seen(at);
+            out.points += 1;
+        }
     }
 }
 
