@@ -37,6 +37,12 @@ pub fn publish(doc: &Path, key: &str, command: &str, section: &str) -> std::io::
     Ok(())
 }
 
+/// Appends `text` and a newline to a section being rendered.
+pub(crate) fn line(out: &mut String, text: impl AsRef<str>) {
+    out.push_str(text.as_ref());
+    out.push('\n');
+}
+
 /// Today's UTC date, YYYY-MM-DD.
 pub fn today() -> String {
     crate::report::unix_to_utc(crate::run::unix_now())[..10].to_owned()

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::doc::{publish, today};
+use super::doc::{line, publish, today};
 use super::host::{benching, seconds};
 use super::procfs::median;
 use std::process::{Child, Command, Stdio};
@@ -57,14 +57,43 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
     // Warm the server (and the page cache) so the first measurement is not the odd one out.
     measure(target, 2, Rate(f64::INFINITY), 1.0, CONNECTIONS)?;
     let load_before = super::procfs::load_average();
-    // The machine is shared: interleave the clients over several rounds and report medians, so
-    // a burst of someone else's work cannot favour one client.
-    let rounds: usize = match std::env::var(ROUNDS_ENV) {
+    let (max, oha, oha_skipped) = max_throughput(target, secs, rounds()?)?;
+    let fixed = fixed_rates(target, secs)?;
+    let hwm = super::procfs::own_peak_rss_kib();
+    drop(server);
+
+    let load = (load_before, super::procfs::load_average());
+    let skipped = oha_skipped.as_deref();
+    let section = render(secs, load, &max, &oha, skipped, &fixed, hwm);
+    publish(
+        doc,
+        "http-engine",
+        "cargo bench --bench http_engine",
+        &section,
+    )
+    .with_context(|| format!("updating {}", doc.display()))?;
+    Ok(())
+}
+
+/// Interleaved max-throughput rounds (`PERFGATE_BENCH_ROUNDS`, default 3).
+fn rounds() -> anyhow::Result<usize> {
+    Ok(match std::env::var(ROUNDS_ENV) {
         Ok(s) => s
             .parse()
             .with_context(|| format!("{ROUNDS_ENV}={s} is not a count"))?,
         Err(_) => 3,
-    };
+    })
+}
+
+/// Closed-loop throughput of perfgate on 1 and 2 workers and of oha, over `rounds` rounds;
+/// why oha was skipped, if it was.
+fn max_throughput(
+    target: SocketAddr,
+    secs: f64,
+    rounds: usize,
+) -> anyhow::Result<([Throughput; 2], Throughput, Option<String>)> {
+    // The machine is shared: interleave the clients over several rounds and report medians, so
+    // a burst of someone else's work cannot favour one client.
     let mut max = [
         Throughput::new("perfgate, 1 tokio worker"),
         Throughput::new("perfgate, 2 tokio workers"),
@@ -95,6 +124,11 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
             }
         }
     }
+    Ok((max, oha, oha_skipped))
+}
+
+/// The open-model rows, one per `FIXED_RATES` entry.
+fn fixed_rates(target: SocketAddr, secs: f64) -> anyhow::Result<Vec<HttpPhaseOutcome>> {
     let mut fixed = Vec::new();
     for rate in FIXED_RATES {
         let outcome = measure(target, 2, Rate(rate), secs, 1024)?;
@@ -104,20 +138,7 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
         );
         fixed.push(outcome);
     }
-    let hwm = super::procfs::own_peak_rss_kib();
-    drop(server);
-
-    let load = (load_before, super::procfs::load_average());
-    let skipped = oha_skipped.as_deref();
-    let section = render(secs, load, &max, &oha, skipped, &fixed, hwm);
-    publish(
-        doc,
-        "http-engine",
-        "cargo bench --bench http_engine",
-        &section,
-    )
-    .with_context(|| format!("updating {}", doc.display()))?;
-    Ok(())
+    Ok(fixed)
 }
 
 /// Closed-loop results of one client over the rounds.
@@ -282,44 +303,66 @@ fn render(
     fixed: &[HttpPhaseOutcome],
     hwm_kib: Option<u64>,
 ) -> String {
+    let mut out = String::new();
+    intro(&mut out, secs, load);
+    max_table(&mut out, max, oha, oha_skipped);
+    fixed_table(&mut out, fixed);
+    closing(&mut out, hwm_kib);
+    out
+}
+
+/// The section's title, what was measured where, and the load average around it.
+fn intro(out: &mut String, secs: f64, load: (Option<f64>, Option<f64>)) {
     let machine = super::procfs::machine();
     let nproc = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
-    let mut out = String::new();
-    let mut line = |s: String| {
-        out.push_str(&s);
-        out.push('\n');
-    };
-    line("## HTTP engine".into());
-    line(String::new());
-    line(format!(
-        "Measured {} on {machine}, release build, {secs} s per row. Target: the demo \
-         API's `GET /health` as a separate process on loopback. The server, the engine and oha \
-         **share the same {nproc} cores**, so these are figures for the whole loop on this \
-         machine, not of the engine alone.",
-        today()
-    ));
+    line(out, "## HTTP engine");
+    line(out, "");
+    line(
+        out,
+        format!(
+            "Measured {} on {machine}, release build, {secs} s per row. Target: the demo \
+             API's `GET /health` as a separate process on loopback. The server, the engine and oha \
+             **share the same {nproc} cores**, so these are figures for the whole loop on this \
+             machine, not of the engine alone.",
+            today()
+        ),
+    );
     let show = |l: Option<f64>| l.map_or("?".into(), |l| format!("{l:.2}"));
-    line(String::new());
-    line(format!(
-        "1-minute load average before / after the measurements: {} / {} (the machine may be \
-         shared with other work; rerun on a quiet machine for comparable figures).",
-        show(load.0),
-        show(load.1)
-    ));
-    line(String::new());
-    line(format!(
-        "### Max throughput ({CONNECTIONS} connections, closed loop)"
-    ));
-    line(String::new());
-    line(format!(
-        "Median of {} interleaved rounds; the range is min–max over the rounds.",
-        max.first().map_or(0, |m| m.rates.len())
-    ));
-    line(String::new());
-    line("| client | req/s (median) | range | p50 ms | p99 ms | vs oha |".into());
-    line("|---|---:|---:|---:|---:|---:|".into());
+    line(out, "");
+    line(
+        out,
+        format!(
+            "1-minute load average before / after the measurements: {} / {} (the machine may be \
+             shared with other work; rerun on a quiet machine for comparable figures).",
+            show(load.0),
+            show(load.1)
+        ),
+    );
+    line(out, "");
+}
+
+/// Closed-loop throughput per client: medians over the rounds, their range, latency, vs oha.
+fn max_table(out: &mut String, max: &[Throughput], oha: &Throughput, oha_skipped: Option<&str>) {
+    line(
+        out,
+        format!("### Max throughput ({CONNECTIONS} connections, closed loop)"),
+    );
+    line(out, "");
+    line(
+        out,
+        format!(
+            "Median of {} interleaved rounds; the range is min–max over the rounds.",
+            max.first().map_or(0, |m| m.rates.len())
+        ),
+    );
+    line(out, "");
+    line(
+        out,
+        "| client | req/s (median) | range | p50 ms | p99 ms | vs oha |",
+    );
+    line(out, "|---|---:|---:|---:|---:|---:|");
     let oha_median = median(&oha.rates);
     for row in max.iter().chain(std::iter::once(oha)) {
         let Some(rps) = median(&row.rates) else {
@@ -329,51 +372,73 @@ fn render(
         let lo = row.rates.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = row.rates.iter().copied().fold(0.0, f64::max);
         let ms = |v: Option<f64>| v.map_or("?".into(), |v| format!("{:.2}", v * 1e3));
-        line(format!(
-            "| {} | {rps:.0} | {lo:.0}–{hi:.0} | {} | {} | {ratio} |",
-            row.label,
-            ms(median(&row.p50)),
-            ms(median(&row.p99)),
-        ));
+        line(
+            out,
+            format!(
+                "| {} | {rps:.0} | {lo:.0}–{hi:.0} | {} | {} | {ratio} |",
+                row.label,
+                ms(median(&row.p50)),
+                ms(median(&row.p99)),
+            ),
+        );
     }
     if let Some(why) = oha_skipped {
-        line(format!(
-            "| oha | skipped: {why} (`cargo install oha --locked`) | | | | |"
-        ));
+        line(
+            out,
+            format!("| oha | skipped: {why} (`cargo install oha --locked`) | | | | |"),
+        );
     }
-    line(String::new());
-    line("### Achieved vs requested rate (open model, 2 tokio workers, max_in_flight 1024)".into());
-    line(String::new());
+    line(out, "");
+}
+
+/// Open-model rows: achieved vs requested rate, drops, send lag and latency per fixed rate.
+fn fixed_table(out: &mut String, fixed: &[HttpPhaseOutcome]) {
     line(
-        "| requested/s | achieved/s | achieved/requested | dropped | send lag p99 / max ms | p50 ms | p99 ms | max ms |"
-            .into(),
+        out,
+        "### Achieved vs requested rate (open model, 2 tokio workers, max_in_flight 1024)",
     );
-    line("|---:|---:|---:|---:|---:|---:|---:|---:|".into());
+    line(out, "");
+    line(
+        out,
+        "| requested/s | achieved/s | achieved/requested | dropped | send lag p99 / max ms | p50 ms | p99 ms | max ms |",
+    );
+    line(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
     for o in fixed {
         let requested = o.requested_rate.unwrap_or(f64::NAN);
         let lag = o.dispatch_lag.clone().unwrap_or_default();
-        line(format!(
-            "| {requested:.0} | {:.1} | {:.4} | {} | {:.2} / {:.2} | {:.2} | {:.2} | {:.2} |",
-            o.achieved_rate,
-            o.achieved_rate / requested,
-            o.dropped,
-            lag.p99 * 1e3,
-            lag.max * 1e3,
-            o.latency.p50 * 1e3,
-            o.latency.p99 * 1e3,
-            o.latency.max * 1e3
-        ));
+        line(
+            out,
+            format!(
+                "| {requested:.0} | {:.1} | {:.4} | {} | {:.2} / {:.2} | {:.2} | {:.2} | {:.2} |",
+                o.achieved_rate,
+                o.achieved_rate / requested,
+                o.dropped,
+                lag.p99 * 1e3,
+                lag.max * 1e3,
+                o.latency.p50 * 1e3,
+                o.latency.p99 * 1e3,
+                o.latency.max * 1e3
+            ),
+        );
     }
-    line(String::new());
-    line(format!(
-        "Peak RSS of the bench process (engine, all runs above; VmHWM): {}.",
-        hwm_kib.map_or("unknown".into(), |k| format!(
-            "{:.1} MiB",
-            k as f64 / 1024.0
-        ))
-    ));
-    line(String::new());
+    line(out, "");
+}
+
+/// The engine's peak RSS, how latency is measured and how to reproduce.
+fn closing(out: &mut String, hwm_kib: Option<u64>) {
     line(
+        out,
+        format!(
+            "Peak RSS of the bench process (engine, all runs above; VmHWM): {}.",
+            hwm_kib.map_or("unknown".into(), |k| format!(
+                "{:.1} MiB",
+                k as f64 / 1024.0
+            ))
+        ),
+    );
+    line(out, "");
+    line(
+        out,
         "Latency is measured to the last byte of the response from each request's scheduled \
           time, or from its send when the dispatcher sent it up to one 1 ms timer tick early \
           (closed loop: from its send), so a late dispatcher can only make figures worse. Every scheduled arrival is sent (or \
@@ -381,8 +446,6 @@ fn render(
           show lateness: the send-lag column does. \
           Reproduce with `cargo bench --bench http_engine` \
           (`PERFGATE_BENCH_SECS` sets the row length, `PERFGATE_BENCH_ROUNDS` the number of \
-          max-throughput rounds)."
-            .into(),
+          max-throughput rounds).",
     );
-    out
 }
