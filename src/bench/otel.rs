@@ -18,7 +18,7 @@ use anyhow::{Context, bail};
 use rand::rngs::SmallRng;
 use rand::{Rng as _, SeedableRng as _};
 
-use super::doc::{publish, today};
+use super::doc::{line, publish, today};
 use super::procfs::{cpu_seconds, load_average, median, status_kib};
 use crate::load::EngineMetrics;
 use crate::load::freshness::poll_until_at_least;
@@ -246,39 +246,54 @@ fn render(
     measured: &[Measured],
     usage: &BTreeMap<String, Usage>,
 ) -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mut out = String::new();
-    let mut line = |s: String| {
-        out.push_str(&s);
-        out.push('\n');
-    };
-    line("## OpenTelemetry pipeline".into());
-    line(String::new());
-    line(format!(
-        "Measured {} on {cores} cores, release build, one stack (`{SPEC}`): Prometheus \
-         (scrape interval 1 s) and three demo APIs, each under the quickstart load ({:.0} req/s: \
-         70 % `GET /health`, 20 % `GET /api/users`, 10 % `POST /api/orders`) for {wall:.0} s, \
-         **at the same time** on the same cores. The two OTLP APIs export every 1 s; rotel \
-         (`rotel-agent` from PyPI) batches for up to 200 ms. Every process shares the {cores} \
-         cores with the others and with the load engine.",
-        today(),
-        http.rate.per_second(),
-    ));
-    line(String::new());
-    let show = |l: Option<f64>| l.map_or("?".into(), |l| format!("{l:.2}"));
-    line(format!(
-        "1-minute load average before / after: {} / {}.",
-        show(load.0),
-        show(load.1)
-    ));
-    line(String::new());
-    line("### Freshness (request → queryable)".into());
-    line(String::new());
+    intro(&mut out, http, wall, load);
+    freshness_table(&mut out, measured);
+    usage_table(&mut out, usage);
+    closing(&mut out, wall);
+    out
+}
+
+/// The section's title, the setup, and the load average around the run.
+fn intro(out: &mut String, http: &HttpPhase, wall: f64, load: (Option<f64>, Option<f64>)) {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    line(out, "## OpenTelemetry pipeline");
+    line(out, "");
     line(
-        "| pipeline | markers | median | p90 | max | not counted within 15 s | load achieved |"
-            .into(),
+        out,
+        format!(
+            "Measured {} on {cores} cores, release build, one stack (`{SPEC}`): Prometheus \
+             (scrape interval 1 s) and three demo APIs, each under the quickstart load ({:.0} req/s: \
+             70 % `GET /health`, 20 % `GET /api/users`, 10 % `POST /api/orders`) for {wall:.0} s, \
+             **at the same time** on the same cores. The two OTLP APIs export every 1 s; rotel \
+             (`rotel-agent` from PyPI) batches for up to 200 ms. Every process shares the {cores} \
+             cores with the others and with the load engine.",
+            today(),
+            http.rate.per_second(),
+        ),
     );
-    line("|---|---:|---:|---:|---:|---:|---:|".into());
+    line(out, "");
+    let show = |l: Option<f64>| l.map_or("?".into(), |l| format!("{l:.2}"));
+    line(
+        out,
+        format!(
+            "1-minute load average before / after: {} / {}.",
+            show(load.0),
+            show(load.1)
+        ),
+    );
+    line(out, "");
+}
+
+/// Per pipeline: how long markers took to be counted, how many never were, the load achieved.
+fn freshness_table(out: &mut String, measured: &[Measured]) {
+    line(out, "### Freshness (request → queryable)");
+    line(out, "");
+    line(
+        out,
+        "| pipeline | markers | median | p90 | max | not counted within 15 s | load achieved |",
+    );
+    line(out, "|---|---:|---:|---:|---:|---:|---:|");
     for (p, m) in PIPELINES.iter().zip(measured) {
         let lags: Vec<f64> = m.lags.iter().flatten().copied().collect();
         let mut sorted = lags.clone();
@@ -287,22 +302,32 @@ fn render(
             .get((sorted.len() * 9 / 10).min(sorted.len().saturating_sub(1)))
             .copied();
         let secs = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.2} s"));
-        line(format!(
-            "| {} | {} | {} | {} | {} | {} | {:.1} req/s |",
-            p.label,
-            m.lags.len(),
-            secs(median(&lags)),
-            secs(p90),
-            secs(sorted.last().copied()),
-            m.lags.len() - lags.len(),
-            m.load.achieved_rate,
-        ));
+        line(
+            out,
+            format!(
+                "| {} | {} | {} | {} | {} | {} | {:.1} req/s |",
+                p.label,
+                m.lags.len(),
+                secs(median(&lags)),
+                secs(p90),
+                secs(sorted.last().copied()),
+                m.lags.len() - lags.len(),
+                m.load.achieved_rate,
+            ),
+        );
     }
-    line(String::new());
-    line("### CPU and memory over the same window".into());
-    line(String::new());
-    line("| pipeline | process | CPU (% of one core) | peak RSS |".into());
-    line("|---|---|---:|---:|".into());
+    line(out, "");
+}
+
+/// CPU and peak RSS of every process of every pipeline, and of Prometheus.
+fn usage_table(out: &mut String, usage: &BTreeMap<String, Usage>) {
+    line(out, "### CPU and memory over the same window");
+    line(out, "");
+    line(
+        out,
+        "| pipeline | process | CPU (% of one core) | peak RSS |",
+    );
+    line(out, "|---|---|---:|---:|");
     let row = |pipeline: &str, name: &str, what: &str| {
         let u = usage.get(name);
         let cpu = u
@@ -314,32 +339,38 @@ fn render(
         format!("| {pipeline} | {what} (`{name}`) | {cpu} | {rss} |")
     };
     for p in &PIPELINES {
-        line(row(p.label, p.api, "demo API"));
+        line(out, row(p.label, p.api, "demo API"));
         for name in p.between {
             let what = if name.ends_with("-to-prometheus") {
                 "perfgate OTLP adapter"
             } else {
                 "rotel collector"
             };
-            line(row(p.label, name, what));
+            line(out, row(p.label, name, what));
         }
     }
-    line(row("all three", "prometheus", "Prometheus"));
-    line(String::new());
-    line(format!(
-        "Freshness is timed with marker requests (`GET {MARKER_PATH}`, a path the load never \
-         uses, counted by the API as `endpoint=\"other\"`), one at a random moment of every \
-         second or so: from the marker's response until the first poll of Prometheus (every \
-         {} ms) whose `sum(http_requests_total{{job=…, endpoint=\"other\"}})` counts it. Through \
-         a collector the figure is the export interval's wait, the collector's batch, the \
-         adapter and (scraped) the scrape interval's wait; straight from `/metrics` it is the \
-         scrape interval's wait alone. CPU is user + system time over the load window from \
-         `/proc/PID/stat` (in 10 ms ticks: {:.2} % of a core is one tick); RSS the largest `VmRSS` sampled every {} ms. The machine is shared: compare the rows of one \
-         run (they ran side by side) rather than runs (medians moved by up to 0.3 s between \
-         runs). Reproduce with `cargo bench --bench otel_pipeline` (`{SECONDS_ENV}` sets the load's length).",
-        crate::load::freshness::POLL.as_millis(),
-        1.0 / wall,
-        RSS_EVERY.as_millis(),
-    ));
-    out
+    line(out, row("all three", "prometheus", "Prometheus"));
+    line(out, "");
+}
+
+/// How freshness, CPU and RSS are measured, and how to reproduce.
+fn closing(out: &mut String, wall: f64) {
+    line(
+        out,
+        format!(
+            "Freshness is timed with marker requests (`GET {MARKER_PATH}`, a path the load never \
+             uses, counted by the API as `endpoint=\"other\"`), one at a random moment of every \
+             second or so: from the marker's response until the first poll of Prometheus (every \
+             {} ms) whose `sum(http_requests_total{{job=…, endpoint=\"other\"}})` counts it. Through \
+             a collector the figure is the export interval's wait, the collector's batch, the \
+             adapter and (scraped) the scrape interval's wait; straight from `/metrics` it is the \
+             scrape interval's wait alone. CPU is user + system time over the load window from \
+             `/proc/PID/stat` (in 10 ms ticks: {:.2} % of a core is one tick); RSS the largest `VmRSS` sampled every {} ms. The machine is shared: compare the rows of one \
+             run (they ran side by side) rather than runs (medians moved by up to 0.3 s between \
+             runs). Reproduce with `cargo bench --bench otel_pipeline` (`{SECONDS_ENV}` sets the load's length).",
+            crate::load::freshness::POLL.as_millis(),
+            1.0 / wall,
+            RSS_EVERY.as_millis(),
+        ),
+    );
 }

@@ -73,6 +73,48 @@ fn run_once(perfgate: &Path, root: &Path, out: &Path, backend: &str) -> anyhow::
     })
 }
 
+/// One row of the table: label, unit, the figure of a sample, target.
+type Figure = (&'static str, &'static str, fn(&Sample) -> f64, &'static str);
+
+const FIGURES: [Figure; 6] = [
+    (
+        "wall time, command start to exit",
+        "s",
+        |s| s.wall,
+        "< 15 s",
+    ),
+    (
+        "stack bring-up (services started and ready)",
+        "s",
+        |s| s.bring_up_ms as f64 / 1000.0,
+        "< 3 s",
+    ),
+    (
+        "then until Prometheus has scraped every target",
+        "s",
+        |s| s.first_scrape_ms as f64 / 1000.0,
+        "",
+    ),
+    (
+        "load phases (2 s + 6 s scheduled, plus in-flight drain)",
+        "s",
+        |s| s.load_s,
+        "",
+    ),
+    (
+        "peak RSS of perfgate itself",
+        "MiB",
+        |s| s.perfgate_peak_kib as f64 / 1024.0,
+        "",
+    ),
+    (
+        "peak RSS of its largest child (process: a service; docker: a `docker logs` follower)",
+        "MiB",
+        |s| s.child_peak_kib as f64 / 1024.0,
+        "",
+    ),
+];
+
 /// `perfgate`: the binary to run; `root`: the repository (cwd of the runs); `doc`: where the
 /// section goes.
 pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
@@ -94,65 +136,24 @@ pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
             samples[b].push(run_once(perfgate, root, &dir, backend)?);
         }
     }
-    let row = |label: &str, unit: &str, f: &dyn Fn(&Sample) -> f64, target: &str| {
-        let cells: Vec<String> = samples
-            .iter()
-            .map(|s| {
-                let values: Vec<f64> = s.iter().map(f).collect();
-                median(&values).map_or("–".into(), |v| format!("{v:.2} {unit}"))
-            })
-            .collect();
-        format!("| {label} | {} | {target} |\n", cells.join(" | "))
-    };
+    let body = render(&backends, &samples, docker);
+    println!("{body}");
+    write_section(doc, "quickstart", "cargo bench --bench quickstart", &body)?;
+    Ok(())
+}
+
+/// The section: the setup, one column of medians per backend, and what the figures mean.
+fn render(backends: &[&str], samples: &[Vec<Sample>], docker: bool) -> String {
     let header = format!(
         "| figure | {} | target |\n|---|{}---:|\n",
         backends.join(" | "),
         "---:|".repeat(backends.len())
     );
-    type Figure = (&'static str, &'static str, fn(&Sample) -> f64, &'static str);
-    let figures: [Figure; 6] = [
-        (
-            "wall time, command start to exit",
-            "s",
-            |s| s.wall,
-            "< 15 s",
-        ),
-        (
-            "stack bring-up (services started and ready)",
-            "s",
-            |s| s.bring_up_ms as f64 / 1000.0,
-            "< 3 s",
-        ),
-        (
-            "then until Prometheus has scraped every target",
-            "s",
-            |s| s.first_scrape_ms as f64 / 1000.0,
-            "",
-        ),
-        (
-            "load phases (2 s + 6 s scheduled, plus in-flight drain)",
-            "s",
-            |s| s.load_s,
-            "",
-        ),
-        (
-            "peak RSS of perfgate itself",
-            "MiB",
-            |s| s.perfgate_peak_kib as f64 / 1024.0,
-            "",
-        ),
-        (
-            "peak RSS of its largest child (process: a service; docker: a `docker logs` follower)",
-            "MiB",
-            |s| s.child_peak_kib as f64 / 1024.0,
-            "",
-        ),
-    ];
-    let table: String = figures
+    let table: String = FIGURES
         .iter()
-        .map(|(label, unit, f, target)| row(label, unit, f, target))
+        .map(|(label, unit, f, target)| row(samples, label, unit, f, target))
         .collect();
-    let body = format!(
+    format!(
         "## Quickstart end to end\n\n\
          Measured {date} on {cores} cores, release build, `perfgate run specs/quickstart.yaml`, \
          median of {RUNS} runs per backend, backends interleaved in one run (Prometheus 2.53.3 \
@@ -170,8 +171,23 @@ pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
         } else {
             "\n\nNo Docker daemon answered: the docker column is missing."
         },
-    );
-    println!("{body}");
-    write_section(doc, "quickstart", "cargo bench --bench quickstart", &body)?;
-    Ok(())
+    )
+}
+
+/// One figure's row: its median per backend.
+fn row(
+    samples: &[Vec<Sample>],
+    label: &str,
+    unit: &str,
+    f: &dyn Fn(&Sample) -> f64,
+    target: &str,
+) -> String {
+    let cells: Vec<String> = samples
+        .iter()
+        .map(|s| {
+            let values: Vec<f64> = s.iter().map(f).collect();
+            median(&values).map_or("–".into(), |v| format!("{v:.2} {unit}"))
+        })
+        .collect();
+    format!("| {label} | {} | {target} |\n", cells.join(" | "))
 }
