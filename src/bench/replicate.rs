@@ -153,27 +153,9 @@ fn encode_rate(
     copies: bool,
     secs: f64,
 ) -> anyhow::Result<EncodeRow> {
-    let (clusters, replicas) = if copies { (10, 2) } else { (1, 1) };
-    let space = LabelSpace::new(vec![
-        ("cluster".into(), LabelSpace::counted(clusters)),
-        (
-            "replica".into(),
-            ["a", "b"][..replicas]
-                .iter()
-                .map(|v| (*v).to_owned())
-                .collect(),
-        ),
-    ])
-    .map_err(anyhow::Error::msg)?;
+    let space = copy_space(copies)?;
     let encoded = EncodedSpace::new(&space);
-    let sources: Vec<(Vec<Label>, Vec<Sample>)> = (0..ENCODE_SOURCES)
-        .map(|i| {
-            (
-                source_labels(i % METRICS, i),
-                history(i, per_series, 1_795_000_000_000),
-            )
-        })
-        .collect();
+    let sources = encode_sources(per_series);
     let mut encoder = BatchEncoder::new();
     let mut batcher = Batcher::new(1, BATCH);
     let mut request = WriteRequest::default();
@@ -229,6 +211,34 @@ fn encode_rate(
     })
 }
 
+/// `cluster` × 10 and `replica` × 2 when `copies`, else one value of each.
+fn copy_space(copies: bool) -> anyhow::Result<LabelSpace> {
+    let (clusters, replicas) = if copies { (10, 2) } else { (1, 1) };
+    LabelSpace::new(vec![
+        ("cluster".into(), LabelSpace::counted(clusters)),
+        (
+            "replica".into(),
+            ["a", "b"][..replicas]
+                .iter()
+                .map(|v| (*v).to_owned())
+                .collect(),
+        ),
+    ])
+    .map_err(anyhow::Error::msg)
+}
+
+/// `ENCODE_SOURCES` series over `METRICS` metrics, `per_series` samples each.
+fn encode_sources(per_series: usize) -> Vec<(Vec<Label>, Vec<Sample>)> {
+    (0..ENCODE_SOURCES)
+        .map(|i| {
+            (
+                source_labels(i % METRICS, i),
+                history(i, per_series, 1_795_000_000_000),
+            )
+        })
+        .collect()
+}
+
 /// One end-to-end replication.
 struct Run {
     receiver: &'static str,
@@ -282,28 +292,7 @@ async fn runs(stack: &stack::RunningStack) -> anyhow::Result<Vec<Run>> {
     ];
     let mut runs = Vec::new();
     for (i, (receiver, url, copies)) in plan.into_iter().enumerate() {
-        let config = ReplicateConfig {
-            source: source.clone(),
-            target: url.to_owned(),
-            headers: vec![],
-            matchers: vec![r#"{__name__=~"bench_.+"}"#.into()],
-            exclude: vec![],
-            lookback: Duration::from_millis(STEP_MS as u64 * (HISTORY as u64 - 1)),
-            step: Duration::from_millis(STEP_MS as u64),
-            // A fresh `run` value per run: every run writes new series.
-            labels: LabelSpace::new(vec![
-                ("run".into(), vec![i.to_string()]),
-                ("copy".into(), LabelSpace::counted(copies)),
-            ])
-            .map_err(anyhow::Error::msg)?,
-            rate: None,
-            batch: BATCH,
-            concurrency: 2,
-            time_shift: true,
-            dry_run: false,
-            timeout: Duration::from_secs(600),
-            retry: RetryPolicy::default(),
-        };
+        let config = run_config(&source, url, i, copies)?;
         let hwm = reset_vm_hwm();
         let (cpu, receiver_cpu) = (own_cpu(), target_pid.and_then(process_cpu));
         let outcome = replicate("bench", &config, &ReplicateMetrics::new(), None).await?;
@@ -343,6 +332,37 @@ async fn runs(stack: &stack::RunningStack) -> anyhow::Result<Vec<Run>> {
         bail!("the null receiver got {received} requests, the engine sent {requests}");
     }
     Ok(runs)
+}
+
+/// Run `i`: the seeded history from `source` into `target`, `copies` copies of each series.
+fn run_config(
+    source: &str,
+    target: &str,
+    i: usize,
+    copies: u32,
+) -> anyhow::Result<ReplicateConfig> {
+    Ok(ReplicateConfig {
+        source: source.to_owned(),
+        target: target.to_owned(),
+        headers: vec![],
+        matchers: vec![r#"{__name__=~"bench_.+"}"#.into()],
+        exclude: vec![],
+        lookback: Duration::from_millis(STEP_MS as u64 * (HISTORY as u64 - 1)),
+        step: Duration::from_millis(STEP_MS as u64),
+        // A fresh `run` value per run: every run writes new series.
+        labels: LabelSpace::new(vec![
+            ("run".into(), vec![i.to_string()]),
+            ("copy".into(), LabelSpace::counted(copies)),
+        ])
+        .map_err(anyhow::Error::msg)?,
+        rate: None,
+        batch: BATCH,
+        concurrency: 2,
+        time_shift: true,
+        dry_run: false,
+        timeout: Duration::from_secs(600),
+        retry: RetryPolicy::default(),
+    })
 }
 
 /// Writes the source history: `METRICS` × `SERIES_PER_METRIC` series of `HISTORY` samples,
@@ -399,6 +419,13 @@ fn mib(kib: Option<u64>) -> String {
 }
 
 fn render(encode: &[EncodeRow], runs: &[Run], load: (Option<f64>, Option<f64>)) -> String {
+    let mut out = encode_section(encode, load);
+    end_to_end_section(&mut out, runs);
+    out
+}
+
+/// The section's title and the encode + compress table.
+fn encode_section(encode: &[EncodeRow], load: (Option<f64>, Option<f64>)) -> String {
     let fmt_load = |l: Option<f64>| l.map_or_else(|| "?".into(), |v| format!("{v:.2}"));
     let mut out = format!(
         "## Replication\n\n\
@@ -440,6 +467,11 @@ fn render(encode: &[EncodeRow], runs: &[Run], load: (Option<f64>, Option<f64>)) 
             r.snappy_per_sample
         ));
     }
+    out
+}
+
+/// The end-to-end table (null receiver and Prometheus) and what bounds it.
+fn end_to_end_section(out: &mut String, runs: &[Run]) {
     out.push_str(&format!(
         "\nTarget: ≥ 2 M samples/s per core.\n\n\
          ### End to end\n\n\
@@ -481,5 +513,4 @@ fn render(encode: &[EncodeRow], runs: &[Run], load: (Option<f64>, Option<f64>)) 
          gigabytes, and the 100 k row already shows the receiver as the limit. Reproduce with `cargo bench --bench replicate` (`PERFGATE_BENCH_SECS` \
          sets the length of each encode measurement).",
     );
-    out
 }
