@@ -305,8 +305,9 @@ impl Resource {
     fn metric(&mut self, b: &mut Builder, out: &mut Translation, metric: &Metric) {
         let cumulative = AggregationTemporality::Cumulative as i32;
         let named = |kind| metric_name(&metric.name, &metric.unit, kind);
+        let reject = |out: &mut Translation, reason, n| out.reject(reason, n, &metric.name);
         match &metric.data {
-            None => out.reject(RejectReason::Empty, 1, &metric.name),
+            None => reject(out, RejectReason::Empty, 1),
             Some(Data::Gauge(g)) => {
                 let name = named(NameKind::Gauge);
                 self.numbers(b, out, &name, &g.data_points, &metric.name);
@@ -314,11 +315,7 @@ impl Resource {
             // Delta sums are rejected, not accumulated: the adapter would have to keep state
             // per series and guess at restarts.
             Some(Data::Sum(s)) if s.aggregation_temporality != cumulative => {
-                out.reject(
-                    RejectReason::DeltaTemporality,
-                    s.data_points.len(),
-                    &metric.name,
-                );
+                reject(out, RejectReason::DeltaTemporality, s.data_points.len());
             }
             Some(Data::Sum(s)) => {
                 let name = named(if s.is_monotonic {
@@ -329,11 +326,7 @@ impl Resource {
                 self.numbers(b, out, &name, &s.data_points, &metric.name);
             }
             Some(Data::Histogram(h)) if h.aggregation_temporality != cumulative => {
-                out.reject(
-                    RejectReason::DeltaTemporality,
-                    h.data_points.len(),
-                    &metric.name,
-                );
+                reject(out, RejectReason::DeltaTemporality, h.data_points.len());
             }
             Some(Data::Histogram(h)) => {
                 let name = named(NameKind::Other);
@@ -344,11 +337,7 @@ impl Resource {
                 }
             }
             Some(Data::ExponentialHistogram(h)) => {
-                out.reject(
-                    RejectReason::ExponentialHistogram,
-                    h.data_points.len(),
-                    &metric.name,
-                );
+                reject(out, RejectReason::ExponentialHistogram, h.data_points.len());
             }
             Some(Data::Summary(s)) => {
                 let name = named(NameKind::Other);
