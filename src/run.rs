@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::gate::evaluate;
 use crate::load::{self, EngineMetrics};
@@ -78,23 +78,14 @@ pub fn default_out_dir() -> PathBuf {
     crate::paths::out_dir()
 }
 
-pub fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
+pub use crate::clock::unix_now;
 
 fn run_id() -> String {
-    let now = unix_now();
-    let stamp = report::unix_to_utc(now);
-    // "2026-11-23 10:49:50.123 UTC" → "20261123T104950.123Z"
-    let compact: String = stamp
-        .trim_end_matches(" UTC")
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ' ')
-        .map(|c| if c == ' ' { 'T' } else { c })
-        .collect();
-    format!("{compact}Z-{}", std::process::id())
+    format!(
+        "{}-{}",
+        crate::clock::compact_stamp(unix_now()),
+        std::process::id()
+    )
 }
 
 /// Runs `spec` end to end and writes its report. The record is returned whatever happened.

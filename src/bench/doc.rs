@@ -39,7 +39,7 @@ pub fn publish(doc: &Path, key: &str, command: &str, section: &str) -> std::io::
 
 /// Today's UTC date, YYYY-MM-DD.
 pub fn today() -> String {
-    crate::report::unix_to_utc(crate::run::unix_now())[..10].to_owned()
+    crate::clock::unix_to_utc(crate::clock::unix_now())[..10].to_owned()
 }
 
 #[cfg(test)]

@@ -116,7 +116,7 @@ pub async fn replicate(
         url: config.source.clone(),
         source,
     };
-    let end = crate::run::unix_now();
+    let end = crate::clock::unix_now();
     let range = (end - config.lookback.as_secs_f64(), end);
     let (names, excluded) = metric_names(&client, &config.matchers, &config.exclude, range)
         .await
@@ -275,7 +275,7 @@ impl Generator<'_> {
             .max();
         let shift = match newest {
             Some(newest) if self.config.time_shift => {
-                (crate::run::unix_now() * 1000.0) as i64 - newest
+                (crate::clock::unix_now() * 1000.0) as i64 - newest
             }
             _ => 0,
         };

@@ -216,11 +216,11 @@ async fn time_shift_moves_the_newest_sample_to_now() {
     let mut cfg = config(source, target);
     cfg.time_shift = true;
     cfg.labels = LabelSpace::default();
-    let before = (crate::run::unix_now() * 1000.0) as i64;
+    let before = (crate::clock::unix_now() * 1000.0) as i64;
     replicate("shift", &cfg, &ReplicateMetrics::new(), None)
         .await
         .expect("replication");
-    let after = (crate::run::unix_now() * 1000.0) as i64;
+    let after = (crate::clock::unix_now() * 1000.0) as i64;
     let series = received.series.lock().expect("lock");
     assert_eq!(series.len(), 4);
     for samples in series.values() {
