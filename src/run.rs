@@ -247,9 +247,8 @@ async fn drive_stack(
                 let phase_run = run_http(&phase.name, http, target, metrics, notify);
                 let outcome = guarded(stack, phase_run).await??;
                 last_http_end = Instant::now();
-                let value = serde_json::to_value(&outcome).unwrap_or_default();
-                http_done.push((http.target.clone(), outcome));
-                Some(value)
+                http_done.push((http.target.clone(), outcome.clone()));
+                Some(load::PhaseOutcome::Http(outcome))
             }
             PhaseKind::Freshness(f) => {
                 let failed = |e: String| {
@@ -269,7 +268,7 @@ async fn drive_stack(
                     &metrics.freshness,
                 );
                 let outcome = guarded(stack, measured).await?.map_err(failed)?;
-                Some(serde_json::to_value(outcome).unwrap_or_default())
+                Some(load::PhaseOutcome::Freshness(outcome))
             }
             PhaseKind::Pause(d) => {
                 guarded(stack, tokio::time::sleep(*d)).await?;
@@ -280,7 +279,7 @@ async fn drive_stack(
                 let replication = run_replicate(&phase.name, &config, metrics, notify);
                 let outcome = guarded(stack, replication).await??;
                 guarded(stack, tokio::time::sleep(r.hold)).await?;
-                Some(serde_json::to_value(outcome).unwrap_or_default())
+                Some(load::PhaseOutcome::Replicate(outcome))
             }
             PhaseKind::Swarm(s) => {
                 let failed = |e: String| {
@@ -306,7 +305,7 @@ async fn drive_stack(
                 let outcome = guarded(stack, swarm)
                     .await?
                     .map_err(|e| failed(e.to_string()))?;
-                Some(serde_json::to_value(outcome).unwrap_or_default())
+                Some(load::PhaseOutcome::Swarm(outcome))
             }
         };
         record.phases.push(PhaseRecord {

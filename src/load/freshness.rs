@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::exporter::PhaseLabel;
 use super::http::HttpPhaseOutcome;
@@ -57,7 +57,7 @@ impl FreshnessMetrics {
 }
 
 /// What a `freshness` phase found (kept in the phase's record).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FreshnessOutcome {
     pub query: String,
     pub target: String,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Exit;
+use crate::load::PhaseOutcome;
 use crate::prom::Series;
 use crate::stack::ServiceRecord;
 
@@ -140,12 +141,37 @@ impl Window {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(from = "SavedPhase")]
 pub struct PhaseRecord {
     pub name: String,
     pub kind: String,
     pub window: Window,
-    /// The load engine's own account of the phase (requested vs achieved, latency, errors).
-    pub load: Option<serde_json::Value>,
+    /// The load engine's own account of the phase (requested vs achieved, latency, errors);
+    /// `None` for a pause.
+    pub load: Option<PhaseOutcome>,
+}
+
+/// A phase as report.json holds it: the outcome is read by the phase's kind.
+#[derive(Deserialize)]
+struct SavedPhase {
+    name: String,
+    kind: String,
+    window: Window,
+    load: Option<serde_json::Value>,
+}
+
+impl From<SavedPhase> for PhaseRecord {
+    fn from(saved: SavedPhase) -> Self {
+        let load = saved
+            .load
+            .map(|value| PhaseOutcome::from_saved(&saved.kind, value));
+        Self {
+            name: saved.name,
+            kind: saved.kind,
+            window: saved.window,
+            load,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
