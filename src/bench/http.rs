@@ -19,7 +19,7 @@ use anyhow::{Context, bail};
 
 use crate::demo_api::{self, DemoApiConfig};
 use crate::load::EngineMetrics;
-use crate::load::http::{HttpPhaseOutcome, run_phase};
+use crate::load::http::{self, HttpPhaseOutcome};
 use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
 
 /// Set in the environment of the re-executed bench binary: it then serves the demo API.
@@ -175,7 +175,7 @@ fn measure(
     };
     let metrics = Arc::new(EngineMetrics::new());
     let task =
-        runtime.spawn(async move { run_phase("bench", &phase, target, &metrics, None).await });
+        runtime.spawn(async move { http::run("bench", &phase, target, &metrics, None).await });
     let outcome = runtime.block_on(task)??;
     if outcome.errors.total() > 0 {
         bail!("the benchmark phase saw errors: {outcome:#?}");

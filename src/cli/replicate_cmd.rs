@@ -9,9 +9,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::args::ReplicateArgs;
 use crate::error::Exit;
 use crate::load::replicate::{
-    LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateProgress, anchored, progress_line,
-    replicate,
+    self, LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateProgress, anchored, progress_line,
 };
+use crate::load::watching;
 use crate::prom::remote_write::RetryPolicy;
 use crate::report::replicate_summary;
 use crate::spec::{parse_duration, parse_rate};
@@ -31,20 +31,15 @@ pub fn run(args: ReplicateArgs) -> Exit {
         pb
     });
     let result = runtime.block_on(async {
-        let (tx, mut rx) = tokio::sync::watch::channel(ReplicateProgress::default());
+        let (tx, rx) = tokio::sync::watch::channel(ReplicateProgress::default());
         let metrics = ReplicateMetrics::new();
-        let engine = replicate("replicate", &config, &metrics, Some(tx));
-        tokio::pin!(engine);
-        loop {
-            tokio::select! {
-                result = &mut engine => break result,
-                changed = rx.changed() => {
-                    if changed.is_ok() && let Some(pb) = &bar {
-                        pb.set_message(progress_line(&rx.borrow_and_update()));
-                    }
-                }
+        let engine = replicate::run("replicate", &config, &metrics, Some(tx));
+        watching(engine, rx, |p| {
+            if let Some(pb) = &bar {
+                pb.set_message(progress_line(p));
             }
-        }
+        })
+        .await
     });
     if let Some(pb) = bar {
         pb.finish_and_clear();

@@ -144,7 +144,7 @@ pub async fn poll_until_at_least(
 
 /// Runs one `freshness` phase named `name`. `since`: when the preceding `http` phase ended;
 /// `expected`: see [`expected_count`]. Errors only when Prometheus never scraped the result.
-pub async fn measure(
+pub async fn run(
     name: &str,
     phase: &FreshnessPhase,
     client: &PromClient,

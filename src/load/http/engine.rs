@@ -69,7 +69,7 @@ impl Shared {
 /// phase name, so a rerun of the same spec sends the same sequence of requests. The phase ends
 /// after `phase.duration`; in-flight requests then get `phase.timeout` (plus a short grace) to
 /// finish. Progress, when asked for, is published on `progress`; the engine never prints.
-pub async fn run_phase(
+pub async fn run(
     phase_name: &str,
     phase: &HttpPhase,
     target: SocketAddr,

@@ -9,7 +9,7 @@ mod outcome;
 mod tests;
 
 pub use client::ErrorKind;
-pub use engine::run_phase;
+pub use engine::run;
 pub use outcome::{
     ErrorCounts, HttpPhaseOutcome, HttpProgress, LagSummary, LatencySummary, StatusClasses,
 };

@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
 use super::engine::MixPicker;
-use super::{HttpProgress, run_phase};
+use super::{HttpProgress, run};
 use crate::demo_api::{DemoApiConfig, serve};
 use crate::load::{EngineMetrics, LoadError};
 use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
@@ -97,7 +97,7 @@ async fn achieved_count_matches_rate_times_duration() {
     let metrics = EngineMetrics::new();
     let (progress_tx, progress_rx) = watch::channel(HttpProgress::default());
     let spec = phase(200.0, 2.0, 64, vec![get(1, "/health")]);
-    let outcome = run_phase("steady", &spec, addr, &metrics, Some(progress_tx))
+    let outcome = run("steady", &spec, addr, &metrics, Some(progress_tx))
         .await
         .expect("phase");
     // The schedule is exact: 200/s for 2 s is 400 arrivals, each either sent or dropped.
@@ -130,7 +130,7 @@ async fn mix_weights_are_honoured_on_the_wire() {
     let (addr, _stop) = demo_api().await;
     let metrics = EngineMetrics::new();
     let mix = vec![get(7, "/health"), get(2, "/api/users"), get(1, "/nope")];
-    let outcome = run_phase("mix", &phase(500.0, 2.0, 256, mix), addr, &metrics, None)
+    let outcome = run("mix", &phase(500.0, 2.0, 256, mix), addr, &metrics, None)
         .await
         .expect("phase");
     let text = metrics.encode().expect("encode");
@@ -205,7 +205,7 @@ async fn arrivals_beyond_max_in_flight_are_dropped_not_queued() {
     let metrics = EngineMetrics::new();
     let mut spec = phase(100.0, 1.0, 5, vec![get(1, "/")]);
     spec.timeout = Duration::from_millis(400);
-    let outcome = run_phase("stall", &spec, addr, &metrics, None)
+    let outcome = run("stall", &spec, addr, &metrics, None)
         .await
         .expect("phase");
     assert_eq!(outcome.sent + outcome.dropped, 100, "{outcome:#?}");
@@ -230,7 +230,7 @@ async fn latency_is_measured_from_the_schedule() {
     let stall = Duration::from_millis(300);
     let addr = delayed_server(stall).await;
     let metrics = EngineMetrics::new();
-    let outcome = run_phase(
+    let outcome = run(
         "slow",
         &phase(20.0, 1.0, 100, vec![get(1, "/")]),
         addr,
@@ -253,7 +253,7 @@ async fn closed_loop_sends_back_to_back() {
     let mut spec = phase(f64::INFINITY, 1.0, 4, vec![get(1, "/health")]);
     // Shorter than the phase: the drain must not give up on workers that are still sending.
     spec.timeout = Duration::from_millis(300);
-    let outcome = run_phase("max", &spec, addr, &metrics, None)
+    let outcome = run("max", &spec, addr, &metrics, None)
         .await
         .expect("phase");
     assert_eq!(outcome.errors.total(), 0, "{outcome:#?}");
@@ -275,7 +275,7 @@ async fn refuses_non_loopback_targets() {
     let spec = phase(10.0, 1.0, 4, vec![get(1, "/")]);
     for target in ["10.0.0.1:80", "192.168.1.2:8080", "[2001:db8::1]:80"] {
         let target: SocketAddr = target.parse().expect("addr");
-        let error = run_phase("p", &spec, target, &metrics, None)
+        let error = run("p", &spec, target, &metrics, None)
             .await
             .expect_err("refused");
         assert!(matches!(error, LoadError::NonLoopbackTarget(t) if t == target));
@@ -295,7 +295,7 @@ async fn connection_refused_is_a_connect_error() {
         .local_addr()
         .expect("addr");
     let metrics = EngineMetrics::new();
-    let outcome = run_phase(
+    let outcome = run(
         "down",
         &phase(50.0, 0.2, 8, vec![get(1, "/")]),
         addr,
@@ -321,9 +321,7 @@ async fn connections_closed_by_the_server_are_replaced() {
     let metrics = EngineMetrics::new();
     for (name, rate) in [("open", 100.0), ("closed", f64::INFINITY)] {
         let spec = phase(rate, 0.5, 4, vec![get(1, "/")]);
-        let outcome = run_phase(name, &spec, addr, &metrics, None)
-            .await
-            .expect("phase");
+        let outcome = run(name, &spec, addr, &metrics, None).await.expect("phase");
         assert_eq!(outcome.errors.total(), 0, "{outcome:#?}");
         assert!(outcome.completed >= 40, "{outcome:#?}");
     }
@@ -333,7 +331,7 @@ async fn connections_closed_by_the_server_are_replaced() {
 async fn a_phase_lasts_its_duration_even_without_arrivals() {
     let (addr, _stop) = demo_api().await;
     let metrics = EngineMetrics::new();
-    let outcome = run_phase(
+    let outcome = run(
         "idle",
         &phase(0.0, 0.3, 4, vec![get(1, "/health")]),
         addr,

@@ -95,7 +95,7 @@ type History = (String, Result<Vec<SourceSeries>, PromError>);
 
 /// Runs one replication to the end (or to its timeout) and reports what happened. Fails only
 /// when it cannot start or the source stops answering; dropped batches are in the outcome.
-pub async fn replicate(
+pub async fn run(
     phase: &str,
     config: &ReplicateConfig,
     metrics: &ReplicateMetrics,

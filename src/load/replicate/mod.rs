@@ -15,7 +15,9 @@ pub(crate) mod template;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{ReplicateConfig, ReplicateError, replicate};
+/// The old name of [`run`], kept until the integration tests use the new one.
+pub use engine::run as replicate;
+pub use engine::{ReplicateConfig, ReplicateError, run};
 pub use labels::{LabelSpace, MAX_COPIES, copy_labels};
 pub use metrics::{DROP_REASONS, PhaseHandles, ReplicateMetrics};
 pub use outcome::{ReplicateOutcome, ReplicateProgress, progress_line};

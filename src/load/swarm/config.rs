@@ -157,6 +157,16 @@ impl SwarmConfig {
     }
 }
 
+/// The FFmpeg a spec's swarm runs: found on this machine or in perfgate's tool cache.
+pub(crate) async fn find_ffmpeg() -> Result<PathBuf, String> {
+    use crate::stack::tools;
+    tokio::task::spawn_blocking(|| tools::resolve(&tools::FFMPEG, None))
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|tool| tool.path)
+        .map_err(|e| e.to_string())
+}
+
 impl SwarmConfig {
     /// A spec's `swarm:` phase, its URL expanded against the running stack.
     pub fn from_phase(phase: &SwarmPhase, url: String, ffmpeg: PathBuf) -> Self {
