@@ -1,7 +1,6 @@
 //! Load engines. Each engine lives in its own folder; the request engines share the arrival
 //! `schedule`; all of them export client-side metrics through `EngineMetrics`.
 
-mod error;
 mod exporter;
 pub mod freshness;
 pub mod http;
@@ -12,9 +11,11 @@ pub mod replicate;
 mod schedule;
 pub mod swarm;
 
-pub use error::LoadError;
 pub(crate) use exporter::openmetrics_response;
-pub use exporter::{EngineMetrics, LATENCY_BUCKETS, serve_metrics};
+pub use exporter::{EngineMetrics, serve_metrics};
+/// The HTTP engine's error under its old name.
+pub use http::HttpError as LoadError;
+pub use http::LATENCY_BUCKETS;
 pub use outcome::PhaseOutcome;
 pub use phase::{EngineError, PhaseError};
 pub(crate) use phase::{LoadHistory, PhaseRun, StackView, declare_series};

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::freshness::{self, FreshnessOutcome};
-use super::http::{self, HttpPhaseOutcome, HttpProgress};
+use super::http::{self, HttpError, HttpPhaseOutcome, HttpProgress};
 use super::progress::{EngineProgress, watching};
 use super::replicate::{self, ReplicateConfig, ReplicateError, ReplicateProgress};
 use super::swarm::{self, SwarmConfig, SwarmError, SwarmProgress};
-use super::{EngineMetrics, LoadError, PhaseOutcome};
+use super::{EngineMetrics, PhaseOutcome};
 use crate::prom::PromClient;
 use crate::spec::{Endpoint, FreshnessPhase, HttpPhase, Phase, PhaseKind, ReplicatePhase};
 
@@ -44,7 +44,7 @@ pub enum EngineError {
     #[error("{0}")]
     Setup(String),
     #[error(transparent)]
-    Http(#[from] LoadError),
+    Http(#[from] HttpError),
     #[error("{0}")]
     Freshness(String),
     #[error(transparent)]

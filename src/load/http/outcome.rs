@@ -10,8 +10,8 @@ use prometheus_client::metrics::histogram::Histogram as PromHistogram;
 use serde::{Deserialize, Serialize};
 
 use super::client::{ErrorKind, PreparedRequest};
-use crate::load::LoadError;
-use crate::load::exporter::{EngineMetrics, LatencyLabels, RequestLabels};
+use super::error::HttpError;
+use super::metrics::{HttpMetrics, LatencyLabels, RequestLabels};
 
 /// Highest latency the histogram resolves (1 h in µs); longer ones saturate at it.
 const MAX_LATENCY_MICROS: u64 = 3_600_000_000;
@@ -107,9 +107,9 @@ pub(crate) struct LagRecorder {
 }
 
 impl LagRecorder {
-    pub fn new() -> Result<Self, LoadError> {
+    pub fn new() -> Result<Self, HttpError> {
         let histogram = Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3)
-            .map_err(|e| LoadError::InvalidPhase(format!("lag histogram: {e}")))?;
+            .map_err(|e| HttpError::InvalidPhase(format!("lag histogram: {e}")))?;
         Ok(Self { histogram })
     }
 
@@ -190,10 +190,10 @@ impl Aggregate {
     pub fn new(
         phase: &str,
         requests: &[PreparedRequest],
-        metrics: &EngineMetrics,
-    ) -> Result<Self, LoadError> {
+        metrics: &HttpMetrics,
+    ) -> Result<Self, HttpError> {
         let histogram = Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3)
-            .map_err(|e| LoadError::InvalidPhase(format!("latency histogram: {e}")))?;
+            .map_err(|e| HttpError::InvalidPhase(format!("latency histogram: {e}")))?;
         let latency_series = requests
             .iter()
             .map(|r| {

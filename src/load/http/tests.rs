@@ -10,10 +10,11 @@ use rand::rngs::SmallRng;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
+use super::HttpError;
 use super::engine::MixPicker;
 use super::{HttpProgress, run};
 use crate::demo_api::{DemoApiConfig, serve};
-use crate::load::{EngineMetrics, LoadError};
+use crate::load::EngineMetrics;
 use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
 
 fn get(weight: u32, path: &str) -> WeightedRequest {
@@ -278,7 +279,7 @@ async fn refuses_non_loopback_targets() {
         let error = run("p", &spec, target, &metrics, None)
             .await
             .expect_err("refused");
-        assert!(matches!(error, LoadError::NonLoopbackTarget(t) if t == target));
+        assert!(matches!(error, HttpError::NonLoopbackTarget(t) if t == target));
         assert!(
             error.to_string().contains("only loopback targets"),
             "{error}"
