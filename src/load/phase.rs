@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::freshness::{self, FreshnessOutcome};
+use super::freshness::{self, FreshnessConfig, FreshnessOutcome};
 use super::http::{self, HttpError, HttpPhaseOutcome, HttpProgress};
 use super::progress::{EngineProgress, watching};
 use super::replicate::{self, ReplicateConfig, ReplicateError, ReplicateProgress};
@@ -235,7 +235,6 @@ async fn run_freshness(
     metrics: &EngineMetrics,
 ) -> Result<FreshnessOutcome, String> {
     let done = history.http_done.iter().map(|(t, o)| (t.as_str(), o));
-    let expected = freshness::expected_count(done, &phase.target, &phase.paths);
-    let since = history.last_http_end;
-    freshness::run(name, phase, client, since, expected, &metrics.freshness).await
+    let config = FreshnessConfig::from_phase(phase, done, history.last_http_end);
+    freshness::run(name, &config, client, &metrics.freshness).await
 }

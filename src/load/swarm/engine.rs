@@ -14,7 +14,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::command::ClientCommand;
-use super::config::{SwarmConfig, SwarmError};
+use super::config::SwarmConfig;
+use super::error::SwarmError;
 use super::events::ClientEvent;
 use super::metrics::{Count, SwarmHandles, SwarmMetrics};
 use super::outcome::{SwarmOutcome, SwarmProgress};
