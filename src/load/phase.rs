@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::freshness::{self, FreshnessConfig, FreshnessOutcome};
+use super::freshness::{self, FreshnessConfig, FreshnessError, FreshnessOutcome};
 use super::http::{self, HttpError, HttpPhaseOutcome, HttpProgress};
 use super::progress::{EngineProgress, watching};
 use super::replicate::{self, ReplicateConfig, ReplicateError, ReplicateProgress};
@@ -45,8 +45,8 @@ pub enum EngineError {
     Setup(String),
     #[error(transparent)]
     Http(#[from] HttpError),
-    #[error("{0}")]
-    Freshness(String),
+    #[error(transparent)]
+    Freshness(#[from] FreshnessError),
     #[error(transparent)]
     Replicate(#[from] ReplicateError),
     #[error(transparent)]
@@ -181,7 +181,7 @@ impl<'a> PhaseRun<'a> {
             }
             Self::Freshness { phase, client } => {
                 let outcome = run_freshness(name, phase, client, history, metrics).await;
-                PhaseOutcome::Freshness(outcome.map_err(|e| failed(EngineError::Freshness(e)))?)
+                PhaseOutcome::Freshness(outcome.map_err(|e| failed(e.into()))?)
             }
             Self::Pause(d) => {
                 tokio::time::sleep(d).await;
@@ -233,7 +233,7 @@ async fn run_freshness(
     client: &PromClient,
     history: &LoadHistory,
     metrics: &EngineMetrics,
-) -> Result<FreshnessOutcome, String> {
+) -> Result<FreshnessOutcome, FreshnessError> {
     let done = history.http_done.iter().map(|(t, o)| (t.as_str(), o));
     let config = FreshnessConfig::from_phase(phase, done, history.last_http_end);
     freshness::run(name, &config, client, &metrics.freshness).await

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::config::FreshnessConfig;
+use super::error::FreshnessError;
 use super::metrics::FreshnessMetrics;
 use super::outcome::FreshnessOutcome;
 use crate::prom::PromClient;
@@ -69,7 +70,7 @@ pub(crate) async fn run(
     phase: &FreshnessConfig,
     client: &PromClient,
     metrics: &FreshnessMetrics,
-) -> Result<FreshnessOutcome, String> {
+) -> Result<FreshnessOutcome, FreshnessError> {
     let (since, expected) = (phase.since, phase.expected);
     let deadline = Instant::now() + phase.timeout;
     let reached = poll_until_at_least(client, &phase.query, expected as f64, deadline).await;
@@ -84,9 +85,10 @@ pub(crate) async fn run(
     )
     .await;
     if scraped.at.is_none() {
-        return Err(format!(
-            "prometheus did not scrape `{gauge}` within {SCRAPE_GRACE:?} (hint: is the `perfgate` job up?)"
-        ));
+        return Err(FreshnessError::NotScraped {
+            gauge,
+            grace: SCRAPE_GRACE,
+        });
     }
     Ok(FreshnessOutcome {
         query: phase.query.clone(),

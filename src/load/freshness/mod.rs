@@ -7,6 +7,7 @@
 
 mod config;
 mod engine;
+mod error;
 mod metrics;
 mod outcome;
 
@@ -17,5 +18,6 @@ pub(crate) use config::FreshnessConfig;
 pub use config::expected_count;
 pub(crate) use engine::run;
 pub use engine::{POLL, Reached, poll_until_at_least};
+pub use error::FreshnessError;
 pub use metrics::FreshnessMetrics;
 pub use outcome::FreshnessOutcome;
