@@ -11,7 +11,9 @@ use crate::load::{self, EngineMetrics, EngineProgress};
 use crate::prom::PromClient;
 use crate::report::{self, Failure, FailureKind, PhaseRecord, RunRecord, Window};
 use crate::spec::Spec;
-use crate::stack::{self, Backend, RunningStack, StackOptions, prometheus::ScrapeTarget};
+use crate::stack::{
+    self, Backend, RunningStack, StackError, StackOptions, prometheus::ScrapeTarget,
+};
 
 /// How long targets get to report `up == 1` after Prometheus is ready.
 const TARGETS_UP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -111,8 +113,8 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
         plots: Vec::new(),
         baseline: None,
     };
-    if let Err(failure) = drive(spec, opts, &mut record).await {
-        record.failure = Some(failure);
+    if let Err(error) = drive(spec, opts, &mut record).await {
+        record.failure = Some(error.into());
     }
     let baseline = opts
         .baseline
@@ -128,11 +130,45 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     record
 }
 
-fn fail(kind: FailureKind) -> impl FnOnce(String) -> Failure {
-    move |message| Failure { kind, message }
+/// Why a run broke. The record keeps it as its `Failure`: the message, the kind that picks the
+/// exit code, and this error itself as the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error("engine metrics endpoint: {0}")]
+    EngineEndpoint(#[source] std::io::Error),
+    #[error(transparent)]
+    EngineAddress(std::io::Error),
+    #[error("{0}")]
+    TargetsDown(String),
+    #[error(transparent)]
+    Phase(#[from] load::PhaseError),
+    #[error("{0}")]
+    NotScraped(String),
+    #[error("teardown: {0}")]
+    Teardown(#[source] StackError),
 }
 
-async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result<(), Failure> {
+impl RunError {
+    fn kind(&self) -> FailureKind {
+        match self {
+            Self::Stack(_) | Self::EngineEndpoint(_) | Self::EngineAddress(_) => {
+                FailureKind::StackFailed
+            }
+            Self::TargetsDown(_) => FailureKind::StackFailed,
+            Self::Phase(_) | Self::NotScraped(_) | Self::Teardown(_) => FailureKind::RunFailed,
+        }
+    }
+}
+
+impl From<RunError> for Failure {
+    fn from(error: RunError) -> Self {
+        Failure::new(error.kind(), error)
+    }
+}
+
+async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result<(), RunError> {
     let notify = |e: ProgressEvent| {
         if let Some(p) = &opts.progress {
             p(e);
@@ -142,22 +178,18 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
     load::declare_series(&metrics, &spec.phases);
     let backend = match &opts.backend {
         Some(chosen) => chosen.clone(),
-        None => stack::choose_backend(spec)
-            .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?,
+        None => stack::choose_backend(spec)?,
     };
     record.backend = backend.to_string();
     // Under the docker backend Prometheus scrapes the engines from inside a container.
     let engine_ip = match backend.backend {
-        Backend::Docker => stack::host_address_for_containers()
-            .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?,
+        Backend::Docker => stack::host_address_for_containers()?,
         Backend::Process => stack::loopback(0).ip(),
     };
     let listener = tokio::net::TcpListener::bind((engine_ip, 0))
         .await
-        .map_err(|e| fail(FailureKind::StackFailed)(format!("engine metrics endpoint: {e}")))?;
-    let engine_addr = listener
-        .local_addr()
-        .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
+        .map_err(RunError::EngineEndpoint)?;
+    let engine_addr = listener.local_addr().map_err(RunError::EngineAddress)?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let exporter = tokio::spawn(load::serve_metrics(listener, Arc::clone(&metrics), async {
         let _ = stop_rx.await;
@@ -174,9 +206,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
         host_executable: opts.host_executable.clone(),
         backend: Some(backend),
     };
-    let mut stack = stack::start(spec, &options)
-        .await
-        .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
+    let mut stack = stack::start(spec, &options).await?;
     record.services = stack.records();
     record.bring_up_ms = stack.bring_up.as_millis() as u64;
     notify(ProgressEvent::StackUp {
@@ -191,7 +221,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
     let _ = stop_tx.send(());
     let _ = exporter.await;
     outcome?;
-    stopped.map_err(|e| fail(FailureKind::RunFailed)(format!("teardown: {e}")))
+    stopped.map_err(RunError::Teardown)
 }
 
 async fn drive_stack(
@@ -200,13 +230,13 @@ async fn drive_stack(
     metrics: &Arc<EngineMetrics>,
     record: &mut RunRecord,
     notify: &impl Fn(ProgressEvent),
-) -> Result<(), Failure> {
+) -> Result<(), RunError> {
     let prom = stack.prometheus().map(PromClient::new);
     if let Some(client) = &prom {
         let waited = Instant::now();
         wait_targets_up(client, spec, stack.scrape_targets())
             .await
-            .map_err(fail(FailureKind::StackFailed))?;
+            .map_err(RunError::TargetsDown)?;
         record.first_scrape_ms = waited.elapsed().as_millis() as u64;
         notify(ProgressEvent::TargetsUp {
             took: waited.elapsed(),
@@ -228,8 +258,7 @@ async fn run_phases(
     metrics: &EngineMetrics,
     record: &mut RunRecord,
     notify: &impl Fn(ProgressEvent),
-) -> Result<(), Failure> {
-    let run_failed = |e: load::PhaseError| fail(FailureKind::RunFailed)(e.to_string());
+) -> Result<(), RunError> {
     let mut history = load::LoadHistory::new();
     for phase in &spec.phases {
         notify(ProgressEvent::PhaseStarted {
@@ -237,9 +266,7 @@ async fn run_phases(
             duration: phase.duration(),
         });
         let start = unix_now();
-        let prepared = load::PhaseRun::prepare(phase, &*stack, prom)
-            .await
-            .map_err(run_failed)?;
+        let prepared = load::PhaseRun::prepare(phase, &*stack, prom).await?;
         let observe = |progress: EngineProgress| {
             notify(ProgressEvent::PhaseTick {
                 name: phase.name.clone(),
@@ -248,7 +275,7 @@ async fn run_phases(
             })
         };
         let running = prepared.run(&phase.name, metrics, &mut history, observe);
-        let load = guarded(stack, running).await?.map_err(run_failed)?;
+        let load = guarded(stack, running).await??;
         record.phases.push(PhaseRecord {
             name: phase.name.clone(),
             kind: phase.kind.name().into(),
@@ -272,7 +299,7 @@ async fn judge(
     settle: Duration,
     client: &PromClient,
     record: &mut RunRecord,
-) -> Result<(), Failure> {
+) -> Result<(), RunError> {
     let whole = Window {
         start: record
             .phases
@@ -283,7 +310,7 @@ async fn judge(
     let judging = Instant::now();
     wait_scraped_after(client, whole.end, settle)
         .await
-        .map_err(fail(FailureKind::RunFailed))?;
+        .map_err(RunError::NotScraped)?;
     tracing::debug!(waited = ?judging.elapsed(), "every target scraped after the last phase");
     for assertion in &spec.assertions {
         let window = match &assertion.during {
@@ -321,15 +348,13 @@ impl load::StackView for RunningStack {
 async fn guarded<T>(
     stack: &mut RunningStack,
     work: impl std::future::Future<Output = T>,
-) -> Result<T, Failure> {
+) -> Result<T, RunError> {
     tokio::pin!(work);
     loop {
         tokio::select! {
             out = &mut work => return Ok(out),
             () = tokio::time::sleep(WATCH) => {
-                stack
-                    .check_alive()
-                    .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
+                stack.check_alive()?;
             }
         }
     }

@@ -2,6 +2,7 @@
 //! that nextest's one-process-per-test runs share).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -114,10 +115,31 @@ pub struct BaselineRef {
     pub run_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
     pub kind: FailureKind,
     pub message: String,
+    /// The error the message was made from, with its chain of causes. Not saved: a record read
+    /// back has the message only.
+    #[serde(skip)]
+    pub cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            kind,
+            message: error.to_string(),
+            cause: Some(Arc::new(error)),
+        }
+    }
+}
+
+/// Two failures are the same when they say the same: the cause is not saved.
+impl PartialEq for Failure {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
