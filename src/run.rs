@@ -133,7 +133,7 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
 /// Why a run broke. The record keeps it as its `Failure`: the message, the kind that picks the
 /// exit code, and this error itself as the cause.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub(crate) enum RunError {
     #[error(transparent)]
     Stack(#[from] StackError),
     #[error("engine metrics endpoint: {0}")]

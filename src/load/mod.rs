@@ -1,5 +1,6 @@
-//! Load engines. Each engine lives in its own folder; the request engines share the arrival
-//! `schedule`; all of them export client-side metrics through `EngineMetrics`.
+//! Load engines, one folder each with the same files, behind one seam (`phase`: prepare, run,
+//! progress, outcome). The request engines share the arrival `schedule`; all of them export
+//! client-side metrics through `EngineMetrics`.
 
 mod exporter;
 pub mod freshness;
@@ -17,7 +18,7 @@ pub use exporter::{EngineMetrics, serve_metrics};
 pub use http::HttpError as LoadError;
 pub use http::LATENCY_BUCKETS;
 pub use outcome::PhaseOutcome;
-pub use phase::{EngineError, PhaseError};
-pub(crate) use phase::{LoadHistory, PhaseRun, StackView, declare_series};
-pub use progress::{EngineProgress, watching};
+pub(crate) use phase::{LoadHistory, PhaseError, PhaseRun, StackView, declare_series};
+pub use progress::EngineProgress;
+pub(crate) use progress::watching;
 pub use schedule::{CLOSED_LOOP_MAX_RATE, Schedule};

@@ -28,7 +28,7 @@ pub(crate) trait StackView {
 /// Why a phase could not run.
 #[derive(Debug, thiserror::Error)]
 #[error("phase `{phase}`: {source}")]
-pub struct PhaseError {
+pub(crate) struct PhaseError {
     pub phase: String,
     #[source]
     pub source: EngineError,
@@ -36,7 +36,7 @@ pub struct PhaseError {
 
 /// What broke in a phase: its setup or its engine.
 #[derive(Debug, thiserror::Error)]
-pub enum EngineError {
+pub(crate) enum EngineError {
     #[error("service `{0}` has no HTTP endpoint")]
     NoHttpEndpoint(String),
     #[error("no `prometheus` service to query")]

@@ -45,7 +45,7 @@ impl EngineProgress {
 
 /// Drives `engine` to its end, handing each progress snapshot it publishes on `progress` to
 /// `observe`. Once the engine drops its sender, the engine alone is awaited.
-pub async fn watching<T, P>(
+pub(crate) async fn watching<T, P>(
     engine: impl Future<Output = T>,
     mut progress: watch::Receiver<P>,
     mut observe: impl FnMut(&P),
