@@ -67,7 +67,7 @@ pub enum ProgressEvent {
         name: String,
         elapsed: Duration,
         /// The engine's own snapshot; `progress.line()` is what a progress bar shows.
-        progress: EngineProgress,
+        progress: Box<EngineProgress>,
     },
     PhaseEnded {
         name: String,
@@ -271,7 +271,7 @@ async fn run_phases(
             notify(ProgressEvent::PhaseTick {
                 name: phase.name.clone(),
                 elapsed: progress.elapsed(),
-                progress,
+                progress: Box::new(progress),
             })
         };
         let running = prepared.run(&phase.name, metrics, &mut history, observe);
