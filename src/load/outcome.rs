@@ -53,3 +53,50 @@ impl Serialize for PhaseOutcome {
         self.to_json().serialize(serializer)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::http::{ErrorCounts, LatencySummary, StatusClasses};
+
+    fn http() -> HttpPhaseOutcome {
+        HttpPhaseOutcome {
+            phase: "steady".into(),
+            requested_rate: Some(40.0),
+            achieved_rate: 40.0,
+            sent: 120,
+            completed: 120,
+            completed_by_endpoint: [("/health".to_owned(), 120)].into(),
+            ok: 118,
+            status_classes: StatusClasses::default(),
+            errors: ErrorCounts::default(),
+            dropped: 0,
+            latency: LatencySummary::default(),
+            dispatch_lag: None,
+            duration: 3.0,
+            wall_duration: 3.1,
+        }
+    }
+
+    #[test]
+    fn an_outcome_reads_back_as_its_kind_and_writes_the_same_json() {
+        let outcome = PhaseOutcome::Http(http());
+        let text = serde_json::to_string(&outcome).unwrap();
+        // As the record always held it: the engine's object, keys sorted, no tag.
+        assert!(
+            text.starts_with(r#"{"achieved_rate":40.0,"completed":120,"#),
+            "{text}"
+        );
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let back = PhaseOutcome::from_saved("http", value);
+        assert_eq!(back, outcome);
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+    }
+
+    #[test]
+    fn an_outcome_of_another_kind_is_kept_verbatim() {
+        let saved = serde_json::to_value(http()).unwrap();
+        let read = PhaseOutcome::from_saved("swarm", saved.clone());
+        assert_eq!(read, PhaseOutcome::Unrecognised(saved));
+    }
+}

@@ -238,3 +238,77 @@ async fn run_freshness(
     let config = FreshnessConfig::from_phase(phase, done, history.last_http_end);
     freshness::run(name, &config, client, &metrics.freshness).await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::spec::{Method, Rate, WeightedRequest};
+
+    /// A stack with one HTTP service, `api`.
+    struct OneService(SocketAddr);
+
+    impl StackView for OneService {
+        fn http_endpoint(&self, service: &str) -> Option<SocketAddr> {
+            (service == "api").then_some(self.0)
+        }
+
+        fn expand_urls(&self, text: &str) -> Result<String, String> {
+            Ok(text.replace("{{api}}", &format!("http://{}", self.0)))
+        }
+    }
+
+    fn http(target: &str) -> Phase {
+        Phase {
+            name: "steady".into(),
+            kind: PhaseKind::Http(HttpPhase {
+                target: target.into(),
+                rate: Rate(10.0),
+                ramp: None,
+                duration: Duration::from_millis(100),
+                max_in_flight: 4,
+                timeout: Duration::from_secs(1),
+                mix: vec![WeightedRequest {
+                    weight: 1,
+                    method: Method::Get,
+                    path: "/".into(),
+                    json: None,
+                    headers: BTreeMap::new(),
+                }],
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_phase_is_resolved_against_the_stack_or_says_what_is_missing() {
+        let stack = OneService("127.0.0.1:9".parse().unwrap());
+        let phase = http("api");
+        let prepared = PhaseRun::prepare(&phase, &stack, None).await.unwrap();
+        assert!(matches!(prepared, PhaseRun::Http { target, .. } if target == stack.0));
+        let phase = http("web");
+        let Err(e) = PhaseRun::prepare(&phase, &stack, None).await else {
+            panic!("`web` has no endpoint");
+        };
+        assert_eq!(
+            e.to_string(),
+            "phase `steady`: service `web` has no HTTP endpoint"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pause_runs_for_its_length_and_has_no_outcome() {
+        let stack = OneService("127.0.0.1:9".parse().unwrap());
+        let phase = Phase {
+            name: "rest".into(),
+            kind: PhaseKind::Pause(Duration::from_millis(20)),
+        };
+        let prepared = PhaseRun::prepare(&phase, &stack, None).await.unwrap();
+        let started = Instant::now();
+        let mut history = LoadHistory::new();
+        let metrics = EngineMetrics::new();
+        let outcome = prepared.run("rest", &metrics, &mut history, |_| {}).await;
+        assert!(matches!(outcome, Ok(None)));
+        assert!(started.elapsed() >= Duration::from_millis(20));
+    }
+}

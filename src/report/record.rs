@@ -272,3 +272,24 @@ impl RunRecord {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_keeps_its_cause_but_saves_and_compares_its_message_only() {
+        let io = std::io::Error::other("bind: address in use");
+        let failure = Failure::new(FailureKind::StackFailed, io);
+        assert_eq!(failure.message, "bind: address in use");
+        assert!(failure.cause.is_some());
+        let json = serde_json::to_value(&failure).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "stack-failed", "message": "bind: address in use"})
+        );
+        let back: Failure = serde_json::from_value(json).unwrap();
+        assert!(back.cause.is_none());
+        assert_eq!(back, failure);
+    }
+}
