@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::freshness::{self, FreshnessConfig, FreshnessError, FreshnessOutcome};
-use super::http::{self, HttpError, HttpPhaseOutcome, HttpProgress};
+use super::http::{self, HttpConfig, HttpError, HttpPhaseOutcome, HttpProgress};
 use super::progress::{EngineProgress, watching};
 use super::replicate::{self, ReplicateConfig, ReplicateError, ReplicateProgress};
 use super::swarm::{self, SwarmConfig, SwarmError, SwarmProgress};
 use super::{EngineMetrics, PhaseOutcome};
 use crate::prom::PromClient;
-use crate::spec::{Endpoint, FreshnessPhase, HttpPhase, Phase, PhaseKind, ReplicatePhase};
+use crate::spec::{Endpoint, FreshnessPhase, Phase, PhaseKind, ReplicatePhase};
 
 /// What a phase may ask of the running stack.
 pub(crate) trait StackView {
@@ -72,8 +72,9 @@ impl LoadHistory {
 /// A phase ready to run: its engine's configuration, resolved against the stack.
 pub(crate) enum PhaseRun<'a> {
     Http {
-        phase: &'a HttpPhase,
-        target: SocketAddr,
+        /// The target service, which later `freshness` phases count the responses of.
+        service: &'a str,
+        config: Box<HttpConfig>,
     },
     Freshness {
         phase: &'a FreshnessPhase,
@@ -125,10 +126,13 @@ impl<'a> PhaseRun<'a> {
                 .ok_or_else(|| failed(EngineError::NoHttpEndpoint(service.to_owned())))
         };
         Ok(match &phase.kind {
-            PhaseKind::Http(http) => Self::Http {
-                phase: http,
-                target: endpoint(&http.target)?,
-            },
+            PhaseKind::Http(http) => {
+                let config = HttpConfig::from_phase(http, endpoint(&http.target)?);
+                Self::Http {
+                    service: &http.target,
+                    config: Box::new(config.map_err(|e| failed(e.into()))?),
+                }
+            }
             PhaseKind::Freshness(f) => Self::Freshness {
                 phase: f,
                 client: prometheus.ok_or_else(|| failed(EngineError::NoPrometheus))?,
@@ -166,9 +170,9 @@ impl<'a> PhaseRun<'a> {
             source,
         };
         let outcome = match self {
-            Self::Http { phase, target } => {
+            Self::Http { service, config } => {
                 let (tx, rx) = watch::channel(HttpProgress::default());
-                let engine = http::run(name, phase, target, metrics, Some(tx));
+                let engine = http::run(name, *config, metrics, Some(tx));
                 let progress = |p: &HttpProgress| observe(EngineProgress::Http(p.clone()));
                 let outcome = watching(engine, rx, progress)
                     .await
@@ -176,7 +180,7 @@ impl<'a> PhaseRun<'a> {
                 history.last_http_end = Instant::now();
                 history
                     .http_done
-                    .push((phase.target.clone(), outcome.clone()));
+                    .push((service.to_owned(), outcome.clone()));
                 PhaseOutcome::Http(outcome)
             }
             Self::Freshness { phase, client } => {
@@ -244,7 +248,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::spec::{Method, Rate, WeightedRequest};
+    use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
 
     /// A stack with one HTTP service, `api`.
     struct OneService(SocketAddr);
@@ -285,7 +289,7 @@ mod tests {
         let stack = OneService("127.0.0.1:9".parse().unwrap());
         let phase = http("api");
         let prepared = PhaseRun::prepare(&phase, &stack, None).await.unwrap();
-        assert!(matches!(prepared, PhaseRun::Http { target, .. } if target == stack.0));
+        assert!(matches!(prepared, PhaseRun::Http { service: "api", .. }));
         let phase = http("web");
         let Err(e) = PhaseRun::prepare(&phase, &stack, None).await else {
             panic!("`web` has no endpoint");

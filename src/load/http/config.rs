@@ -14,16 +14,18 @@ use crate::spec::HttpPhase;
 const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
 
 /// One HTTP phase, ready to run.
-pub(crate) struct HttpConfig {
-    pub schedule: Schedule,
-    pub picker: MixPicker,
-    pub requests: Vec<PreparedRequest>,
-    pub duration: Duration,
-    pub max_in_flight: usize,
+pub struct HttpConfig {
+    /// A loopback address.
+    pub(crate) target: SocketAddr,
+    pub(crate) schedule: Schedule,
+    pub(crate) picker: MixPicker,
+    pub(crate) requests: Vec<PreparedRequest>,
+    pub(crate) duration: Duration,
+    pub(crate) max_in_flight: usize,
     /// Per request.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Arrivals per second asked for; `None` in closed loop.
-    pub requested_rate: Option<f64>,
+    pub(crate) requested_rate: Option<f64>,
 }
 
 impl HttpConfig {
@@ -51,6 +53,7 @@ impl HttpConfig {
             .collect::<Result<Vec<_>, _>>()?;
         let requested_rate = (!schedule.is_closed_loop()).then_some(phase.rate.per_second());
         Ok(Self {
+            target,
             schedule,
             picker,
             requests,

@@ -19,7 +19,6 @@ use super::config::HttpConfig;
 use super::error::HttpError;
 use super::outcome::{Aggregate, HttpPhaseOutcome, HttpProgress, LagRecorder, LagSummary, Record};
 use crate::load::{EngineMetrics, Schedule};
-use crate::spec::HttpPhase;
 
 /// Extra time, beyond the per-request timeout, that in-flight requests get after the phase.
 const DRAIN_GRACE: Duration = Duration::from_millis(250);
@@ -63,20 +62,19 @@ impl Shared {
     }
 }
 
-/// Runs one HTTP phase against `target` (which must be a loopback address) and returns its
-/// outcome. Arrivals follow `phase.rate`/`phase.ramp`; `Rate(f64::INFINITY)` runs closed loop,
-/// `max_in_flight` workers sending back to back. The mix is drawn from an rng seeded by the
-/// phase name, so a rerun of the same spec sends the same sequence of requests. The phase ends
-/// after `phase.duration`; in-flight requests then get `phase.timeout` (plus a short grace) to
-/// finish. Progress, when asked for, is published on `progress`; the engine never prints.
+/// Runs one HTTP phase (see [`HttpConfig::from_phase`]) and returns its outcome. Arrivals
+/// follow the phase's rate and ramp; `Rate(f64::INFINITY)` runs closed loop, `max_in_flight`
+/// workers sending back to back. The mix is drawn from an rng seeded by the phase name, so a
+/// rerun of the same spec sends the same sequence of requests. The phase ends after its
+/// duration; in-flight requests then get the request timeout (plus a short grace) to finish.
+/// Progress, when asked for, is published on `progress`; the engine never prints.
 pub async fn run(
     phase_name: &str,
-    phase: &HttpPhase,
-    target: SocketAddr,
+    mut config: HttpConfig,
     metrics: &EngineMetrics,
     progress: Option<watch::Sender<HttpProgress>>,
 ) -> Result<HttpPhaseOutcome, HttpError> {
-    let mut config = HttpConfig::from_phase(phase, target)?;
+    let target = config.target;
     // The request tasks own the prepared requests from here on.
     let requests = std::mem::take(&mut config.requests);
     let (schedule, picker) = (&config.schedule, &config.picker);

@@ -12,6 +12,7 @@ mod outcome;
 mod tests;
 
 pub use client::ErrorKind;
+pub use config::HttpConfig;
 pub use engine::run;
 pub use error::HttpError;
 pub use metrics::{HttpMetrics, LATENCY_BUCKETS};

@@ -12,7 +12,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::HttpError;
 use super::engine::MixPicker;
-use super::{HttpProgress, run};
+use super::{HttpConfig, HttpPhaseOutcome, HttpProgress};
 use crate::demo_api::{DemoApiConfig, serve};
 use crate::load::EngineMetrics;
 use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
@@ -37,6 +37,23 @@ fn phase(rate: f64, secs: f64, max_in_flight: usize, mix: Vec<WeightedRequest>) 
         timeout: Duration::from_secs(2),
         mix,
     }
+}
+
+/// `phase` against `target`, as a run prepares and runs it.
+async fn run(
+    name: &str,
+    phase: &HttpPhase,
+    target: SocketAddr,
+    metrics: &EngineMetrics,
+    progress: Option<watch::Sender<HttpProgress>>,
+) -> Result<HttpPhaseOutcome, HttpError> {
+    super::run(
+        name,
+        HttpConfig::from_phase(phase, target)?,
+        metrics,
+        progress,
+    )
+    .await
 }
 
 /// The demo API in-process with no simulated latency or errors.
