@@ -1,10 +1,6 @@
-//! The top-level error and the process exit codes every entry point (CLI, harness) agrees on.
+//! The process exit codes every entry point (CLI, harness) agrees on.
 
 use std::process::ExitCode;
-
-use crate::prom::PromError;
-use crate::spec::SpecError;
-use crate::stack::StackError;
 
 /// Distinct exit codes, documented in README.md and docs/spec.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,29 +24,5 @@ pub enum Exit {
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit as u8)
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("{0}")]
-    Spec(#[from] SpecError),
-    #[error(transparent)]
-    Stack(#[from] StackError),
-    #[error(transparent)]
-    Prom(#[from] PromError),
-    #[error("load phase `{phase}` failed: {message}")]
-    Load { phase: String, message: String },
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-}
-
-impl Error {
-    pub fn exit(&self) -> Exit {
-        match self {
-            Error::Spec(_) => Exit::InvalidSpec,
-            Error::Stack(_) => Exit::StackFailed,
-            Error::Prom(_) | Error::Load { .. } | Error::Io(_) => Exit::RunFailed,
-        }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod clock;
 pub mod demo_api;
 pub mod docker;
 pub mod error;

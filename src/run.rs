@@ -2,17 +2,18 @@
 //! scraped → phases in order → wait for the last scrape → judge every assertion → stack down →
 //! report written. Never panics on a broken run: the record says what broke.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::gate::evaluate;
-use crate::load::{self, EngineMetrics};
+use crate::load::{self, EngineMetrics, EngineProgress};
 use crate::prom::PromClient;
 use crate::report::{self, Failure, FailureKind, PhaseRecord, RunRecord, Window};
-use crate::spec::{PhaseKind, Spec};
-use crate::stack::{self, Backend, RunningStack, StackOptions, prometheus::ScrapeTarget};
+use crate::spec::Spec;
+use crate::stack::{
+    self, Backend, RunningStack, StackError, StackOptions, prometheus::ScrapeTarget,
+};
 
 /// How long targets get to report `up == 1` after Prometheus is ready.
 const TARGETS_UP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -65,7 +66,8 @@ pub enum ProgressEvent {
     PhaseTick {
         name: String,
         elapsed: Duration,
-        summary: String,
+        /// The engine's own snapshot; `progress.line()` is what a progress bar shows.
+        progress: Box<EngineProgress>,
     },
     PhaseEnded {
         name: String,
@@ -78,23 +80,14 @@ pub fn default_out_dir() -> PathBuf {
     crate::paths::out_dir()
 }
 
-pub fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
+pub use crate::clock::unix_now;
 
 fn run_id() -> String {
-    let now = unix_now();
-    let stamp = report::unix_to_utc(now);
-    // "2026-11-23 10:49:50.123 UTC" → "20261123T104950.123Z"
-    let compact: String = stamp
-        .trim_end_matches(" UTC")
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ' ')
-        .map(|c| if c == ' ' { 'T' } else { c })
-        .collect();
-    format!("{compact}Z-{}", std::process::id())
+    format!(
+        "{}-{}",
+        crate::clock::compact_stamp(unix_now()),
+        std::process::id()
+    )
 }
 
 /// Runs `spec` end to end and writes its report. The record is returned whatever happened.
@@ -120,8 +113,8 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
         plots: Vec::new(),
         baseline: None,
     };
-    if let Err(failure) = drive(spec, opts, &mut record).await {
-        record.failure = Some(failure);
+    if let Err(error) = drive(spec, opts, &mut record).await {
+        record.failure = Some(error.into());
     }
     let baseline = opts
         .baseline
@@ -137,50 +130,66 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     record
 }
 
-fn fail(kind: FailureKind) -> impl FnOnce(String) -> Failure {
-    move |message| Failure { kind, message }
+/// Why a run broke. The record keeps it as its `Failure`: the message, the kind that picks the
+/// exit code, and this error itself as the cause.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RunError {
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error("engine metrics endpoint: {0}")]
+    EngineEndpoint(#[source] std::io::Error),
+    #[error(transparent)]
+    EngineAddress(std::io::Error),
+    #[error("{0}")]
+    TargetsDown(String),
+    #[error(transparent)]
+    Phase(#[from] load::PhaseError),
+    #[error("{0}")]
+    NotScraped(String),
+    #[error("teardown: {0}")]
+    Teardown(#[source] StackError),
 }
 
-async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result<(), Failure> {
+impl RunError {
+    fn kind(&self) -> FailureKind {
+        match self {
+            Self::Stack(_) | Self::EngineEndpoint(_) | Self::EngineAddress(_) => {
+                FailureKind::StackFailed
+            }
+            Self::TargetsDown(_) => FailureKind::StackFailed,
+            Self::Phase(_) | Self::NotScraped(_) | Self::Teardown(_) => FailureKind::RunFailed,
+        }
+    }
+}
+
+impl From<RunError> for Failure {
+    fn from(error: RunError) -> Self {
+        Failure::new(error.kind(), error)
+    }
+}
+
+async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result<(), RunError> {
     let notify = |e: ProgressEvent| {
         if let Some(p) = &opts.progress {
             p(e);
         }
     };
     let metrics = Arc::new(EngineMetrics::new());
-    for phase in &spec.phases {
-        // Their series exist from the first scrape: not new during the phase, and `increase()`
-        // over the phase starts from a sample at zero.
-        match &phase.kind {
-            PhaseKind::Replicate(_) => {
-                metrics.replicate.phase(&phase.name);
-            }
-            PhaseKind::Swarm(s) => {
-                metrics
-                    .swarm
-                    .create(&phase.name, s.clients, s.per_client_metrics)
-            }
-            _ => {}
-        }
-    }
+    load::declare_series(&metrics, &spec.phases);
     let backend = match &opts.backend {
         Some(chosen) => chosen.clone(),
-        None => stack::choose_backend(spec)
-            .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?,
+        None => stack::choose_backend(spec)?,
     };
     record.backend = backend.to_string();
     // Under the docker backend Prometheus scrapes the engines from inside a container.
     let engine_ip = match backend.backend {
-        Backend::Docker => stack::host_address_for_containers()
-            .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?,
+        Backend::Docker => stack::host_address_for_containers()?,
         Backend::Process => stack::loopback(0).ip(),
     };
     let listener = tokio::net::TcpListener::bind((engine_ip, 0))
         .await
-        .map_err(|e| fail(FailureKind::StackFailed)(format!("engine metrics endpoint: {e}")))?;
-    let engine_addr = listener
-        .local_addr()
-        .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
+        .map_err(RunError::EngineEndpoint)?;
+    let engine_addr = listener.local_addr().map_err(RunError::EngineAddress)?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let exporter = tokio::spawn(load::serve_metrics(listener, Arc::clone(&metrics), async {
         let _ = stop_rx.await;
@@ -197,9 +206,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
         host_executable: opts.host_executable.clone(),
         backend: Some(backend),
     };
-    let mut stack = stack::start(spec, &options)
-        .await
-        .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
+    let mut stack = stack::start(spec, &options).await?;
     record.services = stack.records();
     record.bring_up_ms = stack.bring_up.as_millis() as u64;
     notify(ProgressEvent::StackUp {
@@ -214,7 +221,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
     let _ = stop_tx.send(());
     let _ = exporter.await;
     outcome?;
-    stopped.map_err(|e| fail(FailureKind::RunFailed)(format!("teardown: {e}")))
+    stopped.map_err(RunError::Teardown)
 }
 
 async fn drive_stack(
@@ -223,101 +230,52 @@ async fn drive_stack(
     metrics: &Arc<EngineMetrics>,
     record: &mut RunRecord,
     notify: &impl Fn(ProgressEvent),
-) -> Result<(), Failure> {
+) -> Result<(), RunError> {
     let prom = stack.prometheus().map(PromClient::new);
     if let Some(client) = &prom {
         let waited = Instant::now();
         wait_targets_up(client, spec, stack.scrape_targets())
             .await
-            .map_err(fail(FailureKind::StackFailed))?;
+            .map_err(RunError::TargetsDown)?;
         record.first_scrape_ms = waited.elapsed().as_millis() as u64;
         notify(ProgressEvent::TargetsUp {
             took: waited.elapsed(),
         });
     }
-    // Every finished `http` phase (target, outcome), and when the last one ended: what a
-    // `freshness` phase waits for.
-    let mut http_done: Vec<(String, load::http::HttpPhaseOutcome)> = Vec::new();
-    let mut last_http_end = Instant::now();
+    run_phases(spec, stack, prom.as_ref(), metrics, record, notify).await?;
+    let Some(client) = prom else {
+        return Ok(());
+    };
+    notify(ProgressEvent::Evaluating);
+    judge(spec, stack.scrape_interval(), &client, record).await
+}
+
+/// Every phase in order, each prepared against the stack and run while the stack is watched.
+async fn run_phases(
+    spec: &Spec,
+    stack: &mut RunningStack,
+    prom: Option<&PromClient>,
+    metrics: &EngineMetrics,
+    record: &mut RunRecord,
+    notify: &impl Fn(ProgressEvent),
+) -> Result<(), RunError> {
+    let mut history = load::LoadHistory::new();
     for phase in &spec.phases {
         notify(ProgressEvent::PhaseStarted {
             name: phase.name.clone(),
             duration: phase.duration(),
         });
         let start = unix_now();
-        let load = match &phase.kind {
-            PhaseKind::Http(http) => {
-                let target = stack.http_endpoint(&http.target).ok_or_else(|| {
-                    fail(FailureKind::RunFailed)(format!(
-                        "phase `{}`: service `{}` has no HTTP endpoint",
-                        phase.name, http.target
-                    ))
-                })?;
-                let phase_run = run_http(&phase.name, http, target, metrics, notify);
-                let outcome = guarded(stack, phase_run).await??;
-                last_http_end = Instant::now();
-                let value = serde_json::to_value(&outcome).unwrap_or_default();
-                http_done.push((http.target.clone(), outcome));
-                Some(value)
-            }
-            PhaseKind::Freshness(f) => {
-                let failed = |e: String| {
-                    fail(FailureKind::RunFailed)(format!("phase `{}`: {e}", phase.name))
-                };
-                let client = prom
-                    .as_ref()
-                    .ok_or_else(|| failed("no `prometheus` service to query".into()))?;
-                let done = http_done.iter().map(|(t, o)| (t.as_str(), o));
-                let expected = load::freshness::expected_count(done, &f.target, &f.paths);
-                let measured = load::freshness::measure(
-                    &phase.name,
-                    f,
-                    client,
-                    last_http_end,
-                    expected,
-                    &metrics.freshness,
-                );
-                let outcome = guarded(stack, measured).await?.map_err(failed)?;
-                Some(serde_json::to_value(outcome).unwrap_or_default())
-            }
-            PhaseKind::Pause(d) => {
-                guarded(stack, tokio::time::sleep(*d)).await?;
-                None
-            }
-            PhaseKind::Replicate(r) => {
-                let config = replicate_config(&phase.name, r, stack)?;
-                let replication = run_replicate(&phase.name, &config, metrics, notify);
-                let outcome = guarded(stack, replication).await??;
-                guarded(stack, tokio::time::sleep(r.hold)).await?;
-                Some(serde_json::to_value(outcome).unwrap_or_default())
-            }
-            PhaseKind::Swarm(s) => {
-                let failed = |e: String| {
-                    fail(FailureKind::RunFailed)(format!("phase `{}`: {e}", phase.name))
-                };
-                let url = stack.expand_urls(&s.url).map_err(failed)?;
-                let ffmpeg = tokio::task::spawn_blocking(|| {
-                    stack::tools::resolve(&stack::tools::FFMPEG, None)
-                })
-                .await
-                .map_err(|e| failed(e.to_string()))?
-                .map_err(|e| failed(e.to_string()))?;
-                let config = load::swarm::SwarmConfig::from_phase(s, url, ffmpeg.path);
-                let (tx, rx) = tokio::sync::watch::channel(load::swarm::SwarmProgress::default());
-                let engine = load::swarm::run_swarm(&phase.name, &config, &metrics.swarm, Some(tx));
-                let tick = |p: &load::swarm::SwarmProgress| {
-                    (
-                        Duration::from_secs_f64(p.elapsed),
-                        load::swarm::progress_line(p),
-                    )
-                };
-                let swarm = ticking(&phase.name, engine, rx, tick, notify);
-                let outcome = guarded(stack, swarm)
-                    .await?
-                    .map_err(|e| failed(e.to_string()))?;
-                Some(serde_json::to_value(outcome).unwrap_or_default())
-            }
+        let prepared = load::PhaseRun::prepare(phase, &*stack, prom).await?;
+        let observe = |progress: EngineProgress| {
+            notify(ProgressEvent::PhaseTick {
+                name: phase.name.clone(),
+                elapsed: progress.elapsed(),
+                progress: Box::new(progress),
+            })
         };
+        let running = prepared.run(&phase.name, metrics, &mut history, observe);
+        let load = guarded(stack, running).await??;
         record.phases.push(PhaseRecord {
             name: phase.name.clone(),
             kind: phase.kind.name().into(),
@@ -331,11 +289,17 @@ async fn drive_stack(
             name: phase.name.clone(),
         });
     }
-    let Some(client) = prom else {
-        return Ok(());
-    };
-    notify(ProgressEvent::Evaluating);
-    let settle = stack.scrape_interval();
+    Ok(())
+}
+
+/// Once every target was scraped after the load: every assertion judged at the end of its
+/// window, then snapshots and plots collected.
+async fn judge(
+    spec: &Spec,
+    settle: Duration,
+    client: &PromClient,
+    record: &mut RunRecord,
+) -> Result<(), RunError> {
     let whole = Window {
         start: record
             .phases
@@ -344,9 +308,9 @@ async fn drive_stack(
         end: record.phases.last().map_or_else(unix_now, |p| p.window.end),
     };
     let judging = Instant::now();
-    wait_scraped_after(&client, whole.end, settle)
+    wait_scraped_after(client, whole.end, settle)
         .await
-        .map_err(fail(FailureKind::RunFailed))?;
+        .map_err(RunError::NotScraped)?;
     tracing::debug!(waited = ?judging.elapsed(), "every target scraped after the last phase");
     for assertion in &spec.assertions {
         let window = match &assertion.during {
@@ -359,104 +323,22 @@ async fn drive_stack(
         };
         record
             .verdicts
-            .push(evaluate(&client, assertion, window, settle).await);
+            .push(evaluate(client, assertion, window, settle).await);
     }
-    crate::snapshot::collect_snapshots(&client, spec, record, whole).await;
-    crate::snapshot::collect_plots(&client, record, whole, settle).await;
+    crate::snapshot::collect_snapshots(client, spec, record, whole).await;
+    crate::snapshot::collect_plots(client, record, whole, settle).await;
     tracing::debug!(took = ?judging.elapsed(), "judged, snapshots and plots collected");
     Ok(())
 }
 
-async fn run_http(
-    name: &str,
-    http: &crate::spec::HttpPhase,
-    target: SocketAddr,
-    metrics: &Arc<EngineMetrics>,
-    notify: &impl Fn(ProgressEvent),
-) -> Result<load::http::HttpPhaseOutcome, Failure> {
-    let (tx, mut rx) = tokio::sync::watch::channel(load::http::HttpProgress::default());
-    let engine = load::http::run_phase(name, http, target, metrics, Some(tx));
-    tokio::pin!(engine);
-    let started = Instant::now();
-    loop {
-        tokio::select! {
-            result = &mut engine => {
-                return result.map_err(|e| fail(FailureKind::RunFailed)(format!("phase `{name}`: {e}")));
-            }
-            changed = rx.changed() => {
-                if changed.is_ok() {
-                    let p = rx.borrow_and_update().clone();
-                    let summary = format!(
-                        "sent {} ok {} errors {} dropped {} in flight {}",
-                        p.sent, p.ok, p.errors, p.dropped, p.in_flight
-                    );
-                    notify(ProgressEvent::PhaseTick { name: name.into(), elapsed: started.elapsed(), summary });
-                }
-            }
-        }
+/// The addresses and URLs phases resolve their targets against.
+impl load::StackView for RunningStack {
+    fn http_endpoint(&self, service: &str) -> Option<std::net::SocketAddr> {
+        RunningStack::http_endpoint(self, service)
     }
-}
 
-/// A replicate phase's engine configuration, its `from`/`to` services resolved to URLs.
-fn replicate_config(
-    name: &str,
-    phase: &crate::spec::ReplicatePhase,
-    stack: &RunningStack,
-) -> Result<load::replicate::ReplicateConfig, Failure> {
-    use crate::spec::Endpoint;
-    let failed = |e: String| fail(FailureKind::RunFailed)(format!("phase `{name}`: {e}"));
-    let url = |endpoint: &Endpoint, path: &str| match endpoint {
-        Endpoint::Url(u) => Ok(u.clone()),
-        Endpoint::Service(s) => stack
-            .http_endpoint(s)
-            .map(|addr| format!("http://{addr}{path}"))
-            .ok_or_else(|| failed(format!("service `{s}` has no HTTP endpoint"))),
-    };
-    let (from, to) = (url(&phase.from, "")?, url(&phase.to, "/api/v1/write")?);
-    load::replicate::ReplicateConfig::from_phase(phase, from, to).map_err(|e| failed(e.to_string()))
-}
-
-async fn run_replicate(
-    name: &str,
-    config: &load::replicate::ReplicateConfig,
-    metrics: &Arc<EngineMetrics>,
-    notify: &impl Fn(ProgressEvent),
-) -> Result<load::replicate::ReplicateOutcome, Failure> {
-    let failed = |e: String| fail(FailureKind::RunFailed)(format!("phase `{name}`: {e}"));
-    let (tx, rx) = tokio::sync::watch::channel(load::replicate::ReplicateProgress::default());
-    let engine = load::replicate::replicate(name, config, &metrics.replicate, Some(tx));
-    let tick = |p: &load::replicate::ReplicateProgress| {
-        (
-            Duration::from_millis(p.elapsed_ms),
-            load::replicate::progress_line(p),
-        )
-    };
-    ticking(name, engine, rx, tick, notify)
-        .await
-        .map_err(|e| failed(e.to_string()))
-}
-
-/// Drives `engine` to its end, turning each of its progress snapshots into a `PhaseTick`.
-async fn ticking<T, P: Clone>(
-    name: &str,
-    engine: impl std::future::Future<Output = T>,
-    mut progress: tokio::sync::watch::Receiver<P>,
-    tick: impl Fn(&P) -> (Duration, String),
-    notify: &impl Fn(ProgressEvent),
-) -> T {
-    tokio::pin!(engine);
-    let mut open = true;
-    loop {
-        tokio::select! {
-            out = &mut engine => return out,
-            changed = progress.changed(), if open => {
-                open = changed.is_ok();
-                if open {
-                    let (elapsed, summary) = tick(&progress.borrow_and_update());
-                    notify(ProgressEvent::PhaseTick { name: name.into(), elapsed, summary });
-                }
-            }
-        }
+    fn expand_urls(&self, text: &str) -> Result<String, String> {
+        RunningStack::expand_urls(self, text)
     }
 }
 
@@ -466,15 +348,13 @@ async fn ticking<T, P: Clone>(
 async fn guarded<T>(
     stack: &mut RunningStack,
     work: impl std::future::Future<Output = T>,
-) -> Result<T, Failure> {
+) -> Result<T, RunError> {
     tokio::pin!(work);
     loop {
         tokio::select! {
             out = &mut work => return Ok(out),
             () = tokio::time::sleep(WATCH) => {
-                stack
-                    .check_alive()
-                    .map_err(|e| fail(FailureKind::StackFailed)(e.to_string()))?;
+                stack.check_alive()?;
             }
         }
     }

@@ -118,7 +118,7 @@ fn freshness(record: &RunRecord, phase: &str) -> f64 {
         .iter()
         .find(|p| p.name == phase)
         .expect("freshness phase recorded");
-    let load = p.load.as_ref().expect("freshness outcome");
+    let load = p.load.as_ref().expect("freshness outcome").to_json();
     let expected = load["expected"].as_f64().expect("expected count");
     assert!(expected > 100.0, "the load's /api requests: {load}");
     assert!(load["observed"].as_f64() >= Some(expected), "{load}");

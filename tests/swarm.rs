@@ -389,7 +389,11 @@ async fn a_swarm_gate_on_segment_404s_fails_when_the_origin_loses_its_segments()
         .map(|p| p.v);
     assert!(observed.is_some_and(|v| v > 0.0), "{not_found:?}");
     assert!(!verdict("no_client_stalled").outcome.passed());
-    let swarm = record.phases[0].load.as_ref().expect("swarm outcome");
+    let swarm = record.phases[0]
+        .load
+        .as_ref()
+        .expect("swarm outcome")
+        .to_json();
     assert!(
         swarm["errors"]["http_404"].as_u64().is_some_and(|n| n > 0),
         "{swarm}"

@@ -45,7 +45,7 @@ pub(crate) fn line(out: &mut String, text: impl AsRef<str>) {
 
 /// Today's UTC date, YYYY-MM-DD.
 pub fn today() -> String {
-    crate::report::unix_to_utc(crate::run::unix_now())[..10].to_owned()
+    crate::clock::unix_to_utc(crate::clock::unix_now())[..10].to_owned()
 }
 
 #[cfg(test)]

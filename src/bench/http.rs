@@ -19,7 +19,7 @@ use anyhow::{Context, bail};
 
 use crate::demo_api::{self, DemoApiConfig};
 use crate::load::EngineMetrics;
-use crate::load::http::{HttpPhaseOutcome, run_phase};
+use crate::load::http::{self, HttpConfig, HttpPhaseOutcome};
 use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
 
 /// Set in the environment of the re-executed bench binary: it then serves the demo API.
@@ -195,8 +195,15 @@ fn measure(
         }],
     };
     let metrics = Arc::new(EngineMetrics::new());
-    let task =
-        runtime.spawn(async move { run_phase("bench", &phase, target, &metrics, None).await });
+    let task = runtime.spawn(async move {
+        http::run(
+            "bench",
+            HttpConfig::from_phase(&phase, target)?,
+            &metrics,
+            None,
+        )
+        .await
+    });
     let outcome = runtime.block_on(task)??;
     if outcome.errors.total() > 0 {
         bail!("the benchmark phase saw errors: {outcome:#?}");

@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use super::doc::{today, write_section};
 use super::procfs::{children_named, cpu_time, load_average, machine, rss_kib};
 use crate::load::EngineMetrics;
-use crate::load::http::{HttpPhaseOutcome, run_phase};
+use crate::load::http::{self, HttpConfig, HttpPhaseOutcome};
 use crate::origin::Playlist;
 use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
 use crate::stack::{self, RunningStack, StackOptions};
@@ -210,9 +210,16 @@ async fn serve(stack: &RunningStack, window: Duration) -> anyhow::Result<Serving
     };
     let metrics = Arc::new(EngineMetrics::new());
     let (cpu0, t0) = (cpu(server)?, Instant::now());
-    let outcome =
-        tokio::spawn(async move { run_phase("serve", &phase, addr, &metrics, None).await })
-            .await??;
+    let outcome = tokio::spawn(async move {
+        http::run(
+            "serve",
+            HttpConfig::from_phase(&phase, addr)?,
+            &metrics,
+            None,
+        )
+        .await
+    })
+    .await??;
     let (cpu1, wall) = (cpu(server)?, t0.elapsed());
     anyhow::ensure!(
         outcome.errors.total() == 0 && outcome.ok == outcome.completed,

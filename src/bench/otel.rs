@@ -22,7 +22,7 @@ use super::doc::{line, publish, today};
 use super::procfs::{cpu_seconds, load_average, median, status_kib};
 use crate::load::EngineMetrics;
 use crate::load::freshness::poll_until_at_least;
-use crate::load::http::{HttpPhaseOutcome, run_phase};
+use crate::load::http::{self, HttpConfig, HttpPhaseOutcome};
 use crate::prom::PromClient;
 use crate::spec::{self, HttpPhase, PhaseKind};
 use crate::stack::{self, StackOptions};
@@ -155,7 +155,8 @@ async fn measure(spec: &spec::Spec, http: &HttpPhase, perfgate: &Path) -> anyhow
             .with_context(|| format!("{} is not in {SPEC}", p.api))?;
         let (phase, metrics) = (http.clone(), Arc::clone(&metrics));
         let load = tokio::spawn(async move {
-            run_phase(&format!("bench-{i}"), &phase, target, &metrics, None).await
+            let config = HttpConfig::from_phase(&phase, target)?;
+            http::run(&format!("bench-{i}"), config, &metrics, None).await
         });
         let markers = tokio::spawn(time_markers(prom.clone(), target, p.api, until, i as u64));
         tasks.push((load, markers));

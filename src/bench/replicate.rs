@@ -373,7 +373,7 @@ async fn seed(source: &str) -> anyhow::Result<()> {
         &[],
         RetryPolicy::default(),
     )?;
-    let end = (crate::run::unix_now() * 1000.0) as i64 - 1000;
+    let end = (crate::clock::unix_now() * 1000.0) as i64 - 1000;
     let mut encoder = BatchEncoder::new();
     for metric in 0..METRICS {
         let request = WriteRequest {

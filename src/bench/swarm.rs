@@ -16,10 +16,10 @@ use anyhow::{Context, bail};
 use super::doc::{publish, today};
 use super::host::{benching, children_cpu, own_cpu};
 use super::procfs::{CpuTicks, cpu_time, load_average, machine};
-use crate::load::EngineMetrics;
 use crate::load::swarm::{
-    DEFAULT_MEDIA_WINDOW, SpeedQuantiles, SwarmConfig, SwarmOutcome, SwarmProgress, run_swarm,
+    self, DEFAULT_MEDIA_WINDOW, SpeedQuantiles, SwarmConfig, SwarmOutcome, SwarmProgress,
 };
+use crate::load::{EngineMetrics, watching};
 
 /// Set in the environment of the re-executed bench binary: it then serves the live origin and
 /// prints its playlist URL on stdout.
@@ -127,45 +127,36 @@ async fn measure(
     let steady_from = ramp_time + SETTLE;
     let steady_to = config.duration - Duration::from_millis(500);
     let metrics = EngineMetrics::new();
-    let (tx, mut rx) = tokio::sync::watch::channel(SwarmProgress::default());
+    let (tx, rx) = tokio::sync::watch::channel(SwarmProgress::default());
     let children_before = children_cpu();
     let started = Instant::now();
-    let engine = run_swarm("bench", &config, &metrics.swarm, Some(tx));
-    tokio::pin!(engine);
+    let engine = swarm::run("bench", &config, &metrics.swarm, Some(tx));
     let mut window: Option<(Duration, Duration, CpuTicks, Duration)> = None;
     let mut engine_cpu = None;
     let mut machine_busy = 0.0;
     let mut origin_cpu = 0.0;
     let mut last = SwarmProgress::default();
-    let outcome = loop {
-        tokio::select! {
-            result = &mut engine => break result?,
-            changed = rx.changed() => {
-                if changed.is_err() {
-                    continue;
-                }
-                let p = rx.borrow_and_update().clone();
-                let now = started.elapsed();
-                if window.is_none() && now >= steady_from {
-                    let origin0 = cpu_time(origin_pid).unwrap_or_default();
-                    window = Some((now, own_cpu(), CpuTicks::now(), origin0));
-                }
-                if let Some((t0, cpu0, ticks0, origin0)) = window
-                    && engine_cpu.is_none()
-                    && now >= steady_to
-                {
-                    let wall = (now - t0).as_secs_f64();
-                    engine_cpu = Some((own_cpu() - cpu0).as_secs_f64() / wall);
-                    machine_busy = CpuTicks::now().busy_since(&ticks0);
-                    let origin1 = cpu_time(origin_pid).unwrap_or_default();
-                    origin_cpu = (origin1.saturating_sub(origin0)).as_secs_f64() / wall;
-                }
-                if p.elapsed < config.duration.as_secs_f64() {
-                    last = p;
-                }
-            }
+    let outcome = watching(engine, rx, |p| {
+        let now = started.elapsed();
+        if window.is_none() && now >= steady_from {
+            let origin0 = cpu_time(origin_pid).unwrap_or_default();
+            window = Some((now, own_cpu(), CpuTicks::now(), origin0));
         }
-    };
+        if let Some((t0, cpu0, ticks0, origin0)) = window
+            && engine_cpu.is_none()
+            && now >= steady_to
+        {
+            let wall = (now - t0).as_secs_f64();
+            engine_cpu = Some((own_cpu() - cpu0).as_secs_f64() / wall);
+            machine_busy = CpuTicks::now().busy_since(&ticks0);
+            let origin1 = cpu_time(origin_pid).unwrap_or_default();
+            origin_cpu = (origin1.saturating_sub(origin0)).as_secs_f64() / wall;
+        }
+        if p.elapsed < config.duration.as_secs_f64() {
+            last = p.clone();
+        }
+    })
+    .await?;
     let Some(engine_cpu) = engine_cpu else {
         bail!("the swarm of {clients} ended before its steady window did");
     };

@@ -50,11 +50,11 @@ pub fn observer(quiet: bool) -> Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>
                 *bar = Some(pb);
             }
             ProgressEvent::PhaseTick {
-                elapsed, summary, ..
+                elapsed, progress, ..
             } => {
                 if let Some(pb) = bar.as_ref() {
                     pb.set_position(elapsed.as_millis() as u64);
-                    pb.set_message(summary);
+                    pb.set_message(progress.line());
                 }
             }
             ProgressEvent::PhaseEnded { .. } => {

@@ -9,10 +9,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::args::ReplicateArgs;
 use crate::error::Exit;
 use crate::load::replicate::{
-    LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateOutcome, ReplicateProgress, anchored,
-    progress_line, replicate,
+    self, LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateProgress, anchored, progress_line,
 };
+use crate::load::watching;
 use crate::prom::remote_write::RetryPolicy;
+use crate::report::replicate_summary;
 use crate::spec::{parse_duration, parse_rate};
 
 pub fn run(args: ReplicateArgs) -> Exit {
@@ -30,27 +31,22 @@ pub fn run(args: ReplicateArgs) -> Exit {
         pb
     });
     let result = runtime.block_on(async {
-        let (tx, mut rx) = tokio::sync::watch::channel(ReplicateProgress::default());
+        let (tx, rx) = tokio::sync::watch::channel(ReplicateProgress::default());
         let metrics = ReplicateMetrics::new();
-        let engine = replicate("replicate", &config, &metrics, Some(tx));
-        tokio::pin!(engine);
-        loop {
-            tokio::select! {
-                result = &mut engine => break result,
-                changed = rx.changed() => {
-                    if changed.is_ok() && let Some(pb) = &bar {
-                        pb.set_message(progress_line(&rx.borrow_and_update()));
-                    }
-                }
+        let engine = replicate::run("replicate", &config, &metrics, Some(tx));
+        watching(engine, rx, |p| {
+            if let Some(pb) = &bar {
+                pb.set_message(progress_line(p));
             }
-        }
+        })
+        .await
     });
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
     match result {
         Ok(outcome) => {
-            eprint!("{}", summary(&outcome));
+            eprint!("{}", replicate_summary(&outcome));
             if args.json {
                 println!(
                     "{}",
@@ -137,45 +133,6 @@ fn parse_label(text: &str) -> Result<(String, Vec<String>), String> {
         Err(_) => values.split(',').map(|v| v.trim().to_owned()).collect(),
     };
     Ok((name.trim().to_owned(), values))
-}
-
-fn summary(o: &ReplicateOutcome) -> String {
-    let verb = if o.dry_run { "would write" } else { "wrote" };
-    let mut out = format!(
-        "{verb} {} series, {} samples in {} requests ({:.1} KiB compressed, {:.1} KiB raw) in {:.2}s: {:.0} samples/s\n\
-         source: {} metrics ({} excluded), {} series, {} samples; {} copies each; metadata of {} families\n",
-        o.series_written,
-        o.samples_written,
-        o.requests,
-        o.bytes_sent as f64 / 1024.0,
-        o.bytes_uncompressed as f64 / 1024.0,
-        o.wall_duration,
-        o.achieved_rate,
-        o.source_metrics,
-        o.excluded_metrics,
-        o.source_series,
-        o.source_samples,
-        o.copies_per_series,
-        o.metadata_written,
-    );
-    if o.retries > 0 {
-        out.push_str(&format!("retries: {}\n", o.retries));
-    }
-    if o.samples_dropped > 0 {
-        let reasons: Vec<String> = o.dropped.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        out.push_str(&format!(
-            "dropped {} samples: {}\n",
-            o.samples_dropped,
-            reasons.join(", ")
-        ));
-        for m in &o.messages {
-            out.push_str(&format!("  {m}\n"));
-        }
-    }
-    if o.timed_out {
-        out.push_str("timed out before everything was sent\n");
-    }
-    out
 }
 
 #[cfg(test)]

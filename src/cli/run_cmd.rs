@@ -1,13 +1,14 @@
 //! `perfgate run`: run specs one after another, print phases and verdicts, pick the exit code.
 
 use std::io::IsTerminal;
+use std::path::Path;
 
 use super::args::RunArgs;
 use super::progress;
 use crate::error::Exit;
-use crate::report::{failure_message, phase_table, snapshot_table, verdict_table};
+use crate::report::{RunRecord, failure_message, phase_table, snapshot_table, verdict_table};
 use crate::run::{RunOptions, default_out_dir, run_spec};
-use crate::spec;
+use crate::spec::{self, Spec};
 
 pub fn run(args: RunArgs) -> Exit {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -30,90 +31,121 @@ pub fn run(args: RunArgs) -> Exit {
     let color = std::io::stdout().is_terminal();
     let mut exits = Vec::new();
     for path in &args.specs {
-        let mut spec = match spec::load(path) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("{e}");
-                exits.push(Exit::InvalidSpec);
-                continue;
-            }
+        let exit = match load(path, args.filter.as_deref()) {
+            Ok(spec) => run_one(&runtime, &spec, path, &opts, &args, color),
+            Err(exit) => exit,
         };
-        if let Some(f) = &args.filter {
-            let name = spec.name.clone();
-            spec.assertions
-                .retain(|a| format!("{name}::{}", a.id).contains(f.as_str()));
-        }
-        if spec.assertions.is_empty() && spec.snapshots.is_empty() {
-            eprintln!("{}: no assertion to judge; nothing ran", path.display());
-            exits.push(Exit::NothingRan);
-            continue;
-        }
-        // When no backend can run it, the run itself fails with the reason (tools that could
-        // not be had are not searched for again) and writes a report.
-        let backend = crate::stack::choose_backend(&spec).ok();
-        match &backend {
-            Some(b) => println!(
-                "perfgate: running {} ({}) on the {b}",
-                spec.name,
-                path.display()
-            ),
-            None => println!("perfgate: running {} ({})", spec.name, path.display()),
-        }
-        let opts = RunOptions {
-            backend,
-            ..opts.clone()
-        };
-        let record = runtime.block_on(run_spec(&spec, &opts));
-        if !record.phases.is_empty() {
-            println!("{}", phase_table(&record, color));
-        }
-        if let Some(f) = &record.failure {
-            eprintln!("error: {}", f.message);
-        }
-        if !record.verdicts.is_empty() {
-            println!("{}", verdict_table(&record, color));
-        }
-        for v in &record.verdicts {
-            if let Some(msg) = failure_message(&record, v) {
-                eprintln!("\n{msg}");
-            }
-        }
-        let mut exit = record.exit();
-        if !record.snapshots.is_empty() {
-            println!("{}", snapshot_table(&record, color));
-            let mut snapshots_ok = true;
-            // insta reports a mismatch by panicking; its own diff is the message here, so
-            // the default hook's "thread panicked" and backtrace are kept off the terminal.
-            let hook = std::panic::take_hook();
-            std::panic::set_hook(Box::new(|_| {}));
-            for s in &record.snapshots {
-                if let Err(msg) = crate::snapshot::check_snapshot(&spec.name, s) {
-                    eprintln!("\n{msg}");
-                    snapshots_ok = false;
-                }
-            }
-            std::panic::set_hook(hook);
-            if exit == Exit::NothingRan && record.verdicts.is_empty() {
-                exit = Exit::Success;
-            }
-            if !snapshots_ok && exit == Exit::Success {
-                exit = Exit::GateFailed;
-            }
-        }
-        if let Some(name) = &args.save_baseline {
-            if record.failure.is_none() {
-                match crate::gate::save_baseline(&record, name) {
-                    Ok(path) => println!("baseline `{name}` saved: {}", path.display()),
-                    Err(e) => eprintln!("error: cannot save baseline `{name}`: {e}"),
-                }
-            } else {
-                eprintln!("baseline `{name}` not saved: the run broke");
-            }
-        }
-        println!("report: {}", record.report_dir.display());
         exits.push(exit);
     }
     worst(&exits)
+}
+
+/// The spec at `path`, its assertions filtered; the exit code when there is nothing to run.
+fn load(path: &Path, filter: Option<&str>) -> Result<Spec, Exit> {
+    let mut spec = spec::load(path).map_err(|e| {
+        eprintln!("{e}");
+        Exit::InvalidSpec
+    })?;
+    if let Some(f) = filter {
+        let name = spec.name.clone();
+        spec.assertions
+            .retain(|a| format!("{name}::{}", a.id).contains(f));
+    }
+    if spec.assertions.is_empty() && spec.snapshots.is_empty() {
+        eprintln!("{}: no assertion to judge; nothing ran", path.display());
+        return Err(Exit::NothingRan);
+    }
+    Ok(spec)
+}
+
+/// Runs one spec, prints what it found and saves a baseline when asked.
+fn run_one(
+    runtime: &tokio::runtime::Runtime,
+    spec: &Spec,
+    path: &Path,
+    opts: &RunOptions,
+    args: &RunArgs,
+    color: bool,
+) -> Exit {
+    // When no backend can run it, the run itself fails with the reason (tools that could
+    // not be had are not searched for again) and writes a report.
+    let backend = crate::stack::choose_backend(spec).ok();
+    match &backend {
+        Some(b) => println!(
+            "perfgate: running {} ({}) on the {b}",
+            spec.name,
+            path.display()
+        ),
+        None => println!("perfgate: running {} ({})", spec.name, path.display()),
+    }
+    let opts = RunOptions {
+        backend,
+        ..opts.clone()
+    };
+    let record = runtime.block_on(run_spec(spec, &opts));
+    print_record(&record, color);
+    let mut exit = record.exit();
+    if !record.snapshots.is_empty() {
+        exit = check_snapshots(spec, &record, exit, color);
+    }
+    if let Some(name) = &args.save_baseline {
+        save_baseline(&record, name);
+    }
+    println!("report: {}", record.report_dir.display());
+    exit
+}
+
+/// Phases, the failure, verdicts and every failed verdict's message.
+fn print_record(record: &RunRecord, color: bool) {
+    if !record.phases.is_empty() {
+        println!("{}", phase_table(record, color));
+    }
+    if let Some(f) = &record.failure {
+        eprintln!("error: {}", f.message);
+    }
+    if !record.verdicts.is_empty() {
+        println!("{}", verdict_table(record, color));
+    }
+    for v in &record.verdicts {
+        if let Some(msg) = failure_message(record, v) {
+            eprintln!("\n{msg}");
+        }
+    }
+}
+
+/// The snapshot table and insta's verdict on each snapshot; the run's exit code with them.
+fn check_snapshots(spec: &Spec, record: &RunRecord, mut exit: Exit, color: bool) -> Exit {
+    println!("{}", snapshot_table(record, color));
+    let mut snapshots_ok = true;
+    // insta reports a mismatch by panicking; its own diff is the message here, so
+    // the default hook's "thread panicked" and backtrace are kept off the terminal.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    for s in &record.snapshots {
+        if let Err(msg) = crate::snapshot::check_snapshot(&spec.name, s) {
+            eprintln!("\n{msg}");
+            snapshots_ok = false;
+        }
+    }
+    std::panic::set_hook(hook);
+    if exit == Exit::NothingRan && record.verdicts.is_empty() {
+        exit = Exit::Success;
+    }
+    if !snapshots_ok && exit == Exit::Success {
+        exit = Exit::GateFailed;
+    }
+    exit
+}
+
+fn save_baseline(record: &RunRecord, name: &str) {
+    if record.failure.is_none() {
+        match crate::gate::save_baseline(record, name) {
+            Ok(path) => println!("baseline `{name}` saved: {}", path.display()),
+            Err(e) => eprintln!("error: cannot save baseline `{name}`: {e}"),
+        }
+    } else {
+        eprintln!("baseline `{name}` not saved: the run broke");
+    }
 }
 
 /// The exit code of several specs: the most serious one.

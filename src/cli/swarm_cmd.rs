@@ -8,7 +8,8 @@ use std::sync::Arc;
 use super::args::SwarmArgs;
 use super::swarm_view::SwarmView;
 use crate::error::Exit;
-use crate::load::swarm::{RestartPolicy, SwarmConfig, SwarmOutcome, SwarmProgress, run_swarm};
+use crate::load::swarm::{self, RestartPolicy, SwarmConfig, SwarmOutcome, SwarmProgress};
+use crate::load::watching;
 use crate::load::{EngineMetrics, serve_metrics};
 use crate::report::swarm_table;
 use crate::spec::{parse_duration, parse_duration_range, parse_rate};
@@ -38,19 +39,15 @@ pub fn run(args: SwarmArgs) -> Exit {
             }
             None => (None, None),
         };
-        let (tx, mut rx) = tokio::sync::watch::channel(SwarmProgress::default());
-        let engine = run_swarm("swarm", &config, &metrics.swarm, Some(tx));
-        tokio::pin!(engine);
-        let outcome = loop {
-            tokio::select! {
-                result = &mut engine => break result.map_err(|e| e.to_string()),
-                changed = rx.changed() => {
-                    if changed.is_ok() && let Some(v) = &view {
-                        v.update(&rx.borrow_and_update());
-                    }
-                }
+        let (tx, rx) = tokio::sync::watch::channel(SwarmProgress::default());
+        let engine = swarm::run("swarm", &config, &metrics.swarm, Some(tx));
+        let outcome = watching(engine, rx, |p| {
+            if let Some(v) = &view {
+                v.update(p);
             }
-        };
+        })
+        .await
+        .map_err(|e| e.to_string());
         drop(exporter);
         outcome
     });

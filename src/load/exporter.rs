@@ -1,5 +1,6 @@
-//! Client-side metrics of the load engines (`perfgate_http_*`), and a tiny `/metrics` server so
-//! Prometheus can scrape what the engine saw next to what the service reports.
+//! The engines' metrics together (`EngineMetrics`: one registry per engine), and a tiny
+//! `/metrics` server so Prometheus can scrape what the engines saw next to what the services
+//! report.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -10,52 +11,18 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
-
-/// Client-side latency buckets: 100 µs (loopback floor) to 10 s.
-pub const LATENCY_BUCKETS: [f64; 16] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0,
-];
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(crate) struct RequestLabels {
-    pub phase: String,
-    pub method: String,
-    pub endpoint: String,
-    /// Status code, or the error kind (`timeout`, `connect`, `io`) when there was no response.
-    pub status: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(crate) struct LatencyLabels {
-    pub phase: String,
-    pub endpoint: String,
-}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct PhaseLabel {
     pub phase: String,
 }
 
-type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
-
-fn latency_histogram() -> Histogram {
-    Histogram::new(LATENCY_BUCKETS)
-}
-
-/// The engines' Prometheus registry. Shared (behind an `Arc`) by every phase of a run.
+/// The engines' Prometheus registries, one per engine. Shared (behind an `Arc`) by every phase
+/// of a run.
 pub struct EngineMetrics {
-    registry: Registry,
-    pub(crate) requests: Family<RequestLabels, Counter>,
-    pub(crate) latency: HistogramFamily<LatencyLabels>,
-    pub(crate) dropped: Family<PhaseLabel, Counter>,
-    pub(crate) in_flight: Family<PhaseLabel, Gauge>,
+    /// The HTTP engine's `perfgate_http_*` families.
+    pub(crate) http: crate::load::http::HttpMetrics,
     /// The replication engine's `perfgate_replicate_*` families (its own prefix).
     pub(crate) replicate: crate::load::replicate::ReplicateMetrics,
     /// `perfgate_freshness_seconds`, set by `freshness` phases.
@@ -72,62 +39,23 @@ impl Default for EngineMetrics {
 
 impl EngineMetrics {
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("perfgate_http");
-        let requests = Family::<RequestLabels, Counter>::default();
-        let latency: HistogramFamily<LatencyLabels> =
-            Family::new_with_constructor(latency_histogram);
-        let dropped = Family::<PhaseLabel, Counter>::default();
-        let in_flight = Family::<PhaseLabel, Gauge>::default();
-        // OpenMetrics appends `_total` to counters: these become `perfgate_http_requests_total`
-        // and `perfgate_http_dropped_total`.
-        registry.register(
-            "requests",
-            "Requests the engine completed, by phase, method, endpoint and status or error kind",
-            requests.clone(),
-        );
-        registry.register(
-            "latency_seconds",
-            "Latency measured from each request's scheduled time to its full response",
-            latency.clone(),
-        );
-        registry.register(
-            "dropped",
-            "Arrivals not sent because max_in_flight requests were outstanding",
-            dropped.clone(),
-        );
-        registry.register("in_flight", "Requests outstanding", in_flight.clone());
         Self {
-            registry,
-            requests,
-            latency,
-            dropped,
-            in_flight,
+            http: crate::load::http::HttpMetrics::new(),
             replicate: crate::load::replicate::ReplicateMetrics::new(),
             freshness: crate::load::freshness::FreshnessMetrics::new(),
             swarm: crate::load::swarm::SwarmMetrics::new(),
         }
     }
 
-    /// The registry in the OpenMetrics text format.
+    /// Every registry in the OpenMetrics text format.
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::with_capacity(8 * 1024);
-        prometheus_client::encoding::text::encode_registry(&mut out, &self.registry)?;
+        prometheus_client::encoding::text::encode_registry(&mut out, &self.http.registry)?;
         prometheus_client::encoding::text::encode_registry(&mut out, &self.replicate.registry)?;
         prometheus_client::encoding::text::encode_registry(&mut out, &self.freshness.registry)?;
         prometheus_client::encoding::text::encode_registry(&mut out, &self.swarm.registry)?;
         prometheus_client::encoding::text::encode_eof(&mut out)?;
         Ok(out)
-    }
-
-    /// Handles on a phase's series, created once so the hot path does no label hashing.
-    pub(crate) fn phase_handles(&self, phase: &str) -> (Counter, Gauge) {
-        let label = PhaseLabel {
-            phase: phase.to_owned(),
-        };
-        (
-            self.dropped.get_or_create_owned(&label),
-            self.in_flight.get_or_create_owned(&label),
-        )
     }
 }
 
@@ -167,6 +95,7 @@ pub(crate) fn openmetrics_response(encoded: Result<String, std::fmt::Error>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::http::{LatencyLabels, RequestLabels};
 
     #[tokio::test]
     async fn serves_the_engine_families() {
@@ -177,13 +106,13 @@ mod tests {
             endpoint: "/health".into(),
             status: "200".into(),
         };
-        metrics.requests.get_or_create(&labels).inc();
+        metrics.http.requests.get_or_create(&labels).inc();
         let latency = LatencyLabels {
             phase: "steady".into(),
             endpoint: "/health".into(),
         };
-        metrics.latency.get_or_create(&latency).observe(0.002);
-        let (dropped, in_flight) = metrics.phase_handles("steady");
+        metrics.http.latency.get_or_create(&latency).observe(0.002);
+        let (dropped, in_flight) = metrics.http.phase_handles("steady");
         dropped.inc_by(3);
         in_flight.set(2);
         metrics.replicate.phase("copy");

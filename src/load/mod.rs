@@ -1,15 +1,24 @@
-//! Load engines. Each engine lives in its own folder; the request engines share the arrival
-//! `schedule`; all of them export client-side metrics through `EngineMetrics`.
+//! Load engines, one folder each with the same files, behind one seam (`phase`: prepare, run,
+//! progress, outcome). The request engines share the arrival `schedule`; all of them export
+//! client-side metrics through `EngineMetrics`.
 
-mod error;
 mod exporter;
 pub mod freshness;
 pub mod http;
+mod outcome;
+mod phase;
+mod progress;
 pub mod replicate;
 mod schedule;
 pub mod swarm;
 
-pub use error::LoadError;
 pub(crate) use exporter::openmetrics_response;
-pub use exporter::{EngineMetrics, LATENCY_BUCKETS, serve_metrics};
+pub use exporter::{EngineMetrics, serve_metrics};
+/// The HTTP engine's error under its old name.
+pub use http::HttpError as LoadError;
+pub use http::LATENCY_BUCKETS;
+pub use outcome::PhaseOutcome;
+pub(crate) use phase::{LoadHistory, PhaseError, PhaseRun, StackView, declare_series};
+pub use progress::EngineProgress;
+pub(crate) use progress::watching;
 pub use schedule::{CLOSED_LOOP_MAX_RATE, Schedule};

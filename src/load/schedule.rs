@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use crate::spec::{Ramp, Rate};
 
-use super::LoadError;
-
 /// Safety bound on closed-loop phases: no engine can send more than this many requests per second
 /// of phase, so even a runaway loop stops in count as well as in time.
 pub const CLOSED_LOOP_MAX_RATE: f64 = 5_000_000.0;
@@ -30,9 +28,9 @@ enum Kind {
 }
 
 impl Schedule {
-    /// Builds a schedule; rates must be finite and ≥ 0, except `rate` = ∞ (closed loop, where
+    /// Builds a schedule (`Err`: why the rates are invalid); rates must be finite and ≥ 0, except `rate` = ∞ (closed loop, where
     /// any ramp is ignored: there is no rate to ramp).
-    pub fn new(rate: Rate, ramp: Option<Ramp>, duration: Duration) -> Result<Self, LoadError> {
+    pub fn new(rate: Rate, ramp: Option<Ramp>, duration: Duration) -> Result<Self, String> {
         let r = rate.per_second();
         if r == f64::INFINITY {
             return Ok(Self {
@@ -41,17 +39,13 @@ impl Schedule {
             });
         }
         if !r.is_finite() || r < 0.0 {
-            return Err(LoadError::InvalidPhase(format!(
-                "rate must be ≥ 0/s, got {r}"
-            )));
+            return Err(format!("rate must be ≥ 0/s, got {r}"));
         }
         let ramp = match ramp {
             Some(Ramp { from, over }) if !over.is_zero() => {
                 let f = from.per_second();
                 if !f.is_finite() || f < 0.0 {
-                    return Err(LoadError::InvalidPhase(format!(
-                        "ramp start rate must be finite and ≥ 0/s, got {f}"
-                    )));
+                    return Err(format!("ramp start rate must be finite and ≥ 0/s, got {f}"));
                 }
                 Some((f, over.as_secs_f64()))
             }

@@ -7,18 +7,20 @@ mod failure;
 mod files;
 mod html;
 mod junit;
+mod outcomes;
 mod record;
 mod snapshots;
 mod summary;
 mod svg;
-mod swarm;
 mod table;
 
+pub use crate::load::PhaseOutcome;
 pub use diff::{DiffOutcome, diff_records};
 pub use failure::{failure_message, format_value, unix_to_utc};
 pub use files::{read_record, write_report};
 pub use html::report_html;
 pub use junit::junit_xml;
+pub use outcomes::{replicate_summary, swarm_table};
 pub use record::{
     BaselineRef, Failure, FailureKind, Outcome, PhaseRecord, Plot, RunRecord, SeriesChange,
     SnapshotOutcome, SnapshotStatus, Verdict, Window,
@@ -26,5 +28,4 @@ pub use record::{
 pub use snapshots::{change_line, describe_snapshot, relative};
 pub use summary::summary_markdown;
 pub use svg::{plot_svg, thresholds};
-pub use swarm::swarm_table;
 pub use table::{phase_table, snapshot_table, verdict_table};

@@ -2,10 +2,12 @@
 //! that nextest's one-process-per-test runs share).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Exit;
+use crate::load::PhaseOutcome;
 use crate::prom::Series;
 use crate::stack::ServiceRecord;
 
@@ -113,10 +115,31 @@ pub struct BaselineRef {
     pub run_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
     pub kind: FailureKind,
     pub message: String,
+    /// The error the message was made from, with its chain of causes. Not saved: a record read
+    /// back has the message only.
+    #[serde(skip)]
+    pub cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            kind,
+            message: error.to_string(),
+            cause: Some(Arc::new(error)),
+        }
+    }
+}
+
+/// Two failures are the same when they say the same: the cause is not saved.
+impl PartialEq for Failure {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -140,12 +163,37 @@ impl Window {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(from = "SavedPhase")]
 pub struct PhaseRecord {
     pub name: String,
     pub kind: String,
     pub window: Window,
-    /// The load engine's own account of the phase (requested vs achieved, latency, errors).
-    pub load: Option<serde_json::Value>,
+    /// The load engine's own account of the phase (requested vs achieved, latency, errors);
+    /// `None` for a pause.
+    pub load: Option<PhaseOutcome>,
+}
+
+/// A phase as report.json holds it: the outcome is read by the phase's kind.
+#[derive(Deserialize)]
+struct SavedPhase {
+    name: String,
+    kind: String,
+    window: Window,
+    load: Option<serde_json::Value>,
+}
+
+impl From<SavedPhase> for PhaseRecord {
+    fn from(saved: SavedPhase) -> Self {
+        let load = saved
+            .load
+            .map(|value| PhaseOutcome::from_saved(&saved.kind, value));
+        Self {
+            name: saved.name,
+            kind: saved.kind,
+            window: saved.window,
+            load,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -222,5 +270,26 @@ impl RunRecord {
             None if self.verdicts.iter().all(|v| v.outcome.passed()) => Exit::Success,
             None => Exit::GateFailed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_keeps_its_cause_but_saves_and_compares_its_message_only() {
+        let io = std::io::Error::other("bind: address in use");
+        let failure = Failure::new(FailureKind::StackFailed, io);
+        assert_eq!(failure.message, "bind: address in use");
+        assert!(failure.cause.is_some());
+        let json = serde_json::to_value(&failure).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "stack-failed", "message": "bind: address in use"})
+        );
+        let back: Failure = serde_json::from_value(json).unwrap();
+        assert!(back.cause.is_none());
+        assert_eq!(back, failure);
     }
 }

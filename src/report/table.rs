@@ -3,6 +3,7 @@
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 use super::failure::format_value;
+use super::outcomes::phase_line;
 use super::record::{Outcome, RunRecord};
 
 pub(super) fn table(header: &[&str], color: bool) -> Table {
@@ -65,7 +66,7 @@ pub fn verdict_table(record: &RunRecord, color: bool) -> String {
 pub fn phase_table(record: &RunRecord, color: bool) -> String {
     let mut t = table(&["phase", "kind", "duration", "load"], color);
     for p in &record.phases {
-        let load = p.load.as_ref().map_or(String::new(), summarize_load);
+        let load = p.load.as_ref().map_or(String::new(), phase_line);
         t.add_row(vec![
             Cell::new(&p.name),
             Cell::new(&p.kind),
@@ -74,42 +75,6 @@ pub fn phase_table(record: &RunRecord, color: bool) -> String {
         ]);
     }
     t.to_string()
-}
-
-/// A few well-known fields of an engine outcome, whatever engine wrote it.
-fn summarize_load(load: &serde_json::Value) -> String {
-    let num = |k: &str| load.get(k).and_then(serde_json::Value::as_f64);
-    let mut parts = Vec::new();
-    if let (Some(req), Some(got)) = (num("requested_rate"), num("achieved_rate")) {
-        let req = if req.is_finite() {
-            format!("{req:.0}/s")
-        } else {
-            "max".into()
-        };
-        parts.push(format!("{got:.1}/s of {req}"));
-    }
-    if let Some(n) = num("completed") {
-        parts.push(format!("{n:.0} done"));
-    }
-    let p99 = load
-        .get("latency")
-        .and_then(|l| l.get("p99"))
-        .and_then(serde_json::Value::as_f64);
-    if let Some(p99) = p99 {
-        parts.push(format!("p99 {:.1}ms", p99 * 1000.0));
-    }
-    if let Some(d) = num("dropped").filter(|d| *d > 0.0) {
-        parts.push(format!("{d:.0} dropped"));
-    }
-    // A `freshness` phase: how long until the load's requests were counted.
-    if let Some(expected) = num("expected") {
-        let observed = num("observed").map_or("?".into(), |o| format!("{o:.0}"));
-        parts.push(match num("lag_seconds") {
-            Some(lag) => format!("counted after {lag:.2}s ({observed} of {expected:.0})"),
-            None => format!("NOT counted in time ({observed} of {expected:.0})"),
-        });
-    }
-    parts.join(", ")
 }
 
 /// `snapshot | series | stored | new | change | status`, one row per series.
@@ -153,17 +118,4 @@ pub fn snapshot_table(record: &RunRecord, color: bool) -> String {
         }
     }
     t.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_freshness_outcome_says_when_the_load_was_counted() {
-        let caught = serde_json::json!({"expected": 297, "observed": 297.0, "lag_seconds": 1.126});
-        assert_eq!(summarize_load(&caught), "counted after 1.13s (297 of 297)");
-        let late = serde_json::json!({"expected": 297, "observed": 120.0, "lag_seconds": null});
-        assert_eq!(summarize_load(&late), "NOT counted in time (120 of 297)");
-    }
 }

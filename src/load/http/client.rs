@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 
 use crate::spec::{Method, WeightedRequest};
 
-use super::super::LoadError;
+use super::error::HttpError;
 
 pub(crate) type Connection = SendRequest<Full<Bytes>>;
 
@@ -54,8 +54,8 @@ pub(crate) struct PreparedRequest {
 }
 
 impl PreparedRequest {
-    pub fn new(request: &WeightedRequest, target: SocketAddr) -> Result<Self, LoadError> {
-        let invalid = |reason: String| LoadError::InvalidRequest {
+    pub fn new(request: &WeightedRequest, target: SocketAddr) -> Result<Self, HttpError> {
+        let invalid = |reason: String| HttpError::InvalidRequest {
             method: request.method.as_str(),
             path: request.path.clone(),
             reason,

@@ -15,17 +15,16 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use super::client::{self, ErrorKind, Pool, PreparedRequest};
-use super::outcome::{Aggregate, HttpPhaseOutcome, HttpProgress, LagRecorder, Record};
-use crate::load::{EngineMetrics, LoadError, Schedule};
-use crate::spec::HttpPhase;
+use super::config::HttpConfig;
+use super::error::HttpError;
+use super::outcome::{Aggregate, HttpPhaseOutcome, HttpProgress, LagRecorder, LagSummary, Record};
+use crate::load::{EngineMetrics, Schedule};
 
 /// Extra time, beyond the per-request timeout, that in-flight requests get after the phase.
 const DRAIN_GRACE: Duration = Duration::from_millis(250);
 /// Granularity of tokio's timer wheel.
 const TIMER_TICK: Duration = Duration::from_millis(1);
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
-/// Far above any sensible concurrency, and below tokio's semaphore limit.
-const MAX_IN_FLIGHT_LIMIT: usize = 1_000_000;
 /// A dispatcher catching up on due arrivals yields this often so request tasks sharing its
 /// worker thread are not starved.
 const YIELD_EVERY: u32 = 64;
@@ -63,40 +62,24 @@ impl Shared {
     }
 }
 
-/// Runs one HTTP phase against `target` (which must be a loopback address) and returns its
-/// outcome. Arrivals follow `phase.rate`/`phase.ramp`; `Rate(f64::INFINITY)` runs closed loop,
-/// `max_in_flight` workers sending back to back. The mix is drawn from an rng seeded by the
-/// phase name, so a rerun of the same spec sends the same sequence of requests. The phase ends
-/// after `phase.duration`; in-flight requests then get `phase.timeout` (plus a short grace) to
-/// finish. Progress, when asked for, is published on `progress`; the engine never prints.
-pub async fn run_phase(
+/// Runs one HTTP phase (see [`HttpConfig::from_phase`]) and returns its outcome. Arrivals
+/// follow the phase's rate and ramp; `Rate(f64::INFINITY)` runs closed loop, `max_in_flight`
+/// workers sending back to back. The mix is drawn from an rng seeded by the phase name, so a
+/// rerun of the same spec sends the same sequence of requests. The phase ends after its
+/// duration; in-flight requests then get the request timeout (plus a short grace) to finish.
+/// Progress, when asked for, is published on `progress`; the engine never prints.
+pub async fn run(
     phase_name: &str,
-    phase: &HttpPhase,
-    target: SocketAddr,
+    mut config: HttpConfig,
     metrics: &EngineMetrics,
     progress: Option<watch::Sender<HttpProgress>>,
-) -> Result<HttpPhaseOutcome, LoadError> {
-    if !target.ip().is_loopback() {
-        return Err(LoadError::NonLoopbackTarget(target));
-    }
-    if phase.max_in_flight == 0 || phase.max_in_flight > MAX_IN_FLIGHT_LIMIT {
-        return Err(LoadError::InvalidPhase(format!(
-            "max_in_flight must be between 1 and {MAX_IN_FLIGHT_LIMIT}, got {}",
-            phase.max_in_flight
-        )));
-    }
-    if phase.timeout.is_zero() {
-        return Err(LoadError::InvalidPhase("timeout must be positive".into()));
-    }
-    let schedule = Schedule::new(phase.rate, phase.ramp, phase.duration)?;
-    let picker = MixPicker::new(phase.mix.iter().map(|r| r.weight))?;
-    let requests = phase
-        .mix
-        .iter()
-        .map(|r| PreparedRequest::new(r, target))
-        .collect::<Result<Vec<_>, _>>()?;
-    let aggregate = Aggregate::new(phase_name, &requests, metrics)?;
-    let (dropped_series, in_flight) = metrics.phase_handles(phase_name);
+) -> Result<HttpPhaseOutcome, HttpError> {
+    let target = config.target;
+    // The request tasks own the prepared requests from here on.
+    let requests = std::mem::take(&mut config.requests);
+    let (schedule, picker) = (&config.schedule, &config.picker);
+    let aggregate = Aggregate::new(phase_name, &requests, &metrics.http)?;
+    let (dropped_series, in_flight) = metrics.http.phase_handles(phase_name);
     let issued = Arc::new(Issued {
         sent: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
@@ -105,7 +88,7 @@ pub async fn run_phase(
     let (records, inbox) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         requests,
-        timeout: phase.timeout,
+        timeout: config.timeout,
         records,
         issued: issued.clone(),
     });
@@ -119,16 +102,16 @@ pub async fn run_phase(
     };
     let aggregator = tokio::spawn(aggregate_records(inputs, inbox, aggregate));
 
-    let permits = Arc::new(Semaphore::new(phase.max_in_flight));
+    let permits = Arc::new(Semaphore::new(config.max_in_flight));
     let seed = seed_of(phase_name);
     let mut lag = LagRecorder::new()?;
     if schedule.is_closed_loop() {
-        closed_loop(&shared, &schedule, &picker, seed, target, start, &permits);
+        closed_loop(&shared, schedule, picker, seed, target, start, &permits);
     } else {
         open_loop(
             &shared,
-            &schedule,
-            &picker,
+            schedule,
+            picker,
             seed,
             target,
             start,
@@ -139,36 +122,59 @@ pub async fn run_phase(
         .await;
         // The last arrival is due before the end; the phase still lasts its full duration, so
         // its window (and a zero-rate phase) keeps the length the spec gave it.
-        sleep_until(start + phase.duration).await;
+        sleep_until(start + config.duration).await;
     }
-    let max = u32::try_from(phase.max_in_flight).unwrap_or(u32::MAX);
-    // Closed-loop workers hold their permits until the phase ends, so the drain deadline counts
-    // from the scheduled end, not from when this line is reached.
-    let drain_deadline = (start + phase.duration).max(Instant::now()) + phase.timeout + DRAIN_GRACE;
-    let drained = timeout_at(drain_deadline, permits.acquire_many(max)).await;
-    let abandoned = match drained {
-        Ok(_) => 0,
-        Err(_) => phase
-            .max_in_flight
-            .saturating_sub(permits.available_permits()) as u64,
-    };
+    let abandoned = drain(&config, start, &permits).await;
     let wall = start.elapsed();
     // Every finished task sent its record before releasing its permit, so Stop comes after them.
     let _ = shared.records.send(Message::Stop);
     let mut aggregate = aggregator
         .await
-        .map_err(|e| LoadError::Task(e.to_string()))?;
+        .map_err(|e| HttpError::Task(e.to_string()))?;
     aggregate.abandoned(abandoned);
+    let dispatch_lag = (!schedule.is_closed_loop()).then(|| lag.summary());
+    Ok(outcome(
+        phase_name,
+        &config,
+        &issued,
+        &aggregate,
+        dispatch_lag,
+        wall,
+    ))
+}
 
-    let duration = phase.duration.as_secs_f64();
+/// Waits for in-flight requests until the drain deadline; how many were abandoned then.
+async fn drain(config: &HttpConfig, start: Instant, permits: &Semaphore) -> u64 {
+    let max = u32::try_from(config.max_in_flight).unwrap_or(u32::MAX);
+    // Closed-loop workers hold their permits until the phase ends, so the drain deadline counts
+    // from the scheduled end, not from when this line is reached.
+    let drain_deadline =
+        (start + config.duration).max(Instant::now()) + config.timeout + DRAIN_GRACE;
+    match timeout_at(drain_deadline, permits.acquire_many(max)).await {
+        Ok(_) => 0,
+        Err(_) => config
+            .max_in_flight
+            .saturating_sub(permits.available_permits()) as u64,
+    }
+}
+
+fn outcome(
+    phase_name: &str,
+    config: &HttpConfig,
+    issued: &Issued,
+    aggregate: &Aggregate,
+    dispatch_lag: Option<LagSummary>,
+    wall: Duration,
+) -> HttpPhaseOutcome {
+    let duration = config.duration.as_secs_f64();
     let achieved_rate = if duration > 0.0 {
         aggregate.completed as f64 / duration
     } else {
         0.0
     };
-    Ok(HttpPhaseOutcome {
+    HttpPhaseOutcome {
         phase: phase_name.to_owned(),
-        requested_rate: (!schedule.is_closed_loop()).then_some(phase.rate.per_second()),
+        requested_rate: config.requested_rate,
         achieved_rate,
         sent: issued.sent.load(Ordering::Relaxed),
         completed: aggregate.completed,
@@ -176,12 +182,12 @@ pub async fn run_phase(
         ok: aggregate.ok,
         status_classes: aggregate.classes.clone(),
         latency: aggregate.latency(),
-        dispatch_lag: (!schedule.is_closed_loop()).then(|| lag.summary()),
+        dispatch_lag,
         errors: aggregate.errors.clone(),
         dropped: issued.dropped.load(Ordering::Relaxed),
         duration,
         wall_duration: wall.as_secs_f64(),
-    })
+    }
 }
 
 /// Issues arrivals at their scheduled instants whatever the latency of earlier ones: an arrival
@@ -385,12 +391,12 @@ pub(crate) struct MixPicker {
 }
 
 impl MixPicker {
-    pub fn new(weights: impl IntoIterator<Item = u32>) -> Result<Self, LoadError> {
+    pub fn new(weights: impl IntoIterator<Item = u32>) -> Result<Self, HttpError> {
         let mut total = 0u64;
         let mut cumulative = Vec::new();
         for weight in weights {
             if weight == 0 {
-                return Err(LoadError::InvalidPhase(
+                return Err(HttpError::InvalidPhase(
                     "mix weights must be positive".into(),
                 ));
             }
@@ -398,7 +404,7 @@ impl MixPicker {
             cumulative.push(total);
         }
         if cumulative.is_empty() {
-            return Err(LoadError::InvalidPhase("the request mix is empty".into()));
+            return Err(HttpError::InvalidPhase("the request mix is empty".into()));
         }
         Ok(Self { cumulative })
     }

@@ -2,14 +2,22 @@
 //! keep-alive connections, measuring latency from each request's scheduled time.
 
 mod client;
+mod config;
 mod engine;
+mod error;
+mod metrics;
 mod outcome;
 
 #[cfg(test)]
 mod tests;
 
 pub use client::ErrorKind;
-pub use engine::run_phase;
+pub use config::HttpConfig;
+pub use engine::run;
+pub use error::HttpError;
+pub use metrics::{HttpMetrics, LATENCY_BUCKETS};
+#[cfg(test)]
+pub(crate) use metrics::{LatencyLabels, RequestLabels};
 pub use outcome::{
     ErrorCounts, HttpPhaseOutcome, HttpProgress, LagSummary, LatencySummary, StatusClasses,
 };

@@ -7,11 +7,11 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram as PromHistogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::client::{ErrorKind, PreparedRequest};
-use crate::load::LoadError;
-use crate::load::exporter::{EngineMetrics, LatencyLabels, RequestLabels};
+use super::error::HttpError;
+use super::metrics::{HttpMetrics, LatencyLabels, RequestLabels};
 
 /// Highest latency the histogram resolves (1 h in µs); longer ones saturate at it.
 const MAX_LATENCY_MICROS: u64 = 3_600_000_000;
@@ -19,7 +19,7 @@ const MAX_LATENCY_MICROS: u64 = 3_600_000_000;
 /// The result of one HTTP phase. Latencies are in seconds, measured to the last byte of the
 /// response from the request's scheduled time, or from its send when the dispatcher sent it up
 /// to one timer tick (1 ms) early; closed loop: from its send.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpPhaseOutcome {
     pub phase: String,
     /// Requests per second asked for; `None` in closed loop (as fast as max_in_flight allows).
@@ -30,7 +30,8 @@ pub struct HttpPhaseOutcome {
     pub sent: u64,
     /// Requests that got a full response, whatever its status.
     pub completed: u64,
-    /// `completed` by endpoint (the request path without its query).
+    /// `completed` by endpoint (the request path without its query); absent from older records.
+    #[serde(default)]
     pub completed_by_endpoint: BTreeMap<String, u64>,
     /// Responses with a status below 400.
     pub ok: u64,
@@ -47,7 +48,7 @@ pub struct HttpPhaseOutcome {
     pub wall_duration: f64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusClasses {
     #[serde(rename = "1xx")]
     pub informational: u64,
@@ -62,7 +63,7 @@ pub struct StatusClasses {
 }
 
 /// Failed requests by kind. A 4xx/5xx response is both completed and an error.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorCounts {
     pub timeout: u64,
     pub connect: u64,
@@ -80,7 +81,7 @@ impl ErrorCounts {
 /// Latency percentiles in seconds over completed and timed-out requests (a timeout is recorded
 /// at the time it fired, so a stalled server cannot vanish from the tail). Connect and io
 /// failures are left out: they fail fast and would flatter the figures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     pub samples: u64,
     pub mean: f64,
@@ -93,7 +94,7 @@ pub struct LatencySummary {
 /// Lateness of the dispatcher in seconds (0 when on time or up to one timer tick early). A
 /// large lag means the client, not the target, limited the rate: the latency figures then
 /// include the wait, as they should, but the run is a poor measurement of the target.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LagSummary {
     pub p50: f64,
     pub p99: f64,
@@ -106,9 +107,9 @@ pub(crate) struct LagRecorder {
 }
 
 impl LagRecorder {
-    pub fn new() -> Result<Self, LoadError> {
+    pub fn new() -> Result<Self, HttpError> {
         let histogram = Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3)
-            .map_err(|e| LoadError::InvalidPhase(format!("lag histogram: {e}")))?;
+            .map_err(|e| HttpError::InvalidPhase(format!("lag histogram: {e}")))?;
         Ok(Self { histogram })
     }
 
@@ -189,10 +190,10 @@ impl Aggregate {
     pub fn new(
         phase: &str,
         requests: &[PreparedRequest],
-        metrics: &EngineMetrics,
-    ) -> Result<Self, LoadError> {
+        metrics: &HttpMetrics,
+    ) -> Result<Self, HttpError> {
         let histogram = Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3)
-            .map_err(|e| LoadError::InvalidPhase(format!("latency histogram: {e}")))?;
+            .map_err(|e| HttpError::InvalidPhase(format!("latency histogram: {e}")))?;
         let latency_series = requests
             .iter()
             .map(|r| {

@@ -10,10 +10,11 @@ use rand::rngs::SmallRng;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
+use super::HttpError;
 use super::engine::MixPicker;
-use super::{HttpProgress, run_phase};
+use super::{HttpConfig, HttpPhaseOutcome, HttpProgress};
 use crate::demo_api::{DemoApiConfig, serve};
-use crate::load::{EngineMetrics, LoadError};
+use crate::load::EngineMetrics;
 use crate::spec::{HttpPhase, Method, Rate, WeightedRequest};
 
 fn get(weight: u32, path: &str) -> WeightedRequest {
@@ -36,6 +37,23 @@ fn phase(rate: f64, secs: f64, max_in_flight: usize, mix: Vec<WeightedRequest>) 
         timeout: Duration::from_secs(2),
         mix,
     }
+}
+
+/// `phase` against `target`, as a run prepares and runs it.
+async fn run(
+    name: &str,
+    phase: &HttpPhase,
+    target: SocketAddr,
+    metrics: &EngineMetrics,
+    progress: Option<watch::Sender<HttpProgress>>,
+) -> Result<HttpPhaseOutcome, HttpError> {
+    super::run(
+        name,
+        HttpConfig::from_phase(phase, target)?,
+        metrics,
+        progress,
+    )
+    .await
 }
 
 /// The demo API in-process with no simulated latency or errors.
@@ -97,7 +115,7 @@ async fn achieved_count_matches_rate_times_duration() {
     let metrics = EngineMetrics::new();
     let (progress_tx, progress_rx) = watch::channel(HttpProgress::default());
     let spec = phase(200.0, 2.0, 64, vec![get(1, "/health")]);
-    let outcome = run_phase("steady", &spec, addr, &metrics, Some(progress_tx))
+    let outcome = run("steady", &spec, addr, &metrics, Some(progress_tx))
         .await
         .expect("phase");
     // The schedule is exact: 200/s for 2 s is 400 arrivals, each either sent or dropped.
@@ -130,7 +148,7 @@ async fn mix_weights_are_honoured_on_the_wire() {
     let (addr, _stop) = demo_api().await;
     let metrics = EngineMetrics::new();
     let mix = vec![get(7, "/health"), get(2, "/api/users"), get(1, "/nope")];
-    let outcome = run_phase("mix", &phase(500.0, 2.0, 256, mix), addr, &metrics, None)
+    let outcome = run("mix", &phase(500.0, 2.0, 256, mix), addr, &metrics, None)
         .await
         .expect("phase");
     let text = metrics.encode().expect("encode");
@@ -205,7 +223,7 @@ async fn arrivals_beyond_max_in_flight_are_dropped_not_queued() {
     let metrics = EngineMetrics::new();
     let mut spec = phase(100.0, 1.0, 5, vec![get(1, "/")]);
     spec.timeout = Duration::from_millis(400);
-    let outcome = run_phase("stall", &spec, addr, &metrics, None)
+    let outcome = run("stall", &spec, addr, &metrics, None)
         .await
         .expect("phase");
     assert_eq!(outcome.sent + outcome.dropped, 100, "{outcome:#?}");
@@ -230,7 +248,7 @@ async fn latency_is_measured_from_the_schedule() {
     let stall = Duration::from_millis(300);
     let addr = delayed_server(stall).await;
     let metrics = EngineMetrics::new();
-    let outcome = run_phase(
+    let outcome = run(
         "slow",
         &phase(20.0, 1.0, 100, vec![get(1, "/")]),
         addr,
@@ -253,7 +271,7 @@ async fn closed_loop_sends_back_to_back() {
     let mut spec = phase(f64::INFINITY, 1.0, 4, vec![get(1, "/health")]);
     // Shorter than the phase: the drain must not give up on workers that are still sending.
     spec.timeout = Duration::from_millis(300);
-    let outcome = run_phase("max", &spec, addr, &metrics, None)
+    let outcome = run("max", &spec, addr, &metrics, None)
         .await
         .expect("phase");
     assert_eq!(outcome.errors.total(), 0, "{outcome:#?}");
@@ -275,10 +293,10 @@ async fn refuses_non_loopback_targets() {
     let spec = phase(10.0, 1.0, 4, vec![get(1, "/")]);
     for target in ["10.0.0.1:80", "192.168.1.2:8080", "[2001:db8::1]:80"] {
         let target: SocketAddr = target.parse().expect("addr");
-        let error = run_phase("p", &spec, target, &metrics, None)
+        let error = run("p", &spec, target, &metrics, None)
             .await
             .expect_err("refused");
-        assert!(matches!(error, LoadError::NonLoopbackTarget(t) if t == target));
+        assert!(matches!(error, HttpError::NonLoopbackTarget(t) if t == target));
         assert!(
             error.to_string().contains("only loopback targets"),
             "{error}"
@@ -295,7 +313,7 @@ async fn connection_refused_is_a_connect_error() {
         .local_addr()
         .expect("addr");
     let metrics = EngineMetrics::new();
-    let outcome = run_phase(
+    let outcome = run(
         "down",
         &phase(50.0, 0.2, 8, vec![get(1, "/")]),
         addr,
@@ -321,9 +339,7 @@ async fn connections_closed_by_the_server_are_replaced() {
     let metrics = EngineMetrics::new();
     for (name, rate) in [("open", 100.0), ("closed", f64::INFINITY)] {
         let spec = phase(rate, 0.5, 4, vec![get(1, "/")]);
-        let outcome = run_phase(name, &spec, addr, &metrics, None)
-            .await
-            .expect("phase");
+        let outcome = run(name, &spec, addr, &metrics, None).await.expect("phase");
         assert_eq!(outcome.errors.total(), 0, "{outcome:#?}");
         assert!(outcome.completed >= 40, "{outcome:#?}");
     }
@@ -333,7 +349,7 @@ async fn connections_closed_by_the_server_are_replaced() {
 async fn a_phase_lasts_its_duration_even_without_arrivals() {
     let (addr, _stop) = demo_api().await;
     let metrics = EngineMetrics::new();
-    let outcome = run_phase(
+    let outcome = run(
         "idle",
         &phase(0.0, 0.3, 4, vec![get(1, "/health")]),
         addr,

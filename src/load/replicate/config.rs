@@ -1,11 +1,47 @@
-//! A spec's `replicate:` phase → the engine's `ReplicateConfig`, once its endpoints are
-//! resolved to URLs: bearer token read from the environment, exclusions compiled.
+//! What a replication needs (`ReplicateConfig`), and how a spec's `replicate:` phase becomes
+//! one once its endpoints are resolved to URLs: bearer token read from the environment,
+//! exclusions compiled.
 
-use super::engine::{ReplicateConfig, ReplicateError};
+use std::time::Duration;
+
+use regex::Regex;
+
+use super::error::ReplicateError;
 use super::labels::LabelSpace;
 use super::source::anchored;
 use crate::prom::remote_write::RetryPolicy;
 use crate::spec::ReplicatePhase;
+
+/// Everything a replication needs, resolved: URLs instead of service names, compiled regexes.
+#[derive(Debug, Clone)]
+pub struct ReplicateConfig {
+    /// Base URL of the Prometheus API to read from (`http://127.0.0.1:9090`).
+    pub source: String,
+    /// Remote-write URL (`http://127.0.0.1:9090/api/v1/write`).
+    pub target: String,
+    /// Sent with every write (tenant headers, `Authorization: Bearer …`).
+    pub headers: Vec<(String, String)>,
+    /// Series selectors; metrics matching any of them are replicated.
+    pub matchers: Vec<String>,
+    /// Metric names matching any of these (anchored) are skipped.
+    pub exclude: Vec<Regex>,
+    pub lookback: Duration,
+    pub step: Duration,
+    pub labels: LabelSpace,
+    /// Samples per second; `None` = as fast as the receiver takes them.
+    pub rate: Option<f64>,
+    /// Samples per request (≥ 1).
+    pub batch: usize,
+    /// Parallel senders (≥ 1).
+    pub concurrency: usize,
+    /// Re-time each metric's history so its newest sample lands at "now".
+    pub time_shift: bool,
+    /// Read, generate and encode, but send nothing.
+    pub dry_run: bool,
+    /// Upper bound on the whole replication.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
 
 impl ReplicateConfig {
     /// `source`: base URL of the Prometheus API; `target`: the remote-write URL.

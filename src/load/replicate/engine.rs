@@ -10,20 +10,18 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use regex::Regex;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::batcher::{Batcher, Job};
-use super::labels::LabelSpace;
+use super::config::ReplicateConfig;
+use super::error::ReplicateError;
 use super::limiter::RateLimiter;
 use super::metrics::{PhaseHandles, ReplicateMetrics};
 use super::outcome::{Counters, OutcomeHead, ReplicateOutcome, ReplicateProgress, add};
 use super::source::{SourceSeries, family_metadata, history, metadata_for, metric_names};
 use super::template::{EncodedSpace, SeriesTemplate};
-use crate::prom::remote_write::{
-    BatchEncoder, RemoteWriter, RetryPolicy, SendOutcome, WriteError, check_loopback,
-};
+use crate::prom::remote_write::{BatchEncoder, RemoteWriter, SendOutcome, check_loopback};
 use crate::prom::{FamilyMetadata, PromClient, PromError};
 
 /// Unused rate-limit time a sender may catch up on.
@@ -31,55 +29,6 @@ const BURST: Duration = Duration::from_millis(100);
 /// How long senders get past the deadline to finish the request they are in.
 const GRACE: Duration = Duration::from_secs(5);
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
-
-/// Everything a replication needs, resolved: URLs instead of service names, compiled regexes.
-#[derive(Debug, Clone)]
-pub struct ReplicateConfig {
-    /// Base URL of the Prometheus API to read from (`http://127.0.0.1:9090`).
-    pub source: String,
-    /// Remote-write URL (`http://127.0.0.1:9090/api/v1/write`).
-    pub target: String,
-    /// Sent with every write (tenant headers, `Authorization: Bearer …`).
-    pub headers: Vec<(String, String)>,
-    /// Series selectors; metrics matching any of them are replicated.
-    pub matchers: Vec<String>,
-    /// Metric names matching any of these (anchored) are skipped.
-    pub exclude: Vec<Regex>,
-    pub lookback: Duration,
-    pub step: Duration,
-    pub labels: LabelSpace,
-    /// Samples per second; `None` = as fast as the receiver takes them.
-    pub rate: Option<f64>,
-    /// Samples per request (≥ 1).
-    pub batch: usize,
-    /// Parallel senders (≥ 1).
-    pub concurrency: usize,
-    /// Re-time each metric's history so its newest sample lands at "now".
-    pub time_shift: bool,
-    /// Read, generate and encode, but send nothing.
-    pub dry_run: bool,
-    /// Upper bound on the whole replication.
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReplicateError {
-    #[error("reading the source {url}: {source}")]
-    Source {
-        url: String,
-        #[source]
-        source: PromError,
-    },
-    #[error(
-        "refusing to read from `{0}`: only loopback sources are allowed (hint: use 127.0.0.1, ::1 or localhost)"
-    )]
-    NonLoopbackSource(String),
-    #[error(transparent)]
-    Target(#[from] WriteError),
-    #[error("invalid replication: {0}")]
-    Invalid(String),
-}
 
 struct Shared {
     writer: RemoteWriter,
@@ -95,7 +44,7 @@ type History = (String, Result<Vec<SourceSeries>, PromError>);
 
 /// Runs one replication to the end (or to its timeout) and reports what happened. Fails only
 /// when it cannot start or the source stops answering; dropped batches are in the outcome.
-pub async fn replicate(
+pub async fn run(
     phase: &str,
     config: &ReplicateConfig,
     metrics: &ReplicateMetrics,
@@ -103,20 +52,13 @@ pub async fn replicate(
 ) -> Result<ReplicateOutcome, ReplicateError> {
     let started = Instant::now();
     let deadline = started + config.timeout;
-    if config.batch == 0 || config.concurrency == 0 {
-        return Err(ReplicateError::Invalid(
-            "`batch` and `concurrency` must be at least 1".into(),
-        ));
-    }
-    check_loopback(&config.source)
-        .map_err(|_| ReplicateError::NonLoopbackSource(config.source.clone()))?;
-    let writer = RemoteWriter::new(&config.target, &config.headers, config.retry)?;
+    let writer = checked_writer(config)?;
     let client = PromClient::from_url(&config.source);
     let source_err = |source| ReplicateError::Source {
         url: config.source.clone(),
         source,
     };
-    let end = crate::run::unix_now();
+    let end = crate::clock::unix_now();
     let range = (end - config.lookback.as_secs_f64(), end);
     let (names, excluded) = metric_names(&client, &config.matchers, &config.exclude, range)
         .await
@@ -135,20 +77,7 @@ pub async fn replicate(
         dry_run: config.dry_run,
         deadline,
     });
-
-    let ticker = progress.map(|tx| {
-        let counters = Arc::clone(&counters);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(PROGRESS_EVERY).await;
-                let ms = started.elapsed().as_millis() as u64;
-                if tx.send(counters.progress(ms)).is_err() {
-                    break;
-                }
-            }
-        })
-    });
-
+    let ticker = progress.map(|tx| tick_progress(tx, Arc::clone(&counters), started));
     let mut senders = JoinSet::new();
     let mut queues = Vec::with_capacity(config.concurrency);
     for _ in 0..config.concurrency {
@@ -156,23 +85,16 @@ pub async fn replicate(
         queues.push(tx);
         senders.spawn(sender(rx, Arc::clone(&shared)));
     }
-
-    let (history_tx, mut histories) = mpsc::channel::<History>(1);
-    let reader = {
-        let (client, matchers) = (client.clone(), config.matchers.clone());
-        let (lookback, step) = (config.lookback, config.step);
-        tokio::spawn(async move {
-            for name in names {
-                let result = history(&client, &matchers, &name, end, lookback, step).await;
-                let failed = result.is_err();
-                if history_tx.send((name, result)).await.is_err() || failed {
-                    break;
-                }
-            }
-        })
-    };
-
-    let mut generator = Generator {
+    let (history_tx, histories) = mpsc::channel::<History>(1);
+    let reader = tokio::spawn(read_histories(
+        client,
+        config.matchers.clone(),
+        (config.lookback, config.step),
+        names,
+        end,
+        history_tx,
+    ));
+    let generator = Generator {
         config,
         space: EncodedSpace::new(&config.labels),
         template: SeriesTemplate::default(),
@@ -183,41 +105,8 @@ pub async fn replicate(
         deadline,
         shared: &shared,
     };
-    let mut timed_out = false;
-    let mut failure = None;
-    loop {
-        match tokio::time::timeout_at(deadline.into(), histories.recv()).await {
-            Err(_) => {
-                timed_out = true;
-                break;
-            }
-            Ok(None) => break,
-            Ok(Some((_, Err(e)))) => {
-                failure = Some(e);
-                break;
-            }
-            Ok(Some((name, Ok(series)))) => {
-                if !generator.metric(&name, &series).await {
-                    timed_out = true;
-                    break;
-                }
-            }
-        }
-    }
-    reader.abort();
-    if !timed_out && failure.is_none() {
-        timed_out = !generator.flush().await;
-    }
-    generator.abandon();
-    drop(generator);
-    let joined = tokio::time::timeout_at((deadline + GRACE).into(), async {
-        while senders.join_next().await.is_some() {}
-    })
-    .await;
-    if joined.is_err() {
-        senders.abort_all();
-        timed_out = true;
-    }
+    let (mut timed_out, failure) = generator.run(histories, reader).await;
+    timed_out |= !join_senders(senders, deadline).await;
     if let Some(t) = ticker {
         t.abort();
     }
@@ -232,6 +121,70 @@ pub async fn replicate(
         rate: config.rate.filter(|r| r.is_finite()),
     };
     Ok(counters.outcome(head, started.elapsed().as_secs_f64(), timed_out))
+}
+
+/// The remote-write client of a replication whose bounds and source are fine.
+fn checked_writer(config: &ReplicateConfig) -> Result<RemoteWriter, ReplicateError> {
+    if config.batch == 0 || config.concurrency == 0 {
+        return Err(ReplicateError::Invalid(
+            "`batch` and `concurrency` must be at least 1".into(),
+        ));
+    }
+    check_loopback(&config.source)
+        .map_err(|_| ReplicateError::NonLoopbackSource(config.source.clone()))?;
+    Ok(RemoteWriter::new(
+        &config.target,
+        &config.headers,
+        config.retry,
+    )?)
+}
+
+/// Publishes the counters as progress every [`PROGRESS_EVERY`] until nobody listens.
+fn tick_progress(
+    tx: watch::Sender<ReplicateProgress>,
+    counters: Arc<Counters>,
+    started: Instant,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(PROGRESS_EVERY).await;
+            let ms = started.elapsed().as_millis() as u64;
+            if tx.send(counters.progress(ms)).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// Reads each metric's history in turn and hands it over, until the first failure.
+async fn read_histories(
+    client: PromClient,
+    matchers: Vec<String>,
+    (lookback, step): (Duration, Duration),
+    names: Vec<String>,
+    end: f64,
+    out: mpsc::Sender<History>,
+) {
+    for name in names {
+        let result = history(&client, &matchers, &name, end, lookback, step).await;
+        let failed = result.is_err();
+        if out.send((name, result)).await.is_err() || failed {
+            break;
+        }
+    }
+}
+
+/// Waits for the senders to finish their requests, a grace past the deadline at most; false
+/// when they had to be aborted.
+async fn join_senders(mut senders: JoinSet<()>, deadline: Instant) -> bool {
+    let joined = tokio::time::timeout_at((deadline + GRACE).into(), async {
+        while senders.join_next().await.is_some() {}
+    })
+    .await;
+    if joined.is_err() {
+        senders.abort_all();
+    }
+    joined.is_ok()
 }
 
 struct Generator<'a> {
@@ -250,6 +203,43 @@ struct Generator<'a> {
 }
 
 impl Generator<'_> {
+    /// Multiplies every history the reader hands over, then (the reader stopped) queues what is
+    /// left. Returns whether the deadline passed first, and the source's failure if it stopped
+    /// answering.
+    async fn run(
+        mut self,
+        mut histories: mpsc::Receiver<History>,
+        reader: tokio::task::JoinHandle<()>,
+    ) -> (bool, Option<PromError>) {
+        let mut timed_out = false;
+        let mut failure = None;
+        loop {
+            match tokio::time::timeout_at(self.deadline.into(), histories.recv()).await {
+                Err(_) => {
+                    timed_out = true;
+                    break;
+                }
+                Ok(None) => break,
+                Ok(Some((_, Err(e)))) => {
+                    failure = Some(e);
+                    break;
+                }
+                Ok(Some((name, Ok(series)))) => {
+                    if !self.metric(&name, &series).await {
+                        timed_out = true;
+                        break;
+                    }
+                }
+            }
+        }
+        reader.abort();
+        if !timed_out && failure.is_none() {
+            timed_out = !self.flush().await;
+        }
+        self.abandon();
+        (timed_out, failure)
+    }
+
     /// Multiplies metric `name`'s series; false when the deadline passed while queueing.
     async fn metric(&mut self, name: &str, series: &[SourceSeries]) -> bool {
         let counters = &self.shared.counters;
@@ -275,7 +265,7 @@ impl Generator<'_> {
             .max();
         let shift = match newest {
             Some(newest) if self.config.time_shift => {
-                (crate::run::unix_now() * 1000.0) as i64 - newest
+                (crate::clock::unix_now() * 1000.0) as i64 - newest
             }
             _ => 0,
         };

@@ -5,6 +5,7 @@
 pub(crate) mod batcher;
 mod config;
 mod engine;
+mod error;
 mod labels;
 mod limiter;
 mod metrics;
@@ -15,7 +16,11 @@ pub(crate) mod template;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{ReplicateConfig, ReplicateError, replicate};
+pub use config::ReplicateConfig;
+/// The old name of [`run`], kept until the integration tests use the new one.
+pub use engine::run as replicate;
+pub use engine::run;
+pub use error::ReplicateError;
 pub use labels::{LabelSpace, MAX_COPIES, copy_labels};
 pub use metrics::{DROP_REASONS, PhaseHandles, ReplicateMetrics};
 pub use outcome::{ReplicateOutcome, ReplicateProgress, progress_line};

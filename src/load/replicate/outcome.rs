@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::metrics::DROP_REASONS;
 
@@ -29,7 +29,7 @@ pub struct ReplicateProgress {
 
 /// The result of one replication. "Written" means accepted by the receiver — or, in a dry
 /// run, what would have been sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReplicateOutcome {
     pub phase: String,
     pub dry_run: bool,

@@ -151,7 +151,7 @@ fn config(source: String, target: String) -> ReplicateConfig {
 async fn every_copy_arrives_once_in_order() {
     let (source, target, received) = setup(204).await;
     let metrics = ReplicateMetrics::new();
-    let outcome = replicate("copy", &config(source, target), &metrics, None)
+    let outcome = run("copy", &config(source, target), &metrics, None)
         .await
         .expect("replication");
     // 2 metrics (go_threads excluded) × 2 series × 6 copies × 3 samples.
@@ -202,7 +202,7 @@ async fn every_copy_arrives_once_in_order() {
 async fn a_source_without_metadata_still_replicates() {
     let (source, target, received) = setup_with(source_router_without_metadata(), 204).await;
     let cfg = config(source, target);
-    let outcome = replicate("bare", &cfg, &ReplicateMetrics::new(), None)
+    let outcome = run("bare", &cfg, &ReplicateMetrics::new(), None)
         .await
         .expect("replication");
     assert_eq!(outcome.series_written, 24);
@@ -216,11 +216,11 @@ async fn time_shift_moves_the_newest_sample_to_now() {
     let mut cfg = config(source, target);
     cfg.time_shift = true;
     cfg.labels = LabelSpace::default();
-    let before = (crate::run::unix_now() * 1000.0) as i64;
-    replicate("shift", &cfg, &ReplicateMetrics::new(), None)
+    let before = (crate::clock::unix_now() * 1000.0) as i64;
+    run("shift", &cfg, &ReplicateMetrics::new(), None)
         .await
         .expect("replication");
-    let after = (crate::run::unix_now() * 1000.0) as i64;
+    let after = (crate::clock::unix_now() * 1000.0) as i64;
     let series = received.series.lock().expect("lock");
     assert_eq!(series.len(), 4);
     for samples in series.values() {
@@ -238,7 +238,7 @@ async fn a_dry_run_counts_everything_and_sends_nothing() {
     let (source, target, received) = setup(204).await;
     let mut cfg = config(source, target);
     cfg.dry_run = true;
-    let outcome = replicate("dry", &cfg, &ReplicateMetrics::new(), None)
+    let outcome = run("dry", &cfg, &ReplicateMetrics::new(), None)
         .await
         .expect("replication");
     assert!(outcome.dry_run);
@@ -252,7 +252,7 @@ async fn a_dry_run_counts_everything_and_sends_nothing() {
 async fn rejected_batches_are_dropped_with_the_reason() {
     let (source, target, received) = setup(400).await;
     let metrics = ReplicateMetrics::new();
-    let outcome = replicate("rejected", &config(source, target), &metrics, None)
+    let outcome = run("rejected", &config(source, target), &metrics, None)
         .await
         .expect("replication");
     assert_eq!(outcome.samples_written, 0);
@@ -272,7 +272,7 @@ async fn the_rate_limit_spreads_samples_over_time() {
     let mut cfg = config(source, target);
     cfg.rate = Some(200.0);
     let started = Instant::now();
-    let outcome = replicate("slow", &cfg, &ReplicateMetrics::new(), None)
+    let outcome = run("slow", &cfg, &ReplicateMetrics::new(), None)
         .await
         .expect("replication");
     // 72 samples at 200/s: the last batch may start after (72 - 4) / 200 s, minus the burst.
@@ -290,7 +290,7 @@ async fn a_non_loopback_source_is_refused() {
         "http://192.0.2.1:9090".into(),
         "http://127.0.0.1:1/api/v1/write".into(),
     );
-    let err = replicate("x", &cfg, &ReplicateMetrics::new(), None)
+    let err = run("x", &cfg, &ReplicateMetrics::new(), None)
         .await
         .expect_err("refused");
     assert!(err.to_string().contains("only loopback"), "{err}");

@@ -11,7 +11,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::config::{SwarmConfig, SwarmError};
+use super::config::SwarmConfig;
+use super::error::SwarmError;
 
 /// Reconnect options, passed when this FFmpeg's HTTP protocol has them. The delay cap keeps
 /// FFmpeg from waiting out minutes on its own: stall detection restarts a stuck client instead.

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::error::SwarmError;
 use crate::prom::remote_write::check_loopback;
 use crate::spec::SwarmPhase;
 
@@ -157,6 +158,16 @@ impl SwarmConfig {
     }
 }
 
+/// The FFmpeg a spec's swarm runs: found on this machine or in perfgate's tool cache.
+pub(crate) async fn find_ffmpeg() -> Result<PathBuf, String> {
+    use crate::stack::tools;
+    tokio::task::spawn_blocking(|| tools::resolve(&tools::FFMPEG, None))
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|tool| tool.path)
+        .map_err(|e| e.to_string())
+}
+
 impl SwarmConfig {
     /// A spec's `swarm:` phase, its URL expanded against the running stack.
     pub fn from_phase(phase: &SwarmPhase, url: String, ffmpeg: PathBuf) -> Self {
@@ -175,22 +186,6 @@ impl SwarmConfig {
             ..Self::new(ffmpeg, url, phase.clients)
         }
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SwarmError {
-    #[error("invalid swarm: {0}")]
-    Invalid(String),
-    #[error(
-        "refusing to send load to `{0}`: only loopback URLs are allowed (hint: pass --allow-external for an external origin)"
-    )]
-    NonLoopback(String),
-    #[error(
-        "cannot run ffmpeg `{path}`: {reason} (hint: install FFmpeg or point $PERFGATE_FFMPEG at one)"
-    )]
-    Ffmpeg { path: String, reason: String },
-    #[error("the swarm engine failed: {0}")]
-    Engine(String),
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::command::ClientCommand;
-use super::config::{SwarmConfig, SwarmError};
+use super::config::SwarmConfig;
+use super::error::SwarmError;
 use super::events::ClientEvent;
 use super::metrics::{Count, SwarmHandles, SwarmMetrics};
 use super::outcome::{SwarmOutcome, SwarmProgress};
@@ -31,7 +32,7 @@ const QUEUE: usize = 4096;
 /// Runs one swarm to its end and reports what happened. Fails only when it cannot start
 /// (invalid config, no usable FFmpeg); client failures are in the outcome and the metrics.
 /// Dropping the future stops the swarm: every client is killed and reaped on the swarm's thread.
-pub async fn run_swarm(
+pub async fn run(
     phase: &str,
     config: &SwarmConfig,
     metrics: &SwarmMetrics,

@@ -5,6 +5,7 @@
 mod command;
 mod config;
 mod engine;
+mod error;
 mod events;
 mod metrics;
 mod outcome;
@@ -18,11 +19,15 @@ mod supervisor;
 mod tests;
 
 pub use command::ClientCommand;
+pub(crate) use config::find_ffmpeg;
 pub use config::{
     DEFAULT_MEDIA_WINDOW, MAX_CLIENTS, MAX_DURATION, MAX_RESTARTS, MIN_MEDIA_WINDOW,
-    MIN_STALL_AFTER, RestartPolicy, SwarmConfig, SwarmError,
+    MIN_STALL_AFTER, RestartPolicy, SwarmConfig,
 };
-pub use engine::run_swarm;
+pub use engine::run;
+/// The old name of [`run`], kept until the integration tests use the new one.
+pub use engine::run as run_swarm;
+pub use error::SwarmError;
 pub use metrics::{SwarmMetrics, TTFF_BUCKETS};
 pub use outcome::{
     SpeedQuantiles, StateCounts, SwarmOutcome, SwarmProgress, TtffSummary, progress_line, rate,

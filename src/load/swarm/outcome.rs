@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::supervisor::{ClientState, STATES};
 
 /// Clients by state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateCounts {
     pub pending: u32,
     pub starting: u32,
@@ -58,7 +58,7 @@ impl StateCounts {
 }
 
 /// FFmpeg's reported speed across running clients.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SpeedQuantiles {
     pub p5: f64,
     pub p50: f64,
@@ -70,7 +70,7 @@ pub struct SpeedQuantiles {
 }
 
 /// Time from a process start to its first media, in seconds (every start, restarts included).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TtffSummary {
     pub count: u64,
     pub p50: f64,
@@ -111,7 +111,7 @@ impl SwarmProgress {
 }
 
 /// The result of one swarm.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SwarmOutcome {
     pub phase: String,
     pub url: String,

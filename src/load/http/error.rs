@@ -1,9 +1,9 @@
-//! Errors of the load engines.
+//! Why an HTTP phase could not run.
 
 use std::net::SocketAddr;
 
 #[derive(Debug, thiserror::Error)]
-pub enum LoadError {
+pub enum HttpError {
     #[error(
         "refusing to send load to `{0}`: only loopback targets are allowed \
          (hint: services run on 127.0.0.0/8 or ::1)"

@@ -2,8 +2,8 @@
 
 use comfy_table::Cell;
 
-use super::table::table;
 use crate::load::swarm::{SpeedQuantiles, SwarmOutcome, rate};
+use crate::report::table::table;
 
 /// `figure | value`, one row per figure of the outcome.
 pub fn swarm_table(o: &SwarmOutcome, color: bool) -> String {
