@@ -15,6 +15,7 @@ pub mod paths;
 pub mod prom;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod snapshot;
 pub mod spec;
 pub mod stack;

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -17,11 +16,10 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
-/// Client-side latency buckets: 100 µs (loopback floor) to 10 s.
-pub const LATENCY_BUCKETS: [f64; 16] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0,
-];
+use crate::serve::openmetrics_response;
+
+/// Re-exported from `serve` (its home since issue 12) until every user imports it from there.
+pub use crate::serve::LATENCY_BUCKETS;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct RequestLabels {
@@ -147,21 +145,6 @@ pub async fn serve_metrics(
 
 async fn render(State(metrics): State<Arc<EngineMetrics>>) -> Response {
     openmetrics_response(metrics.encode())
-}
-
-/// A `/metrics` answer: an encoded registry in the OpenMetrics text format, or a 500.
-pub(crate) fn openmetrics_response(encoded: Result<String, std::fmt::Error>) -> Response {
-    match encoded {
-        Ok(text) => {
-            let mut response = text.into_response();
-            let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            response
-        }
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "metrics encoding failed").into_response(),
-    }
 }
 
 #[cfg(test)]

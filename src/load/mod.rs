@@ -10,6 +10,5 @@ mod schedule;
 pub mod swarm;
 
 pub use error::LoadError;
-pub(crate) use exporter::openmetrics_response;
 pub use exporter::{EngineMetrics, LATENCY_BUCKETS, serve_metrics};
 pub use schedule::{CLOSED_LOOP_MAX_RATE, Schedule};

@@ -129,7 +129,7 @@ fn hold_network_namespace() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve_until_signalled(
+    runtime.block_on(crate::serve::serve_until_signalled(
         |stop| async move {
             stop.await;
             Ok(())
@@ -191,36 +191,4 @@ fn parse_otlp(raw: &str) -> anyhow::Result<OtlpExport> {
         service_name: next("service name")?.to_owned(),
         instance: next("instance")?.to_owned(),
     })
-}
-
-/// A future that resolves when a built-in service should stop.
-pub type StopSignal = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
-
-/// Runs a built-in service's server until SIGTERM or Ctrl-C, then lets it stop gracefully for
-/// at most `grace`. `serve` gets the stop signal to hand to its server.
-pub async fn serve_until_signalled<F, Fut>(
-    serve: F,
-    grace: std::time::Duration,
-) -> std::io::Result<()>
-where
-    F: FnOnce(StopSignal) -> Fut,
-    Fut: std::future::Future<Output = std::io::Result<()>>,
-{
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = serve(Box::pin(async move {
-        let _ = stop_rx.await;
-    }));
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let stopper = async move {
-        tokio::select! {
-            _ = sigterm.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-        let _ = stop_tx.send(());
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = server => result,
-        () = stopper => Ok(()),
-    }
 }

@@ -18,14 +18,11 @@ pub mod reaper;
 pub mod tools;
 
 pub use backend::{Backend, BackendDecision, choose_backend};
-pub use builtin::{
-    POD as POD_BUILTIN, StopSignal, dispatch_from_env, host_executable, serve_until_signalled,
-};
+pub use builtin::{POD as POD_BUILTIN, dispatch_from_env, host_executable};
 pub use child::ChildProcess;
 pub use compose::write_compose;
 pub use docker_backend::host_address_for_containers;
 pub use error::StackError;
-pub(crate) use ports::bind_listener;
 pub use ports::{free_port, loopback};
 pub use process_backend::{RunningService, RunningStack, ServiceRecord, StackOptions, start};
 pub use ready::Readiness;
