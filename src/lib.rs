@@ -5,7 +5,6 @@
 pub mod bench;
 pub mod cli;
 pub mod demo_api;
-pub mod docker;
 pub mod error;
 pub mod gate;
 pub mod load;

@@ -3,11 +3,14 @@
 //! entry point (the CLI, the test harness) calls `dispatch_from_env` first. That works the same
 //! for the `perfgate` binary, the `specs` harness and a user crate's own harness.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
-
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
+
+use super::plan::Program;
+use super::tools::ResolvedTool;
 
 use crate::demo_api::{DemoApiConfig, OtlpExport};
 use crate::origin::OriginConfig;
@@ -36,68 +39,64 @@ pub fn host_executable() -> std::io::Result<PathBuf> {
     }
 }
 
-/// A command running `host` (default: `host_executable()`), to be told which built-in to be.
-fn host_command(host: Option<&Path>) -> std::io::Result<Command> {
-    Ok(Command::new(match host {
-        Some(h) => h.to_owned(),
-        None => host_executable()?,
-    }))
+/// A built-in service's program and environment: perfgate told to be `which`, with its config.
+fn builtin(
+    which: &'static str,
+    tool: Option<ResolvedTool>,
+    config: impl IntoIterator<Item = (&'static str, String)>,
+) -> (Program, BTreeMap<String, String>) {
+    let mut env = BTreeMap::from([(BUILTIN.to_owned(), which.to_owned())]);
+    env.extend(config.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    (Program::Builtin { tool }, env)
 }
 
-/// The command that starts the demo API with `config`.
-pub(crate) fn demo_api_command(
-    config: &DemoApiConfig,
-    host: Option<&Path>,
-) -> std::io::Result<Command> {
-    let mut cmd = host_command(host)?;
-    cmd.env(BUILTIN, "demo-api").env(
-        DEMO_API_ARGS,
-        format!(
-            "{} {} {} {}",
-            config.listen, config.seed, config.latency_factor, config.error_factor
-        ),
+/// Variables a built-in reads only when they are set: not inherited from perfgate's own
+/// environment (the process backend clears those the plan does not set).
+pub(crate) const OPTIONAL_VARS: &[&str] = &[DEMO_API_OTLP];
+
+/// The demo API with `config`.
+pub(crate) fn demo_api(config: &DemoApiConfig) -> (Program, BTreeMap<String, String>) {
+    let args = format!(
+        "{} {} {} {}",
+        config.listen, config.seed, config.latency_factor, config.error_factor
     );
-    cmd.env_remove(DEMO_API_OTLP);
-    if let Some(otlp) = &config.otlp {
-        cmd.env(
-            DEMO_API_OTLP,
-            format!(
-                "{} {} {} {}",
-                otlp.endpoint,
-                otlp.interval.as_millis(),
-                otlp.service_name,
-                otlp.instance
-            ),
+    let otlp = config.otlp.as_ref().map(|otlp| {
+        let value = format!(
+            "{} {} {} {}",
+            otlp.endpoint,
+            otlp.interval.as_millis(),
+            otlp.service_name,
+            otlp.instance
         );
-    }
-    Ok(cmd)
+        (DEMO_API_OTLP, value)
+    });
+    builtin(
+        "demo-api",
+        None,
+        [(DEMO_API_ARGS, args)].into_iter().chain(otlp),
+    )
 }
 
-/// The command that starts the OTLP → Prometheus adapter with `config`.
-pub(crate) fn adapter_command(
-    config: &AdapterConfig,
-    host: Option<&Path>,
-) -> std::io::Result<Command> {
-    let mut cmd = host_command(host)?;
+/// The OTLP → Prometheus adapter with `config`.
+pub(crate) fn adapter(config: &AdapterConfig) -> (Program, BTreeMap<String, String>) {
     let mut args = config.listen.to_string();
     if let Some(url) = &config.remote_write {
         args.push(' ');
         args.push_str(url);
     }
-    cmd.env(BUILTIN, "otlp-to-prometheus")
-        .env(ADAPTER_ARGS, args);
-    Ok(cmd)
+    builtin("otlp-to-prometheus", None, [(ADAPTER_ARGS, args)])
 }
 
-/// The command that starts the HLS origin (which starts FFmpeg itself) with `config`.
-pub(crate) fn origin_command(
+/// The HLS origin (which starts FFmpeg, `ffmpeg`, itself) with `config`.
+pub(crate) fn origin(
     config: &OriginConfig,
-    host: Option<&Path>,
-) -> std::io::Result<Command> {
-    let mut cmd = host_command(host)?;
-    cmd.env(BUILTIN, "ffmpeg-origin")
-        .env(ORIGIN_ARGS, config.to_json());
-    Ok(cmd)
+    ffmpeg: ResolvedTool,
+) -> (Program, BTreeMap<String, String>) {
+    builtin(
+        "ffmpeg-origin",
+        Some(ffmpeg),
+        [(ORIGIN_ARGS, config.to_json())],
+    )
 }
 
 /// If this process was started as a built-in service, runs it and returns its exit code.

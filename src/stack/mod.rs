@@ -1,28 +1,39 @@
 //! Stacks: choosing a backend, bringing a spec's services up (as processes or containers),
 //! knowing their endpoints, and tearing them down on every exit path.
+//!
+//! Layers, bottom up (no module imports one above it): `error`, `reaper`, `child`, `ports`,
+//! `ready`, `tools/`, `images/` (the docker CLI and local images); `backend` and `need` (which
+//! tools a spec needs, resolved per backend); `builtin` (built-ins' environment and dispatch);
+//! `plan/` (the backend-neutral plan); the backends `process` and `docker/`, and `compose`;
+//! `choose`, `running`, `start`.
 
 mod backend;
 mod builtin;
 mod child;
+mod choose;
 mod compose;
-mod docker_backend;
+mod docker;
 mod error;
-mod origin;
-mod otel;
-mod otelcol;
+pub(crate) mod images;
+mod need;
+mod plan;
 mod ports;
-mod process_backend;
-pub mod prometheus;
+mod process;
 mod ready;
 pub mod reaper;
+mod running;
+mod start;
 pub mod tools;
 
-pub use backend::{Backend, BackendDecision, choose_backend};
+pub use backend::{Backend, BackendDecision};
 pub use builtin::{POD as POD_BUILTIN, dispatch_from_env, host_executable};
 pub use child::ChildProcess;
+pub use choose::choose_backend;
 pub use compose::write_compose;
-pub use docker_backend::host_address_for_containers;
+pub use docker::host_address_for_containers;
 pub use error::StackError;
+pub use plan::prometheus;
 pub use ports::{free_port, loopback};
-pub use process_backend::{RunningService, RunningStack, ServiceRecord, StackOptions, start};
 pub use ready::Readiness;
+pub use running::{RunningService, RunningStack, ServiceRecord};
+pub use start::{StackOptions, start};

@@ -147,9 +147,9 @@ mod tests {
 
     #[test]
     fn the_images_looked_for_are_the_ones_images_build_tags() {
-        for tool in crate::docker::IMAGE_TOOLS {
+        for tool in crate::stack::images::IMAGE_TOOLS {
             let resolved = ResolvedTool::in_image(tool, "x".into(), tool.min_version);
-            let built = crate::docker::tool_recipe(&resolved);
+            let built = crate::stack::images::tool_recipe(&resolved);
             assert_eq!(built.name, tool.image_name);
             assert_eq!(built.override_var(), override_var(tool.image_name));
         }
