@@ -9,9 +9,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::plan::Program;
-use super::tools::ResolvedTool;
-
 use crate::demo_api::{DemoApiConfig, OtlpExport};
 use crate::origin::OriginConfig;
 use crate::otlp::AdapterConfig;
@@ -39,23 +36,22 @@ pub fn host_executable() -> std::io::Result<PathBuf> {
     }
 }
 
-/// A built-in service's program and environment: perfgate told to be `which`, with its config.
+/// A built-in service's environment: perfgate told to be `which`, with its config.
 fn builtin(
     which: &'static str,
-    tool: Option<ResolvedTool>,
     config: impl IntoIterator<Item = (&'static str, String)>,
-) -> (Program, BTreeMap<String, String>) {
+) -> BTreeMap<String, String> {
     let mut env = BTreeMap::from([(BUILTIN.to_owned(), which.to_owned())]);
     env.extend(config.into_iter().map(|(k, v)| (k.to_owned(), v)));
-    (Program::Builtin { tool }, env)
+    env
 }
 
 /// Variables a built-in reads only when they are set: not inherited from perfgate's own
 /// environment (the process backend clears those the plan does not set).
 pub(crate) const OPTIONAL_VARS: &[&str] = &[DEMO_API_OTLP];
 
-/// The demo API with `config`.
-pub(crate) fn demo_api(config: &DemoApiConfig) -> (Program, BTreeMap<String, String>) {
+/// The environment of the demo API with `config`.
+pub(crate) fn demo_api(config: &DemoApiConfig) -> BTreeMap<String, String> {
     let args = format!(
         "{} {} {} {}",
         config.listen, config.seed, config.latency_factor, config.error_factor
@@ -70,33 +66,22 @@ pub(crate) fn demo_api(config: &DemoApiConfig) -> (Program, BTreeMap<String, Str
         );
         (DEMO_API_OTLP, value)
     });
-    builtin(
-        "demo-api",
-        None,
-        [(DEMO_API_ARGS, args)].into_iter().chain(otlp),
-    )
+    builtin("demo-api", [(DEMO_API_ARGS, args)].into_iter().chain(otlp))
 }
 
-/// The OTLP → Prometheus adapter with `config`.
-pub(crate) fn adapter(config: &AdapterConfig) -> (Program, BTreeMap<String, String>) {
+/// The environment of the OTLP → Prometheus adapter with `config`.
+pub(crate) fn adapter(config: &AdapterConfig) -> BTreeMap<String, String> {
     let mut args = config.listen.to_string();
     if let Some(url) = &config.remote_write {
         args.push(' ');
         args.push_str(url);
     }
-    builtin("otlp-to-prometheus", None, [(ADAPTER_ARGS, args)])
+    builtin("otlp-to-prometheus", [(ADAPTER_ARGS, args)])
 }
 
-/// The HLS origin (which starts FFmpeg, `ffmpeg`, itself) with `config`.
-pub(crate) fn origin(
-    config: &OriginConfig,
-    ffmpeg: ResolvedTool,
-) -> (Program, BTreeMap<String, String>) {
-    builtin(
-        "ffmpeg-origin",
-        Some(ffmpeg),
-        [(ORIGIN_ARGS, config.to_json())],
-    )
+/// The environment of the HLS origin (which starts FFmpeg itself) with `config`.
+pub(crate) fn origin(config: &OriginConfig) -> BTreeMap<String, String> {
+    builtin("ffmpeg-origin", [(ORIGIN_ARGS, config.to_json())])
 }
 
 /// If this process was started as a built-in service, runs it and returns its exit code.

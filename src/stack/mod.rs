@@ -5,7 +5,7 @@
 //! `ready`, `tools/`, `images/` (the docker CLI and local images); `backend` and `need` (which
 //! tools a spec needs, resolved per backend); `builtin` (built-ins' environment and dispatch);
 //! `plan/` (the backend-neutral plan); the backends `process` and `docker/`, and `compose`;
-//! `choose`, `running`, `start`.
+//! `choose`, `launch` (a planned service on a backend), `running`, `start`.
 
 mod backend;
 mod builtin;
@@ -15,6 +15,7 @@ mod compose;
 mod docker;
 mod error;
 pub(crate) mod images;
+mod launch;
 mod need;
 mod plan;
 mod ports;

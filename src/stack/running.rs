@@ -1,5 +1,4 @@
-//! A started stack: every service with its handle (a process, or a container and the child
-//! following its output), its endpoints, liveness checks, the report's record of it, and
+//! A started stack: every service with its handle (`launch::Handle`), its endpoints, liveness checks, the report's record of it, and
 //! shutdown in reverse start order on every exit path.
 
 use std::collections::BTreeMap;
@@ -7,11 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::child::ChildProcess;
-use super::docker::ContainerGuard;
 use super::error::{StackError, indent_tail};
+use super::launch::{Handle, Launcher};
 use super::ports::http_port;
-use super::start::Launcher;
 use super::tools::ResolvedTool;
 
 /// A started service. Dropping it stops it.
@@ -23,71 +20,6 @@ pub struct RunningService {
     pub tool: Option<ResolvedTool>,
     pub ready_after: Duration,
     pub(crate) handle: Handle,
-}
-
-/// What runs a service.
-#[derive(Debug)]
-pub(crate) enum Handle {
-    /// A child process leading its own process group.
-    Process(ChildProcess),
-    /// A container, and the `docker logs --follow` child that gives its log, log readiness and
-    /// "it died" as for a process (dropped first, then the container is removed).
-    Container {
-        logs: ChildProcess,
-        container: ContainerGuard,
-    },
-}
-
-impl Handle {
-    /// The process, or the follower of the container's output.
-    pub(crate) fn output(&self) -> &ChildProcess {
-        match self {
-            Handle::Process(child) | Handle::Container { logs: child, .. } => child,
-        }
-    }
-
-    pub(crate) fn output_mut(&mut self) -> &mut ChildProcess {
-        match self {
-            Handle::Process(child) | Handle::Container { logs: child, .. } => child,
-        }
-    }
-
-    /// How it ended, given its child's exit status: the process's own; the follower's says
-    /// nothing, the container's does.
-    pub(crate) fn describe_exit(&self, status: String) -> String {
-        match self {
-            Handle::Process(_) => status,
-            Handle::Container { container, .. } => container.exit_description(),
-        }
-    }
-
-    /// Removes the container (if any), then stops the child; the first failure is returned.
-    async fn stop(self, name: &str) -> Result<(), StackError> {
-        let (mut child, container) = match self {
-            Handle::Process(child) => (child, None),
-            Handle::Container { logs, container } => (logs, Some(container)),
-        };
-        let mut first_error = None;
-        if let Some(container) = container
-            && let Err(message) = container.remove().await
-        {
-            first_error = Some(StackError::Docker {
-                service: name.to_owned(),
-                message,
-            });
-        }
-        let stopped = tokio::task::spawn_blocking(move || child.stop())
-            .await
-            .map_err(std::io::Error::other)
-            .and_then(|r| r);
-        if let Err(source) = stopped {
-            first_error.get_or_insert(StackError::Spawn {
-                service: name.to_owned(),
-                source,
-            });
-        }
-        first_error.map_or(Ok(()), Err)
-    }
 }
 
 impl RunningService {

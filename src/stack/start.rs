@@ -1,20 +1,17 @@
 //! `start`: a spec's stack planned (`plan`), then each service launched by the chosen backend
 //! (`process` or `docker`) and waited for until ready, in start order.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::backend::{Backend, BackendDecision};
-use super::child::ChildProcess;
 use super::choose::choose_backend;
 use super::docker::{Pod, published_ports};
 use super::error::StackError;
+use super::launch::Launcher;
+use super::plan::plan;
 use super::plan::prometheus::ScrapeTarget;
-use super::plan::{Planned, plan};
-use super::process;
-use super::ready::{Readiness, wait_ready};
-use super::running::{Handle, RunningService, RunningStack};
+use super::running::{RunningService, RunningStack};
 
 /// What the caller adds to a stack.
 #[derive(Debug, Clone, Default)]
@@ -27,96 +24,6 @@ pub struct StackOptions {
     pub host_executable: Option<PathBuf>,
     /// The backend, when the caller has chosen it already (`None`: chosen by `start`).
     pub backend: Option<BackendDecision>,
-}
-
-/// Where a stack's services run: local processes, or containers sharing a pod's network.
-#[derive(Debug)]
-pub(crate) enum Launcher {
-    /// `host`: the executable hosting built-ins (default: this one).
-    Process {
-        host: Option<PathBuf>,
-    },
-    Docker(Pod),
-}
-
-impl Launcher {
-    /// Starts a planned service; ready once its readiness check passes.
-    async fn launch(&self, planned: Planned, run_dir: &Path) -> Result<RunningService, StackError> {
-        let io = |source| StackError::Spawn {
-            service: planned.name.clone(),
-            source,
-        };
-        let (command, container) = match self {
-            Launcher::Process { host } => (
-                process::command(&planned, host.as_deref()).map_err(io)?,
-                None,
-            ),
-            Launcher::Docker(pod) => {
-                let (container, follow) = pod.start_container(&planned, run_dir).await?;
-                (follow, Some(container))
-            }
-        };
-        let started = Instant::now();
-        let child = spawn(&planned, command, run_dir)?;
-        let mut handle = match container {
-            Some(container) => Handle::Container {
-                logs: child,
-                container,
-            },
-            None => Handle::Process(child),
-        };
-        wait_ready(
-            &planned.name,
-            handle.output_mut(),
-            &planned.ready,
-            planned.timeout,
-        )
-        .await
-        .map_err(|e| match e {
-            StackError::Died {
-                service,
-                status,
-                log,
-                tail,
-            } => StackError::Died {
-                service,
-                status: handle.describe_exit(status),
-                log,
-                tail,
-            },
-            e => e,
-        })?;
-        tracing::info!(service = %planned.name, kind = planned.kind, ready_after = ?started.elapsed(), "ready");
-        Ok(RunningService {
-            tool: planned.tool().cloned(),
-            name: planned.name,
-            kind: planned.kind,
-            ports: planned.ports,
-            ready_after: started.elapsed(),
-            handle,
-        })
-    }
-
-    /// Removes what the backend holds beyond its services (the pod and the run's network).
-    pub(crate) async fn remove(self) -> Result<(), StackError> {
-        match self {
-            Launcher::Process { .. } => Ok(()),
-            Launcher::Docker(pod) => pod.remove().await,
-        }
-    }
-}
-
-/// Spawns the process (or the follower of the container's output), logging into the run folder.
-fn spawn(planned: &Planned, command: Command, run_dir: &Path) -> Result<ChildProcess, StackError> {
-    let watch = match &planned.ready {
-        Readiness::Log(text) => vec![text.clone()],
-        _ => Vec::new(),
-    };
-    let log = run_dir.join(format!("{}.log", planned.name));
-    ChildProcess::spawn(&planned.name, command, &log, watch).map_err(|source| StackError::Spawn {
-        service: planned.name.clone(),
-        source,
-    })
 }
 
 /// Starts every service of `spec` (planned first: tools resolved, ports allocated, configs
@@ -152,8 +59,16 @@ pub async fn start(
         bring_up: Duration::ZERO,
     };
     for planned in plan.services {
-        let service = launcher.launch(planned, run_dir).await?;
-        stack.services.push(service);
+        let started = Instant::now();
+        let handle = launcher.launch(&planned, run_dir).await?;
+        stack.services.push(RunningService {
+            tool: planned.tool().cloned(),
+            name: planned.name,
+            kind: planned.kind,
+            ports: planned.ports,
+            ready_after: started.elapsed(),
+            handle,
+        });
     }
     stack.launcher = Some(launcher);
     stack.bring_up = began.elapsed();

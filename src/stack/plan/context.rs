@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::model::io;
 use crate::spec::{ServiceKind, Spec};
 use crate::stack::backend::Backend;
-use crate::stack::error::StackError;
+use crate::stack::error::{StackError, io};
 use crate::stack::ports::{free_port, loopback};
 
 /// The OTLP/HTTP address of every service that receives OTLP, allocated before anything starts

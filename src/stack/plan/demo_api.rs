@@ -5,12 +5,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::context::PlanContext;
-use super::model::{Part, Planned, Rank, io};
-use super::prometheus::ScrapeTarget;
+use super::model::{Part, Planned, Program, Rank, ScrapeTarget};
 use crate::demo_api::{DemoApiConfig, OtlpExport};
 use crate::spec::DemoApiService;
 use crate::stack::builtin;
-use crate::stack::error::StackError;
+use crate::stack::error::{StackError, io};
 use crate::stack::ready::Readiness;
 
 const STARTUP: Duration = Duration::from_secs(15);
@@ -50,11 +49,11 @@ pub(crate) fn plan_demo_api(
         error_factor: d.error_factor,
         otlp,
     };
-    let (program, env) = builtin::demo_api(&config);
+    let env = builtin::demo_api(&config);
     let planned = Planned {
         name: name.to_owned(),
         kind: "demo-api",
-        program,
+        program: Program::Builtin { tool: None },
         args: Vec::new(),
         env,
         ports: BTreeMap::from([("http".to_string(), addr)]),

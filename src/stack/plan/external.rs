@@ -3,12 +3,11 @@
 //! numbers in its argv and env, `OTEL_*` injected when it names a receiver with `otlp:`.
 
 use super::context::PlanContext;
-use super::model::{Part, Planned, Program, Rank, io};
+use super::model::{Part, Planned, Program, Rank, ScrapeTarget};
 use super::otel::otel_env;
-use super::prometheus::ScrapeTarget;
 use crate::spec::placeholders;
 use crate::spec::{ProcessService, ReadyCheck};
-use crate::stack::error::StackError;
+use crate::stack::error::{StackError, io};
 use crate::stack::ports::http_port;
 use crate::stack::ready::Readiness;
 

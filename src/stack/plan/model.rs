@@ -6,9 +6,19 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::prometheus::ScrapeTarget;
 use crate::stack::ready::Readiness;
 use crate::stack::tools::ResolvedTool;
+
+/// One thing Prometheus scrapes: a job name, an address and a metrics path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScrapeTarget {
+    pub job: String,
+    pub addr: SocketAddr,
+    pub path: String,
+    /// Keep the target's own `job`/`instance` labels (the OTLP adapter and collectors expose
+    /// series of other services).
+    pub honor_labels: bool,
+}
 
 /// What a service runs.
 #[derive(Debug, Clone)]
@@ -81,12 +91,4 @@ pub(crate) struct StackPlan {
     pub(crate) prometheus: Option<SocketAddr>,
     pub(crate) scrape_interval: Duration,
     pub(crate) scrape_targets: usize,
-}
-
-/// A `Spawn` error of `service` (what planning and starting it reports for I/O).
-pub(crate) fn io(service: &str) -> impl Fn(std::io::Error) -> crate::stack::StackError + '_ {
-    move |source| crate::stack::StackError::Spawn {
-        service: service.to_owned(),
-        source,
-    }
 }

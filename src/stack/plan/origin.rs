@@ -6,12 +6,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::context::PlanContext;
-use super::model::{Part, Planned, Rank, io};
-use super::prometheus::ScrapeTarget;
+use super::model::{Part, Planned, Program, Rank, ScrapeTarget};
 use crate::origin::OriginConfig;
 use crate::spec::{FfmpegOriginService, OriginSource};
 use crate::stack::builtin;
-use crate::stack::error::StackError;
+use crate::stack::error::{StackError, io};
 use crate::stack::ready::Readiness;
 use crate::stack::tools;
 
@@ -47,11 +46,11 @@ pub(crate) fn plan_origin(
         dir: ctx.run_dir.join(name),
         service,
     };
-    let (program, env) = builtin::origin(&config, tool);
+    let env = builtin::origin(&config);
     let planned = Planned {
         name: name.to_owned(),
         kind: "ffmpeg-origin",
-        program,
+        program: Program::Builtin { tool: Some(tool) },
         args: Vec::new(),
         env,
         ports: BTreeMap::from([("http".to_string(), addr)]),

@@ -10,13 +10,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::context::PlanContext;
-use super::model::{Part, Planned, Program, Rank, io};
+use super::model::{Part, Planned, Program, Rank, ScrapeTarget};
 use super::otelcol::{OtelcolExport, OtelcolPorts, otelcol_config};
-use super::prometheus::ScrapeTarget;
 use crate::otlp::AdapterConfig;
 use crate::spec::{OtelCollectorService, OtlpAdapterService, OtlpExportMode};
 use crate::stack::builtin;
-use crate::stack::error::StackError;
+use crate::stack::error::{StackError, io};
 use crate::stack::need::{collector_tool, resolve_tool};
 use crate::stack::ports::{free_port, loopback};
 use crate::stack::ready::Readiness;
@@ -48,11 +47,11 @@ fn plan_adapter(
         listen: addr,
         remote_write,
     };
-    let (program, env) = builtin::adapter(&config);
+    let env = builtin::adapter(&config);
     let planned = Planned {
         name: name.to_owned(),
         kind: "otlp-to-prometheus",
-        program,
+        program: Program::Builtin { tool: None },
         args: Vec::new(),
         env,
         ports: BTreeMap::from([("http".to_owned(), addr)]),

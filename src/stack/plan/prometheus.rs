@@ -8,25 +8,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::context::PlanContext;
-use super::model::{Planned, Program, io};
+pub use super::model::ScrapeTarget;
+use super::model::{Planned, Program};
 use crate::spec::PrometheusService;
-use crate::stack::error::StackError;
+use crate::stack::error::{StackError, io};
 use crate::stack::need::{ToolNeed, resolve_tool};
 use crate::stack::ready::Readiness;
 use crate::stack::tools::ResolvedTool;
 
 const STARTUP: Duration = Duration::from_secs(30);
-
-/// One thing Prometheus scrapes: a job name, an address and a metrics path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScrapeTarget {
-    pub job: String,
-    pub addr: SocketAddr,
-    pub path: String,
-    /// Keep the target's own `job`/`instance` labels (the OTLP adapter and collectors expose
-    /// series of other services).
-    pub honor_labels: bool,
-}
 
 /// Renders prometheus.yml. Every job scrapes at the spec's interval with a timeout no longer
 /// than it (Prometheus rejects a timeout above the interval).
