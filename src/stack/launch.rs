@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::child::ChildProcess;
 use super::docker::{ContainerGuard, Pod};
@@ -22,7 +22,7 @@ pub(crate) enum Handle {
     /// "it died" as for a process (dropped first, then the container is removed).
     Container {
         logs: ChildProcess,
-        container: ContainerGuard,
+        container: Box<ContainerGuard>,
     },
 }
 
@@ -56,7 +56,7 @@ impl Handle {
             Handle::Container { logs, container } => (logs, Some(container)),
         };
         let mut first_error = None;
-        if let Some(container) = container
+        if let Some(container) = container.map(|c| *c)
             && let Err(message) = container.remove().await
         {
             first_error = Some(StackError::Docker {
@@ -85,16 +85,17 @@ pub(crate) enum Launcher {
     Process {
         host: Option<PathBuf>,
     },
-    Docker(Pod),
+    Docker(Box<Pod>),
 }
 
 impl Launcher {
-    /// Starts a planned service and waits until its readiness check passes.
+    /// Starts a planned service and waits until its readiness check passes: its handle, and
+    /// how long it took to become ready once its process (or container) ran.
     pub(crate) async fn launch(
         &self,
         planned: &Planned,
         run_dir: &Path,
-    ) -> Result<Handle, StackError> {
+    ) -> Result<(Handle, Duration), StackError> {
         let io = |source| StackError::Spawn {
             service: planned.name.clone(),
             source,
@@ -114,7 +115,7 @@ impl Launcher {
         let mut handle = match container {
             Some(container) => Handle::Container {
                 logs: child,
-                container,
+                container: Box::new(container),
             },
             None => Handle::Process(child),
         };
@@ -139,8 +140,9 @@ impl Launcher {
             },
             e => e,
         })?;
-        tracing::info!(service = %planned.name, kind = planned.kind, ready_after = ?started.elapsed(), "ready");
-        Ok(handle)
+        let ready_after = started.elapsed();
+        tracing::info!(service = %planned.name, kind = planned.kind, ?ready_after, "ready");
+        Ok((handle, ready_after))
     }
 
     /// Removes what the backend holds beyond its services (the pod and the run's network).

@@ -1,11 +1,12 @@
 //! Stacks: choosing a backend, bringing a spec's services up (as processes or containers),
 //! knowing their endpoints, and tearing them down on every exit path.
 //!
-//! Layers, bottom up (no module imports one above it): `error`, `reaper`, `child`, `ports`,
-//! `ready`, `tools/`, `images/` (the docker CLI and local images); `backend` and `need` (which
-//! tools a spec needs, resolved per backend); `builtin` (built-ins' environment and dispatch);
-//! `plan/` (the backend-neutral plan); the backends `process` and `docker/`, and `compose`;
-//! `choose`, `launch` (a planned service on a backend), `running`, `start`.
+//! Layers, bottom up (no module imports one above it; `layers` checks it): `reaper`, `child`,
+//! `ports`, `tools/`, `error`, `ready`, `builtin` (built-ins' environment and
+//! `dispatch_from_env`), `images/` (the docker CLI and local images); `backend`, `need` (which
+//! tools a spec needs, resolved per backend) and `choose`; `plan/` (the backend-neutral plan);
+//! the backends `process` and `docker/`, and `compose`; `launch` (a planned service on a
+//! backend), `running`, `start`.
 
 mod backend;
 mod builtin;
@@ -16,6 +17,8 @@ mod docker;
 mod error;
 pub(crate) mod images;
 mod launch;
+#[cfg(test)]
+mod layers;
 mod need;
 mod plan;
 mod ports;

@@ -47,7 +47,7 @@ pub async fn start(
         Backend::Process => Launcher::Process { host },
         Backend::Docker => {
             let ports = published_ports(&plan.services);
-            Launcher::Docker(Pod::start(ports, host.as_deref()).await?)
+            Launcher::Docker(Box::new(Pod::start(ports, host.as_deref()).await?))
         }
     };
     let mut stack = RunningStack {
@@ -59,14 +59,13 @@ pub async fn start(
         bring_up: Duration::ZERO,
     };
     for planned in plan.services {
-        let started = Instant::now();
-        let handle = launcher.launch(&planned, run_dir).await?;
+        let (handle, ready_after) = launcher.launch(&planned, run_dir).await?;
         stack.services.push(RunningService {
             tool: planned.tool().cloned(),
             name: planned.name,
             kind: planned.kind,
             ports: planned.ports,
-            ready_after: started.elapsed(),
+            ready_after,
             handle,
         });
     }

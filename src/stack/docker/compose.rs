@@ -75,7 +75,7 @@ pub fn render(spec: &str, config_dir: &str, services: &[ContainerPlan]) -> Strin
             command: Vec::new(),
             environment: BTreeMap::from([(
                 "PERFGATE_BUILTIN".to_owned(),
-                crate::stack::POD_BUILTIN.to_owned(),
+                crate::stack::builtin::POD.to_owned(),
             )]),
             ports: pod_ports,
             network_mode: None,

@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use super::build::{latest_tag, override_var};
 use super::engine::{docker, output_within};
-use super::images::{latest_tag, override_var};
 use crate::stack::reaper;
 use crate::stack::tools::{self, ResolvedTool, ToolSpec, Version};
 
