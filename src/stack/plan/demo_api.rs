@@ -33,12 +33,7 @@ pub(crate) fn plan_demo_api(
         // With OTLP on, the same series arrive through the receiver; scraping `/metrics` as
         // well would duplicate them.
         None => {
-            let target = ScrapeTarget {
-                job: name.to_owned(),
-                addr,
-                path: "/metrics".into(),
-                honor_labels: false,
-            };
+            let target = ScrapeTarget::metrics(name, addr, false);
             (None, Some(target))
         }
     };

@@ -20,6 +20,18 @@ pub struct ScrapeTarget {
     pub honor_labels: bool,
 }
 
+impl ScrapeTarget {
+    /// `/metrics` of `addr`, as `job`.
+    pub(crate) fn metrics(job: &str, addr: SocketAddr, honor_labels: bool) -> Self {
+        Self {
+            job: job.to_owned(),
+            addr,
+            path: "/metrics".into(),
+            honor_labels,
+        }
+    }
+}
+
 /// What a service runs.
 #[derive(Debug, Clone)]
 pub(crate) enum Program {

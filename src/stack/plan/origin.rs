@@ -60,11 +60,6 @@ pub(crate) fn plan_origin(
         },
         timeout: origin.segment * 2 + STARTUP_SLACK,
     };
-    let target = ScrapeTarget {
-        job: name.to_owned(),
-        addr,
-        path: "/metrics".into(),
-        honor_labels: false,
-    };
+    let target = ScrapeTarget::metrics(name, addr, false);
     Ok(Part::one(Rank::App, planned, Some(target)))
 }

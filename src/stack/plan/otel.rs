@@ -61,12 +61,7 @@ fn plan_adapter(
         },
         timeout: STARTUP,
     };
-    let target = ScrapeTarget {
-        job: job.to_owned(),
-        addr,
-        path: "/metrics".into(),
-        honor_labels: true,
-    };
+    let target = ScrapeTarget::metrics(job, addr, true);
     (planned, target)
 }
 
@@ -152,12 +147,9 @@ impl Collector<'_> {
             None => {
                 let exporter = loopback(free_port().map_err(io(name))?);
                 self.ports.insert("exporter".into(), exporter);
-                self.part.targets.push(ScrapeTarget {
-                    job: name.to_owned(),
-                    addr: exporter,
-                    path: "/metrics".into(),
-                    honor_labels: true,
-                });
+                self.part
+                    .targets
+                    .push(ScrapeTarget::metrics(name, exporter, true));
                 OtelcolExport::Scrape(exporter)
             }
         };
@@ -171,12 +163,11 @@ impl Collector<'_> {
         std::fs::write(&config, text).map_err(io(name))?;
         self.args.push(format!("--config={}", config.display()));
         self.ports.insert("telemetry".into(), telemetry);
-        self.part.targets.push(ScrapeTarget {
-            job: format!("{name}-telemetry"),
-            addr: telemetry,
-            path: "/metrics".into(),
-            honor_labels: false,
-        });
+        self.part.targets.push(ScrapeTarget::metrics(
+            &format!("{name}-telemetry"),
+            telemetry,
+            false,
+        ));
         Ok(())
     }
 

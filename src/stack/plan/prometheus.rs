@@ -57,12 +57,7 @@ pub(crate) fn resolve(
 ) -> Result<(PendingPrometheus, ScrapeTarget), StackError> {
     let tool = resolve_tool(&ToolNeed::prometheus(service), ctx.backend)?;
     let addr = ctx.port(name, "http")?;
-    let target = ScrapeTarget {
-        job: name.to_owned(),
-        addr,
-        path: "/metrics".into(),
-        honor_labels: false,
-    };
+    let target = ScrapeTarget::metrics(name, addr, false);
     let pending = PendingPrometheus {
         name: name.to_owned(),
         service: service.clone(),
