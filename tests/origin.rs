@@ -112,7 +112,7 @@ fn origin_pids(stack: &RunningStack) -> (u32, u32) {
         .iter()
         .find(|s| s.kind == "ffmpeg-origin")
         .expect("an origin service");
-    let pid = origin.child.pid();
+    let pid = origin.pid();
     let ffmpeg = children_named(pid, "ffmpeg");
     assert_eq!(ffmpeg.len(), 1, "one ffmpeg under the origin: {ffmpeg:?}");
     (pid, ffmpeg[0])

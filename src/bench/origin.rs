@@ -143,7 +143,7 @@ fn share(cpu: Duration, wall: Duration) -> f64 {
 }
 
 async fn measure(stack: &RunningStack, case: &Case, window: Duration) -> anyhow::Result<Row> {
-    let server = stack.services()[0].child.pid();
+    let server = stack.services()[0].pid();
     let addr = stack.http_endpoint("origin").context("the origin's port")?;
     let encoder = *children_named(server, "ffmpeg")
         .first()
@@ -177,7 +177,7 @@ async fn measure(stack: &RunningStack, case: &Case, window: Duration) -> anyhow:
 /// `SERVE_RATE` requests per second for `window`: the playlist and the newest segment at the
 /// start (it stays on disk for the whole window: 6 segments of 2 s).
 async fn serve(stack: &RunningStack, window: Duration) -> anyhow::Result<Serving> {
-    let server = stack.services()[0].child.pid();
+    let server = stack.services()[0].pid();
     let addr = stack.http_endpoint("origin").context("the origin's port")?;
     let text = reqwest::get(format!("http://{addr}/live.m3u8"))
         .await?

@@ -138,7 +138,7 @@ async fn measure(spec: &spec::Spec, http: &HttpPhase, perfgate: &Path) -> anyhow
     let pids: BTreeMap<String, u32> = stack
         .services()
         .iter()
-        .map(|s| (s.name.clone(), s.child.pid()))
+        .map(|s| (s.name.clone(), s.pid()))
         .collect();
     let load_before = load_average();
     let cpu_before: BTreeMap<&str, f64> = pids

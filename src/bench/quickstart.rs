@@ -119,7 +119,7 @@ const FIGURES: [Figure; 6] = [
 /// section goes.
 pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
     let out = tempfile::tempdir()?;
-    let docker = crate::docker::daemon_available().is_ok();
+    let docker = crate::stack::images::daemon_available().is_ok();
     let backends: Vec<&str> = BACKENDS
         .into_iter()
         .filter(|b| *b == "process" || docker)

@@ -280,7 +280,7 @@ async fn runs(stack: &stack::RunningStack) -> anyhow::Result<Vec<Run>> {
         .services()
         .iter()
         .find(|s| s.name == "target")
-        .map(|s| s.child.pid());
+        .map(|s| s.pid());
     seed(&source).await?;
     let (null, null_requests) = null_receiver().await?;
     let target = format!("{target}/api/v1/write");

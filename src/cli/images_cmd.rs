@@ -2,8 +2,8 @@
 //! pulled; `perfgate compose`: the compose files that run those images by hand.
 
 use super::args::{ComposeArgs, ImagesCommand};
-use crate::docker::{self, ImageRecipe};
 use crate::error::Exit;
+use crate::stack::images::{self as docker, ImageRecipe};
 use crate::stack::tools;
 
 pub fn run(command: ImagesCommand) -> Exit {

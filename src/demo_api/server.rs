@@ -113,7 +113,7 @@ pub fn run(config: DemoApiConfig) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = crate::stack::bind_listener(config.listen)?;
+        let listener = crate::serve::bind_listener(config.listen)?;
         let addr = listener.local_addr()?;
         {
             use std::io::Write as _;
@@ -121,7 +121,7 @@ pub fn run(config: DemoApiConfig) -> anyhow::Result<()> {
             writeln!(stdout, "demo-api listening on http://{addr}")?;
             stdout.flush()?;
         }
-        crate::stack::serve_until_signalled(|stop| serve(listener, &config, stop), SHUTDOWN_GRACE)
+        crate::serve::serve_until_signalled(|stop| serve(listener, &config, stop), SHUTDOWN_GRACE)
             .await?;
         Ok(())
     })

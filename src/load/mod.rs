@@ -12,7 +12,6 @@ pub mod replicate;
 mod schedule;
 pub mod swarm;
 
-pub(crate) use exporter::openmetrics_response;
 pub use exporter::{EngineMetrics, serve_metrics};
 /// The HTTP engine's error under its old name.
 pub use http::HttpError as LoadError;

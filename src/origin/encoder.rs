@@ -11,7 +11,7 @@ use nix::unistd::Pid;
 
 use super::config::OriginConfig;
 use super::playlist::PLAYLIST;
-use crate::spec::OriginSource;
+use crate::spec::{FfmpegOriginService, OriginSource};
 
 /// How long FFmpeg gets to finish its last segment after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -22,101 +22,101 @@ const SEGMENT_PATTERN: &str = "seg%05d.ts";
 /// keyframe on every segment boundary plus AAC, into a rolling HLS playlist in `config.dir`.
 pub fn encoder_args(config: &OriginConfig) -> Vec<OsString> {
     let s = &config.service;
-    let (w, h, fps) = (s.width, s.height, s.fps);
     let segment = s.segment.as_secs_f64();
-    let mut args: Vec<OsString> = Vec::new();
-    let push = |args: &mut Vec<OsString>, items: &[&str]| {
-        args.extend(items.iter().map(OsString::from));
-    };
-    push(
-        &mut args,
-        &[
-            "-hide_banner",
-            "-nostdin",
-            "-nostats",
-            "-loglevel",
-            "level+warning",
-        ],
-    );
-    match &s.source {
-        OriginSource::TestPattern => push(
-            &mut args,
-            &[
-                "-re",
-                "-f",
-                "lavfi",
-                "-i",
-                &format!(
-                    "testsrc2=size={w}x{h}:rate={fps}[out0];sine=frequency=1000:sample_rate=48000[out1]"
-                ),
-            ],
-        ),
-        OriginSource::File(path) => {
-            push(&mut args, &["-re", "-stream_loop", "-1", "-i"]);
-            args.push(path.into());
-            push(
-                &mut args,
-                &[
-                    "-map",
-                    "0:v:0",
-                    "-map",
-                    "0:a:0?",
-                    "-vf",
-                    &format!("scale={w}:{h},setsar=1,fps={fps}"),
-                ],
-            );
-        }
-    }
-    push(
-        &mut args,
-        &[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-tune",
-            "zerolatency",
-            "-pix_fmt",
-            "yuv420p",
-            "-force_key_frames",
-            &format!("expr:gte(t,n_forced*{segment})"),
-        ],
-    );
-    if let Some(bps) = s.bitrate {
-        push(
-            &mut args,
-            &[
-                "-b:v",
-                &bps.to_string(),
-                "-maxrate",
-                &bps.to_string(),
-                "-bufsize",
-                &(2 * bps).to_string(),
-            ],
-        );
-    }
-    push(
-        &mut args,
-        &[
-            "-c:a",
-            "aac",
-            "-b:a",
-            "64k",
-            "-f",
-            "hls",
-            "-hls_time",
-            &segment.to_string(),
-            "-hls_list_size",
-            &s.window.to_string(),
-            // temp_file: a segment appears under its name only once complete.
-            "-hls_flags",
-            "delete_segments+independent_segments+temp_file",
-            "-hls_segment_filename",
-        ],
-    );
+    let mut args = words(&[
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-loglevel",
+        "level+warning",
+    ]);
+    args.extend(input_args(s));
+    args.extend(video_args(s, segment));
+    args.extend(hls_args(s, segment));
     args.push(config.dir.join(SEGMENT_PATTERN).into());
     args.push(config.dir.join(PLAYLIST).into());
     args
+}
+
+fn words(items: &[&str]) -> Vec<OsString> {
+    items.iter().map(OsString::from).collect()
+}
+
+/// The source, paced in real time: the test pattern with a tone, or a file looped and scaled.
+fn input_args(s: &FfmpegOriginService) -> Vec<OsString> {
+    let (w, h, fps) = (s.width, s.height, s.fps);
+    match &s.source {
+        OriginSource::TestPattern => words(&[
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!(
+                "testsrc2=size={w}x{h}:rate={fps}[out0];sine=frequency=1000:sample_rate=48000[out1]"
+            ),
+        ]),
+        OriginSource::File(path) => {
+            let mut args = words(&["-re", "-stream_loop", "-1", "-i"]);
+            args.push(path.into());
+            args.extend(words(&[
+                "-map",
+                "0:v:0",
+                "-map",
+                "0:a:0?",
+                "-vf",
+                &format!("scale={w}:{h},setsar=1,fps={fps}"),
+            ]));
+            args
+        }
+    }
+}
+
+/// H.264 with a keyframe on every segment boundary, capped at the bitrate when one is set.
+fn video_args(s: &FfmpegOriginService, segment: f64) -> Vec<OsString> {
+    let mut args = words(&[
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-tune",
+        "zerolatency",
+        "-pix_fmt",
+        "yuv420p",
+        "-force_key_frames",
+        &format!("expr:gte(t,n_forced*{segment})"),
+    ]);
+    if let Some(bps) = s.bitrate {
+        args.extend(words(&[
+            "-b:v",
+            &bps.to_string(),
+            "-maxrate",
+            &bps.to_string(),
+            "-bufsize",
+            &(2 * bps).to_string(),
+        ]));
+    }
+    args
+}
+
+/// AAC audio into a rolling HLS playlist (segment files named by `-hls_segment_filename`'s
+/// value, which follows).
+fn hls_args(s: &FfmpegOriginService, segment: f64) -> Vec<OsString> {
+    words(&[
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        "-f",
+        "hls",
+        "-hls_time",
+        &segment.to_string(),
+        "-hls_list_size",
+        &s.window.to_string(),
+        // temp_file: a segment appears under its name only once complete.
+        "-hls_flags",
+        "delete_segments+independent_segments+temp_file",
+        "-hls_segment_filename",
+    ])
 }
 
 /// Removes what an earlier encoder left in `dir` (so a stale playlist cannot look ready) and
@@ -185,7 +185,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::spec::{FfmpegOriginService, OriginFaults};
+    use crate::spec::OriginFaults;
 
     fn config(source: OriginSource, bitrate: Option<u64>) -> OriginConfig {
         OriginConfig {

@@ -12,7 +12,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use super::faults::{ERROR, Object, SEGMENT_404};
-use crate::load::LATENCY_BUCKETS;
+use crate::serve::LATENCY_BUCKETS;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ObjectStatus {

@@ -217,7 +217,7 @@ fn is_segment_name(name: &str) -> bool {
 }
 
 async fn metrics(State(origin): State<Shared>) -> Response {
-    crate::load::openmetrics_response(origin.metrics.encode())
+    crate::serve::openmetrics_response(origin.metrics.encode())
 }
 
 /// Ready once the playlist lists a segment; never subject to faults or counted.
@@ -241,7 +241,7 @@ pub fn run(config: OriginConfig) -> anyhow::Result<()> {
         // Registered before FFmpeg starts, so a group-wide SIGTERM is never missed.
         let mut sigterm = signal(SignalKind::terminate())?;
         prepare_dir(&config.dir)?;
-        let listener = crate::stack::bind_listener(config.listen)?;
+        let listener = crate::serve::bind_listener(config.listen)?;
         let addr = listener.local_addr()?;
         let mut encoder = Encoder::spawn(&config)?;
         let origin = Arc::new(Origin::new(&config));
@@ -258,7 +258,7 @@ pub fn run(config: OriginConfig) -> anyhow::Result<()> {
             stdout.flush()?;
         }
         let watcher = tokio::spawn(watch(config.dir.clone(), Arc::clone(&origin)));
-        let served = crate::stack::serve_until_signalled(
+        let served = crate::serve::serve_until_signalled(
             |stop| async {
                 tokio::select! {
                     served = serve(listener, Arc::clone(&origin), stop) => served,

@@ -232,7 +232,7 @@ pub fn run(config: AdapterConfig) -> anyhow::Result<()> {
             )?;
             stdout.flush()?;
         }
-        crate::stack::serve_until_signalled(
+        crate::serve::serve_until_signalled(
             |stop| serve(listener, config.remote_write.as_deref(), stop),
             SHUTDOWN_GRACE,
         )

@@ -3,10 +3,10 @@
 //! entry point (the CLI, the test harness) calls `dispatch_from_env` first. That works the same
 //! for the `perfgate` binary, the `specs` harness and a user crate's own harness.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
-
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::demo_api::{DemoApiConfig, OtlpExport};
@@ -36,68 +36,52 @@ pub fn host_executable() -> std::io::Result<PathBuf> {
     }
 }
 
-/// A command running `host` (default: `host_executable()`), to be told which built-in to be.
-fn host_command(host: Option<&Path>) -> std::io::Result<Command> {
-    Ok(Command::new(match host {
-        Some(h) => h.to_owned(),
-        None => host_executable()?,
-    }))
+/// A built-in service's environment: perfgate told to be `which`, with its config.
+fn builtin(
+    which: &'static str,
+    config: impl IntoIterator<Item = (&'static str, String)>,
+) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::from([(BUILTIN.to_owned(), which.to_owned())]);
+    env.extend(config.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    env
 }
 
-/// The command that starts the demo API with `config`.
-pub(crate) fn demo_api_command(
-    config: &DemoApiConfig,
-    host: Option<&Path>,
-) -> std::io::Result<Command> {
-    let mut cmd = host_command(host)?;
-    cmd.env(BUILTIN, "demo-api").env(
-        DEMO_API_ARGS,
-        format!(
-            "{} {} {} {}",
-            config.listen, config.seed, config.latency_factor, config.error_factor
-        ),
+/// Variables a built-in reads only when they are set: not inherited from perfgate's own
+/// environment (the process backend clears those the plan does not set).
+pub(crate) const OPTIONAL_VARS: &[&str] = &[DEMO_API_OTLP];
+
+/// The environment of the demo API with `config`.
+pub(crate) fn demo_api(config: &DemoApiConfig) -> BTreeMap<String, String> {
+    let args = format!(
+        "{} {} {} {}",
+        config.listen, config.seed, config.latency_factor, config.error_factor
     );
-    cmd.env_remove(DEMO_API_OTLP);
-    if let Some(otlp) = &config.otlp {
-        cmd.env(
-            DEMO_API_OTLP,
-            format!(
-                "{} {} {} {}",
-                otlp.endpoint,
-                otlp.interval.as_millis(),
-                otlp.service_name,
-                otlp.instance
-            ),
+    let otlp = config.otlp.as_ref().map(|otlp| {
+        let value = format!(
+            "{} {} {} {}",
+            otlp.endpoint,
+            otlp.interval.as_millis(),
+            otlp.service_name,
+            otlp.instance
         );
-    }
-    Ok(cmd)
+        (DEMO_API_OTLP, value)
+    });
+    builtin("demo-api", [(DEMO_API_ARGS, args)].into_iter().chain(otlp))
 }
 
-/// The command that starts the OTLP → Prometheus adapter with `config`.
-pub(crate) fn adapter_command(
-    config: &AdapterConfig,
-    host: Option<&Path>,
-) -> std::io::Result<Command> {
-    let mut cmd = host_command(host)?;
+/// The environment of the OTLP → Prometheus adapter with `config`.
+pub(crate) fn adapter(config: &AdapterConfig) -> BTreeMap<String, String> {
     let mut args = config.listen.to_string();
     if let Some(url) = &config.remote_write {
         args.push(' ');
         args.push_str(url);
     }
-    cmd.env(BUILTIN, "otlp-to-prometheus")
-        .env(ADAPTER_ARGS, args);
-    Ok(cmd)
+    builtin("otlp-to-prometheus", [(ADAPTER_ARGS, args)])
 }
 
-/// The command that starts the HLS origin (which starts FFmpeg itself) with `config`.
-pub(crate) fn origin_command(
-    config: &OriginConfig,
-    host: Option<&Path>,
-) -> std::io::Result<Command> {
-    let mut cmd = host_command(host)?;
-    cmd.env(BUILTIN, "ffmpeg-origin")
-        .env(ORIGIN_ARGS, config.to_json());
-    Ok(cmd)
+/// The environment of the HLS origin (which starts FFmpeg itself) with `config`.
+pub(crate) fn origin(config: &OriginConfig) -> BTreeMap<String, String> {
+    builtin("ffmpeg-origin", [(ORIGIN_ARGS, config.to_json())])
 }
 
 /// If this process was started as a built-in service, runs it and returns its exit code.
@@ -129,7 +113,7 @@ fn hold_network_namespace() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve_until_signalled(
+    runtime.block_on(crate::serve::serve_until_signalled(
         |stop| async move {
             stop.await;
             Ok(())
@@ -191,36 +175,4 @@ fn parse_otlp(raw: &str) -> anyhow::Result<OtlpExport> {
         service_name: next("service name")?.to_owned(),
         instance: next("instance")?.to_owned(),
     })
-}
-
-/// A future that resolves when a built-in service should stop.
-pub type StopSignal = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
-
-/// Runs a built-in service's server until SIGTERM or Ctrl-C, then lets it stop gracefully for
-/// at most `grace`. `serve` gets the stop signal to hand to its server.
-pub async fn serve_until_signalled<F, Fut>(
-    serve: F,
-    grace: std::time::Duration,
-) -> std::io::Result<()>
-where
-    F: FnOnce(StopSignal) -> Fut,
-    Fut: std::future::Future<Output = std::io::Result<()>>,
-{
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = serve(Box::pin(async move {
-        let _ = stop_rx.await;
-    }));
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let stopper = async move {
-        tokio::select! {
-            _ = sigterm.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-        let _ = stop_tx.send(());
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = server => result,
-        () = stopper => Ok(()),
-    }
 }

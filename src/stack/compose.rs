@@ -1,15 +1,15 @@
 //! `perfgate compose`: a spec's stack planned exactly as for a run (into a scratch folder, nothing
 //! started), then written as `<out>/<spec>.yaml` plus the generated configs in `<out>/<spec>/`,
-//! with stable ports and paths (`docker::compose`), so that the engineer who saw a gate fail can
+//! with stable ports and paths (`stack::docker::compose`), so that the engineer who saw a gate fail can
 //! bring the same stack up by hand with `docker compose -f <out>/<spec>.yaml up`.
 
 use std::path::{Path, PathBuf};
 
 use super::backend::Backend;
-use super::docker_backend::{compose_image, container_command};
+use super::docker::compose::{ContainerPlan, render, stabilise};
+use super::docker::{compose_image, container_command};
 use super::error::StackError;
-use super::process_backend::{StackOptions, plan};
-use crate::docker::compose::{ContainerPlan, render, stabilise};
+use super::plan::plan;
 use crate::spec::Spec;
 
 /// Writes the compose file of `spec` and its configs under `out`; returns the compose file.
@@ -20,11 +20,7 @@ pub fn write_compose(spec: &Spec, out: &Path) -> Result<PathBuf, StackError> {
     };
     let scratch = tempfile::tempdir().map_err(io)?;
     let run_dir = std::path::absolute(scratch.path().join("run")).map_err(io)?;
-    let options = StackOptions {
-        run_dir: run_dir.clone(),
-        ..StackOptions::default()
-    };
-    let plan = plan(spec, &options, &run_dir, Backend::Docker)?;
+    let plan = plan(spec, &[], &run_dir, Backend::Docker)?;
     let allocated: Vec<u16> = plan
         .services
         .iter()

@@ -56,6 +56,14 @@ pub enum StackError {
     },
 }
 
+/// A `Spawn` error of `service`: what planning and starting it reports for I/O.
+pub(crate) fn io(service: &str) -> impl Fn(std::io::Error) -> StackError + '_ {
+    move |source| StackError::Spawn {
+        service: service.to_owned(),
+        source,
+    }
+}
+
 /// Indents a log tail so it reads as part of an error message.
 pub(crate) fn indent_tail(tail: &str) -> String {
     if tail.trim().is_empty() {

@@ -1,31 +1,43 @@
 //! Stacks: choosing a backend, bringing a spec's services up (as processes or containers),
 //! knowing their endpoints, and tearing them down on every exit path.
+//!
+//! Layers, bottom up (no module imports one above it; `layers` checks it): `reaper`, `child`,
+//! `ports`, `tools/`, `error`, `ready`, `builtin` (built-ins' environment and
+//! `dispatch_from_env`), `images/` (the docker CLI and local images); `backend`, `need` (which
+//! tools a spec needs, resolved per backend) and `choose`; `plan/` (the backend-neutral plan);
+//! the backends `process` and `docker/`, and `compose`; `launch` (a planned service on a
+//! backend), `running`, `start`.
 
 mod backend;
 mod builtin;
 mod child;
+mod choose;
 mod compose;
-mod docker_backend;
+mod docker;
 mod error;
-mod origin;
-mod otel;
-mod otelcol;
+pub(crate) mod images;
+mod launch;
+#[cfg(test)]
+mod layers;
+mod need;
+mod plan;
 mod ports;
-mod process_backend;
-pub mod prometheus;
+mod process;
 mod ready;
 pub mod reaper;
+mod running;
+mod start;
 pub mod tools;
 
-pub use backend::{Backend, BackendDecision, choose_backend};
-pub use builtin::{
-    POD as POD_BUILTIN, StopSignal, dispatch_from_env, host_executable, serve_until_signalled,
-};
+pub use backend::{Backend, BackendDecision};
+pub use builtin::{POD as POD_BUILTIN, dispatch_from_env, host_executable};
 pub use child::ChildProcess;
+pub use choose::choose_backend;
 pub use compose::write_compose;
-pub use docker_backend::host_address_for_containers;
+pub use docker::host_address_for_containers;
 pub use error::StackError;
-pub(crate) use ports::bind_listener;
+pub use plan::prometheus;
 pub use ports::{free_port, loopback};
-pub use process_backend::{RunningService, RunningStack, ServiceRecord, StackOptions, start};
 pub use ready::Readiness;
+pub use running::{RunningService, RunningStack, ServiceRecord};
+pub use start::{StackOptions, start};

@@ -5,37 +5,32 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use super::error::StackError;
-use super::process_backend::Planned;
-use super::prometheus::ScrapeTarget;
-use super::ready::Readiness;
-use super::tools;
+use super::context::PlanContext;
+use super::model::{Part, Planned, Program, Rank, ScrapeTarget};
 use crate::origin::OriginConfig;
 use crate::spec::{FfmpegOriginService, OriginSource};
-use std::net::SocketAddr;
+use crate::stack::builtin;
+use crate::stack::error::{StackError, io};
+use crate::stack::ready::Readiness;
+use crate::stack::tools;
 
 /// Beyond the first segment's own length: FFmpeg's start-up and the first encode.
 const STARTUP_SLACK: Duration = Duration::from_secs(20);
 
-/// `spec_dir`: the spec's folder, against which a `source: file` path is resolved.
-pub(super) fn plan_origin(
+/// A `source: file` path is resolved against the spec's folder.
+pub(crate) fn plan_origin(
     name: &str,
     origin: &FfmpegOriginService,
-    addr: SocketAddr,
-    spec_dir: &Path,
-    run_dir: &Path,
-    host: Option<&Path>,
-) -> Result<(Planned, ScrapeTarget), StackError> {
-    let io = |source| StackError::Spawn {
-        service: name.to_owned(),
-        source,
-    };
+    ctx: &PlanContext<'_>,
+) -> Result<Part, StackError> {
+    let spec_dir = ctx.spec.path.parent().unwrap_or(Path::new(""));
+    let addr = ctx.port(name, "http")?;
     let tool = tools::resolve_ffmpeg(origin.binary.as_deref())?;
     let mut service = origin.clone();
     if let OriginSource::File(path) = &origin.source {
-        let media = std::path::absolute(spec_dir.join(path)).map_err(io)?;
+        let media = std::path::absolute(spec_dir.join(path)).map_err(io(name))?;
         if !media.is_file() {
-            return Err(io(std::io::Error::new(
+            return Err(io(name)(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
                 format!(
                     "media file {} does not exist (hint: `path:` is relative to the spec's folder)",
@@ -48,27 +43,23 @@ pub(super) fn plan_origin(
     let config = OriginConfig {
         listen: addr,
         ffmpeg: tool.path.clone(),
-        dir: run_dir.join(name),
+        dir: ctx.run_dir.join(name),
         service,
     };
-    let command = super::builtin::origin_command(&config, host).map_err(io)?;
+    let env = builtin::origin(&config);
     let planned = Planned {
         name: name.to_owned(),
         kind: "ffmpeg-origin",
+        program: Program::Builtin { tool: Some(tool) },
+        args: Vec::new(),
+        env,
         ports: BTreeMap::from([("http".to_string(), addr)]),
-        command,
         ready: Readiness::Http {
             addr,
             path: "/-/ready".into(),
         },
         timeout: origin.segment * 2 + STARTUP_SLACK,
-        tool: Some(tool),
     };
-    let target = ScrapeTarget {
-        job: name.to_owned(),
-        addr,
-        path: "/metrics".into(),
-        honor_labels: false,
-    };
-    Ok((planned, target))
+    let target = ScrapeTarget::metrics(name, addr, false);
+    Ok(Part::one(Rank::App, planned, Some(target)))
 }

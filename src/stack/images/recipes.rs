@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::images::ImageRecipe;
+use super::build::ImageRecipe;
 use crate::stack::tools::{self, ResolvedTool, ToolSpec};
 
 /// Where every image keeps its one binary.
@@ -32,7 +32,7 @@ pub fn tool_recipe(tool: &ResolvedTool) -> ImageRecipe {
 pub fn perfgate_recipe(host: Option<&Path>) -> std::io::Result<ImageRecipe> {
     let binary = match host {
         Some(h) => h.to_owned(),
-        None => crate::stack::host_executable()?,
+        None => crate::stack::builtin::host_executable()?,
     };
     Ok(ImageRecipe {
         name: "perfgate",

@@ -54,7 +54,10 @@ struct ComposeService {
 
 /// `${PERFGATE_IMAGE_PROMETHEUS:-perfgate/prometheus:latest}`: the user's image, else `default`.
 pub fn image_reference(name: &str, default: &str) -> String {
-    format!("${{{}:-{default}}}", super::images::override_var(name))
+    format!(
+        "${{{}:-{default}}}",
+        crate::stack::images::override_var(name)
+    )
 }
 
 /// The compose file for `services` (in start order), their configs in `./<config_dir>`.
@@ -68,11 +71,11 @@ pub fn render(spec: &str, config_dir: &str, services: &[ContainerPlan]) -> Strin
     out.insert(
         "pod".to_owned(),
         ComposeService {
-            image: image_reference("perfgate", &super::images::latest_tag("perfgate")),
+            image: image_reference("perfgate", &crate::stack::images::latest_tag("perfgate")),
             command: Vec::new(),
             environment: BTreeMap::from([(
                 "PERFGATE_BUILTIN".to_owned(),
-                crate::stack::POD_BUILTIN.to_owned(),
+                crate::stack::builtin::POD.to_owned(),
             )]),
             ports: pod_ports,
             network_mode: None,
@@ -113,7 +116,7 @@ pub fn render(spec: &str, config_dir: &str, services: &[ContainerPlan]) -> Strin
 /// an environment value or a generated config file.
 pub fn stabilise(text: &str, allocated: &[u16], run_dir: &str) -> String {
     let renamed = text.replace(run_dir, CONFIG_MOUNT);
-    super::rewrite_local_addresses(&renamed, |host, port| {
+    crate::stack::images::rewrite_local_addresses(&renamed, |host, port| {
         let i = allocated.iter().position(|a| *a == port)?;
         Some(format!("{host}:{}", FIRST_PORT + i as u16))
     })

@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use super::build::{latest_tag, override_var};
 use super::engine::{docker, output_within};
-use super::images::{latest_tag, override_var};
 use crate::stack::reaper;
 use crate::stack::tools::{self, ResolvedTool, ToolSpec, Version};
 
@@ -147,9 +147,9 @@ mod tests {
 
     #[test]
     fn the_images_looked_for_are_the_ones_images_build_tags() {
-        for tool in crate::docker::IMAGE_TOOLS {
+        for tool in crate::stack::images::IMAGE_TOOLS {
             let resolved = ResolvedTool::in_image(tool, "x".into(), tool.min_version);
-            let built = crate::docker::tool_recipe(&resolved);
+            let built = crate::stack::images::tool_recipe(&resolved);
             assert_eq!(built.name, tool.image_name);
             assert_eq!(built.override_var(), override_var(tool.image_name));
         }
