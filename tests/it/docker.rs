@@ -11,26 +11,19 @@
 
 use std::path::Path;
 use std::process::Command;
-
-#[path = "support/docker.rs"]
-mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::daemon_or_skip;
 
 use perfgate::run::{ProgressEvent, RunOptions, run_spec};
 
+use crate::support::docker::daemon_or_skip;
+use crate::support::slots;
+
+/// Tests that count the daemon's containers and networks, or build and tag images, take
+/// `slots::one_of("docker")`: one at a time.
+///
 /// The run label every container of perfgate's docker backend carries.
 const RUN_LABEL: &str = "label=dev.perfgate.run";
-
-/// These tests count the daemon's containers and networks: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
@@ -85,7 +78,7 @@ fn the_quickstart_and_the_otel_chain_pass_in_containers() {
     if !daemon_or_skip("the_quickstart_and_the_otel_chain_pass_in_containers") {
         return;
     }
-    let _serial = serial();
+    let _turn = slots::one_of("docker");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("docker-specs");
     let _ = std::fs::remove_dir_all(&out);
     let run = Command::new(env!("CARGO_BIN_EXE_perfgate"))
@@ -112,7 +105,7 @@ fn a_panic_inside_a_phase_leaves_no_container_behind() {
     if !daemon_or_skip("a_panic_inside_a_phase_leaves_no_container_behind") {
         return;
     }
-    let _serial = serial();
+    let _turn = slots::one_of("docker");
     let seen: Arc<Mutex<String>> = Arc::default();
     let seen_in_phase = Arc::clone(&seen);
     let opts = RunOptions {
@@ -223,7 +216,7 @@ fn auto_runs_in_containers_when_prometheus_is_only_an_image() {
     if !daemon_or_skip(test) {
         return;
     }
-    let _serial = serial();
+    let _turn = slots::one_of("docker");
     // The images as an air-gapped machine would have received them (`perfgate images build`
     // where the tools are, then `docker save` / `docker load`): here, built from this machine's.
     images_built();
@@ -260,7 +253,7 @@ fn prometheus_runs_from_the_image_the_spec_names() {
     if !daemon_or_skip("prometheus_runs_from_the_image_the_spec_names") {
         return;
     }
-    let _serial = serial();
+    let _turn = slots::one_of("docker");
     images_built();
     let named = "perfgate-test/prometheus:spec";
     docker(&["tag", "perfgate/prometheus:latest", named]);
