@@ -40,7 +40,7 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn during_windows_select_their_phase_and_every_child_is_gone_after() {
-    let _turn = slots::one_of("gates");
+    let _turn = slots::heavy();
     let record = run("windows.yaml", options());
     assert_eq!(record.failure, None, "run failed");
     for v in &record.verdicts {
@@ -78,7 +78,7 @@ fn during_windows_select_their_phase_and_every_child_is_gone_after() {
 
 #[test]
 fn failing_gate_reports_query_value_expectation_window_and_report() {
-    let _turn = slots::one_of("gates");
+    let _turn = slots::heavy();
     let record = run("failing.yaml", options());
     assert_eq!(record.failure, None, "run failed");
     let bad = record.verdict("impossible_throughput").unwrap();
@@ -138,7 +138,7 @@ fn a_panic_inside_a_phase_leaves_no_child_behind() {
 
 #[test]
 fn a_process_reaches_another_service_through_its_port_placeholder() {
-    let _turn = slots::one_of("gates");
+    let _turn = slots::heavy();
     let record = run("cross_service_ports.yaml", options());
     assert_eq!(record.failure, None, "run failed");
     let port = |name: &str| {
@@ -155,7 +155,7 @@ fn a_process_reaches_another_service_through_its_port_placeholder() {
 
 #[test]
 fn a_freshness_phase_that_times_out_fails_its_gate_with_infinity() {
-    let _turn = slots::one_of("gates");
+    let _turn = slots::heavy();
     let record = run("freshness_timeout.yaml", options());
     assert_eq!(record.failure, None, "run failed");
     let never = record.phases.iter().find(|p| p.name == "never").unwrap();

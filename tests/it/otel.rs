@@ -12,8 +12,6 @@ use perfgate::spec;
 
 use crate::support::slots;
 
-// One stack at a time (`slots::one_of("otel")`): they share two cores with the rest of the suite.
-
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -75,7 +73,7 @@ fn assert_all_passed(record: &RunRecord) {
 
 #[test]
 fn api_through_rotel_and_adapter_counts_every_request_exactly_once() {
-    let _turn = slots::one_of("otel");
+    let _turn = slots::heavy();
     let record = run(&root().join("specs/otel.yaml"), &options("rotel"));
     assert_all_passed(&record);
     let collector = record
@@ -122,7 +120,7 @@ fn freshness(record: &RunRecord, phase: &str) -> f64 {
 
 #[test]
 fn api_through_rotel_writing_remotely_counts_every_request_exactly_once() {
-    let _turn = slots::one_of("otel");
+    let _turn = slots::heavy();
     let record = run(
         &root().join("fixtures/specs/otel/rotel_remote_write.yaml"),
         &options("rotel-remote-write"),
@@ -143,7 +141,7 @@ fn api_through_rotel_writing_remotely_counts_every_request_exactly_once() {
 
 #[test]
 fn api_straight_into_the_adapter_counts_every_request_exactly_once() {
-    let _turn = slots::one_of("otel");
+    let _turn = slots::heavy();
     let record = run(
         &root().join("fixtures/specs/otel/direct.yaml"),
         &options("direct"),
@@ -154,7 +152,7 @@ fn api_straight_into_the_adapter_counts_every_request_exactly_once() {
 
 #[test]
 fn api_into_the_adapter_writing_remotely_counts_every_request_exactly_once() {
-    let _turn = slots::one_of("otel");
+    let _turn = slots::heavy();
     let record = run(
         &root().join("fixtures/specs/otel/remote_write.yaml"),
         &options("remote-write"),
@@ -167,7 +165,7 @@ fn api_into_the_adapter_writing_remotely_counts_every_request_exactly_once() {
 
 #[test]
 fn a_process_pointed_at_a_receiver_gets_the_otel_environment() {
-    let _turn = slots::one_of("otel");
+    let _turn = slots::heavy();
     let record = run(
         &root().join("fixtures/specs/otel/process_env.yaml"),
         &options("env"),
@@ -235,7 +233,7 @@ fn killer(out_dir: PathBuf) -> Arc<dyn Fn(ProgressEvent) + Send + Sync> {
 
 #[test]
 fn a_collector_killed_mid_phase_fails_the_run_with_its_log_tail() {
-    let _turn = slots::one_of("otel");
+    let _turn = slots::heavy();
     let mut opts = options("killed");
     opts.progress = Some(killer(opts.out_dir.clone()));
     let started = Instant::now();

@@ -10,10 +10,13 @@
 //!   of live children, `stack::reaper::live_groups`) waits until no heavy test runs, and keeps
 //!   every heavy test out until it is done. Every test that starts children in this process
 //!   (through `run_spec`, `stack::start` or the swarm engine) therefore takes a heavy slot.
-//! - [`one_of`]: a heavy slot, and one test of a group at a time: the tests that were
-//!   serialised in their own binary before stay so among themselves (`otel`, `swarm`, `gates`:
-//!   CPU; `docker`: they count the daemon's perfgate containers and networks, or build and tag
-//!   perfgate's images).
+//! - [`one_of`]: a heavy slot, and one test of a group at a time. `docker`: the tests that
+//!   count the daemon's perfgate containers and networks, or build and tag perfgate's images.
+//!
+//! The otel, swarm and gates tests were one at a time in their own binaries, to keep the two
+//! cores for one stack; here they are heavy tests like the others, two at a time. A test that
+//! waits for its group's turn holds a libtest thread idle, so groups are kept to what
+//! correctness needs.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
