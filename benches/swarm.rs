@@ -1,9 +1,9 @@
 //! Swarm benchmark entry point (`cargo bench --bench swarm`); logic in `perfgate::bench::swarm`.
 //! Updates the "swarm" section of docs/performance.md. The bench binary re-executes itself as
-//! the live HLS origin: the test source of tests/support/hls.rs at 640x360 in 2 s segments.
+//! the live HLS origin: the test source of tests/it/support/hls.rs at 640x360 in 2 s segments.
 
 #[allow(dead_code, reason = "the benchmark uses only the live source")]
-#[path = "../tests/support/hls.rs"]
+#[path = "../tests/it/support/hls.rs"]
 mod hls;
 
 use std::io::Write;

@@ -11,26 +11,21 @@
 
 use std::path::Path;
 use std::process::Command;
-
-#[path = "support/docker.rs"]
-mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::daemon_or_skip;
 
 use perfgate::run::{ProgressEvent, RunOptions, run_spec};
 
-/// The run label every container of perfgate's docker backend carries.
-const RUN_LABEL: &str = "label=dev.perfgate.run";
+use crate::support::docker::daemon_or_skip;
+use crate::support::slots;
 
-/// These tests count the daemon's containers and networks: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+// Tests that count the daemon's containers and networks, or build and tag images, take
+// `slots::one_of("docker")`: one at a time. The daemon may be shared with other perfgate
+// processes (other test runs on the same machine): they look only at their own runs.
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+/// The run label every container of perfgate's docker backend carries; its value, also the
+/// run network's name, is `perfgate-<pid of the perfgate process>-<n>`.
+const RUN_LABEL: &str = "dev.perfgate.run";
 
 fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
@@ -45,16 +40,37 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// Containers of any perfgate run, and perfgate's run networks.
-fn leftovers() -> (String, String) {
-    (
-        docker(&["ps", "--all", "--quiet", "--filter", RUN_LABEL]),
-        docker(&["network", "ls", "--quiet", "--filter", "name=perfgate-"]),
-    )
+/// Containers (ids, one a line) and run networks of the runs of perfgate process `pid`.
+fn leftovers(pid: u32) -> (String, String) {
+    let run = format!("perfgate-{pid}-");
+    let label = format!("{{{{.ID}}}} {{{{.Label \"{RUN_LABEL}\"}}}}");
+    let filter = format!("label={RUN_LABEL}");
+    let listed = docker(&["ps", "--all", "--format", &label, "--filter", &filter]);
+    let containers: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, value)| value.starts_with(&run))
+        .map(|(id, _)| id)
+        .collect();
+    let networks = docker(&["network", "ls", "--format", "{{.Name}}"]);
+    let networks: Vec<&str> = networks.lines().filter(|n| n.starts_with(&run)).collect();
+    (containers.join("\n"), networks.join("\n"))
 }
 
-fn assert_nothing_left(after: &str) {
-    let (containers, networks) = leftovers();
+/// `cmd.output()` that also returns the child's pid.
+fn output_and_pid(cmd: &mut Command) -> (u32, std::process::Output) {
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("perfgate runs");
+    let pid = child.id();
+    (pid, child.wait_with_output().expect("perfgate runs"))
+}
+
+fn assert_nothing_left(pid: u32, after: &str) {
+    let (containers, networks) = leftovers(pid);
     assert!(
         containers.is_empty(),
         "containers left after {after}: {containers}"
@@ -85,17 +101,17 @@ fn the_quickstart_and_the_otel_chain_pass_in_containers() {
     if !daemon_or_skip("the_quickstart_and_the_otel_chain_pass_in_containers") {
         return;
     }
-    let _serial = serial();
+    let _turn = slots::one_of("docker");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("docker-specs");
     let _ = std::fs::remove_dir_all(&out);
-    let run = Command::new(env!("CARGO_BIN_EXE_perfgate"))
-        .current_dir(root())
-        .args(["run", "--quiet", "specs/quickstart.yaml", "specs/otel.yaml"])
-        .env("PERFGATE_BACKEND", "docker")
-        .env("PERFGATE_OUT", &out)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("perfgate runs");
+    let (pid, run) = output_and_pid(
+        Command::new(env!("CARGO_BIN_EXE_perfgate"))
+            .current_dir(root())
+            .args(["run", "--quiet", "specs/quickstart.yaml", "specs/otel.yaml"])
+            .env("PERFGATE_BACKEND", "docker")
+            .env("PERFGATE_OUT", &out)
+            .env("NO_COLOR", "1"),
+    );
     let text = output_text(&run);
     assert_eq!(run.status.code(), Some(0), "{text}");
     assert!(!text.contains("FAIL"), "{text}");
@@ -104,7 +120,7 @@ fn the_quickstart_and_the_otel_chain_pass_in_containers() {
         run_file(&out.join("quickstart"), "stack/api.log").contains("0.0.0.0:"),
         "the api did not listen on all interfaces of its container"
     );
-    assert_nothing_left("two runs");
+    assert_nothing_left(pid, "two runs");
 }
 
 #[test]
@@ -112,7 +128,7 @@ fn a_panic_inside_a_phase_leaves_no_container_behind() {
     if !daemon_or_skip("a_panic_inside_a_phase_leaves_no_container_behind") {
         return;
     }
-    let _serial = serial();
+    let _turn = slots::one_of("docker");
     let seen: Arc<Mutex<String>> = Arc::default();
     let seen_in_phase = Arc::clone(&seen);
     let opts = RunOptions {
@@ -120,7 +136,7 @@ fn a_panic_inside_a_phase_leaves_no_container_behind() {
         host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
         progress: Some(Arc::new(move |event| {
             if let ProgressEvent::PhaseStarted { .. } = event {
-                let running = leftovers().0;
+                let running = leftovers(std::process::id()).0;
                 let ids: Vec<&str> = running.lines().collect();
                 let mut inspect = vec!["inspect", "--format", "user={{.Config.User}}"];
                 inspect.extend(ids);
@@ -157,7 +173,7 @@ fn a_panic_inside_a_phase_leaves_no_container_behind() {
         users.lines().count() - 1,
         "users {users:?}, expected {me}"
     );
-    assert_nothing_left("a panic");
+    assert_nothing_left(std::process::id(), "a panic");
 }
 
 #[test]
@@ -223,14 +239,15 @@ fn auto_runs_in_containers_when_prometheus_is_only_an_image() {
     if !daemon_or_skip(test) {
         return;
     }
-    let _serial = serial();
+    let _turn = slots::one_of("docker");
     // The images as an air-gapped machine would have received them (`perfgate images build`
     // where the tools are, then `docker save` / `docker load`): here, built from this machine's.
     images_built();
-    let run = perfgate_without_prometheus(test)
-        .args(["run", "--quiet", "specs/quickstart.yaml"])
-        .output()
-        .expect("perfgate runs");
+    let (pid, run) = output_and_pid(perfgate_without_prometheus(test).args([
+        "run",
+        "--quiet",
+        "specs/quickstart.yaml",
+    ]));
     let text = output_text(&run);
     assert_eq!(run.status.code(), Some(0), "{text}");
     assert!(
@@ -240,7 +257,7 @@ fn auto_runs_in_containers_when_prometheus_is_only_an_image() {
         "{text}"
     );
     assert!(!text.contains("FAIL"), "{text}");
-    assert_nothing_left("a run on auto's docker backend");
+    assert_nothing_left(pid, "a run on auto's docker backend");
 }
 
 /// `perfgate images build`, once per test binary: `perfgate/<tool>:latest` for every tool.
@@ -260,25 +277,25 @@ fn prometheus_runs_from_the_image_the_spec_names() {
     if !daemon_or_skip("prometheus_runs_from_the_image_the_spec_names") {
         return;
     }
-    let _serial = serial();
+    let _turn = slots::one_of("docker");
     images_built();
     let named = "perfgate-test/prometheus:spec";
     docker(&["tag", "perfgate/prometheus:latest", named]);
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("docker-spec-image");
     let _ = std::fs::remove_dir_all(&out);
-    let run = Command::new(env!("CARGO_BIN_EXE_perfgate"))
-        .current_dir(root())
-        .args(["run", "--quiet", "fixtures/specs/docker/spec_image.yaml"])
-        .env("PERFGATE_OUT", &out)
-        .env_remove("PERFGATE_BACKEND")
-        .output()
-        .expect("perfgate runs");
+    let (pid, run) = output_and_pid(
+        Command::new(env!("CARGO_BIN_EXE_perfgate"))
+            .current_dir(root())
+            .args(["run", "--quiet", "fixtures/specs/docker/spec_image.yaml"])
+            .env("PERFGATE_OUT", &out)
+            .env_remove("PERFGATE_BACKEND"),
+    );
     docker(&["rmi", named]);
     let text = output_text(&run);
     assert_eq!(run.status.code(), Some(0), "{text}");
     let report = run_file(&out.join("docker-spec-image"), "report.json");
     assert!(report.contains(&format!("(image {named})")), "{report}");
-    assert_nothing_left("a run from a named image");
+    assert_nothing_left(pid, "a run from a named image");
 }
 
 /// Runs the quickstart without Prometheus, with `var=value` set; it must fail to start (exit

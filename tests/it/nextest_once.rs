@@ -5,8 +5,11 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::slots;
+
 #[test]
 fn nextest_brings_each_stack_up_once() {
+    let _turn = slots::heavy();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let probe = Command::new(&cargo).args(["nextest", "--version"]).output();
     assert!(

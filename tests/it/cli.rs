@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use rstest::rstest;
 
+use crate::support::slots;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -51,6 +53,7 @@ fn run(args: &[&str], test: &str) -> (i32, String) {
 #[case::validate_ok(&["validate", "specs/quickstart.yaml"], 0, &["specs/quickstart.yaml: ok"])]
 #[case::list(&["list", "specs/quickstart.yaml"], 0, &["quickstart::p99_latency_under_500ms: test"])]
 fn exit_codes_and_messages(#[case] args: &[&str], #[case] code: i32, #[case] needles: &[&str]) {
+    let _turn = slots::heavy();
     let test = args.join("-").replace(['/', '.'], "_");
     let (got, text) = run(args, &test);
     assert_eq!(got, code, "exit code of perfgate {args:?}; output:\n{text}");
@@ -171,6 +174,7 @@ fn children(pid: u32) -> Vec<u32> {
 
 #[test]
 fn ctrl_c_stops_every_service_and_exits_130() {
+    let _turn = slots::heavy();
     let dir = out_dir("ctrl-c");
     let mut child = perfgate(&["run", "fixtures/specs/gates/panicking.yaml"], &dir)
         .stdout(std::process::Stdio::null())

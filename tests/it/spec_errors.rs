@@ -17,7 +17,7 @@ fn relative(path: &Path) -> PathBuf {
 
 #[test]
 fn invalid_specs_render_located_errors() {
-    insta::glob!("../fixtures/specs/invalid", "*.yaml", |path| {
+    insta::glob!("../../fixtures/specs/invalid", "*.yaml", |path| {
         let shown = relative(path);
         let source = std::fs::read_to_string(path).unwrap();
         let err = spec::parse(&source, &shown).expect_err("fixture must be invalid");

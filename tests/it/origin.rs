@@ -14,6 +14,8 @@ use perfgate::run::{RunOptions, run_spec};
 use perfgate::spec::{self, Spec};
 use perfgate::stack::{self, RunningStack, StackOptions};
 
+use crate::support::slots;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -133,6 +135,7 @@ const SMALL_ORIGIN: &str =
 
 #[test]
 fn the_origin_serves_a_rolling_playlist_that_prometheus_scrapes() {
+    let _turn = slots::heavy();
     let spec = spec(&format!(
         "prometheus: {{ kind: prometheus }}\n{SMALL_ORIGIN} }}"
     ));
@@ -200,6 +203,7 @@ fn the_origin_serves_a_rolling_playlist_that_prometheus_scrapes() {
 
 #[test]
 fn injected_faults_are_served_and_counted() {
+    let _turn = slots::heavy();
     let spec = spec(indoc::indoc! {"
         origin:
           kind: ffmpeg-origin
@@ -245,6 +249,7 @@ fn injected_faults_are_served_and_counted() {
 
 #[test]
 fn a_looped_file_is_served_past_its_own_length() {
+    let _turn = slots::heavy();
     // fixtures/media/clip.mp4 lasts 3 s: a sixth 1 s segment shows it loops.
     let spec = spec(
         "origin: { kind: ffmpeg-origin, source: file, path: ../media/clip.mp4, resolution: 320x180, segment: 1s, window: 3 }",
@@ -266,6 +271,7 @@ fn a_looped_file_is_served_past_its_own_length() {
 
 #[test]
 fn a_missing_media_file_is_named_before_anything_starts() {
+    let _turn = slots::heavy();
     let spec = spec("origin: { kind: ffmpeg-origin, source: file, path: ../media/nope.mp4 }");
     let options = StackOptions {
         run_dir: scratch("missing"),
@@ -287,6 +293,7 @@ fn a_missing_media_file_is_named_before_anything_starts() {
 
 #[test]
 fn an_encoder_that_dies_fails_the_stack_with_its_log() {
+    let _turn = slots::heavy();
     let spec = spec(&format!("{SMALL_ORIGIN} }}"));
     runtime().block_on(async {
         let mut stack = start(&spec, "encoder-dies").await;
@@ -315,6 +322,7 @@ fn an_encoder_that_dies_fails_the_stack_with_its_log() {
 
 #[test]
 fn no_ffmpeg_outlives_a_dropped_stack() {
+    let _turn = slots::heavy();
     let spec = spec(&format!("{SMALL_ORIGIN} }}"));
     let rt = runtime();
     let (origin, ffmpeg) = rt.block_on(async {
@@ -329,6 +337,7 @@ fn no_ffmpeg_outlives_a_dropped_stack() {
 
 #[test]
 fn no_ffmpeg_outlives_a_panic() {
+    let _turn = slots::heavy();
     let spec = spec(&format!("{SMALL_ORIGIN} }}"));
     let (tx, rx) = std::sync::mpsc::channel();
     let panicked = std::thread::spawn(move || {
@@ -346,6 +355,7 @@ fn no_ffmpeg_outlives_a_panic() {
 
 #[test]
 fn a_gate_on_segment_404s_fails_when_the_origin_loses_its_segments() {
+    let _turn = slots::heavy();
     let spec = spec::load(&root().join("fixtures/specs/origin/segment_404s.yaml"))
         .unwrap_or_else(|e| panic!("{e}"));
     let opts = RunOptions {
@@ -376,6 +386,7 @@ fn a_gate_on_segment_404s_fails_when_the_origin_loses_its_segments() {
 
 #[test]
 fn ctrl_c_leaves_no_ffmpeg_behind() {
+    let _turn = slots::heavy();
     let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_perfgate"))
         .current_dir(root())
         .args(["run", "fixtures/specs/origin/segment_404s.yaml"])

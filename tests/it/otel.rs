@@ -10,14 +10,7 @@ use perfgate::report::{FailureKind, RunRecord, failure_message};
 use perfgate::run::{ProgressEvent, RunOptions, run_spec};
 use perfgate::spec;
 
-/// One stack at a time: they share two cores with the rest of the suite.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use crate::support::slots;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,7 +73,7 @@ fn assert_all_passed(record: &RunRecord) {
 
 #[test]
 fn api_through_rotel_and_adapter_counts_every_request_exactly_once() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let record = run(&root().join("specs/otel.yaml"), &options("rotel"));
     assert_all_passed(&record);
     let collector = record
@@ -127,7 +120,7 @@ fn freshness(record: &RunRecord, phase: &str) -> f64 {
 
 #[test]
 fn api_through_rotel_writing_remotely_counts_every_request_exactly_once() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let record = run(
         &root().join("fixtures/specs/otel/rotel_remote_write.yaml"),
         &options("rotel-remote-write"),
@@ -148,7 +141,7 @@ fn api_through_rotel_writing_remotely_counts_every_request_exactly_once() {
 
 #[test]
 fn api_straight_into_the_adapter_counts_every_request_exactly_once() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let record = run(
         &root().join("fixtures/specs/otel/direct.yaml"),
         &options("direct"),
@@ -159,7 +152,7 @@ fn api_straight_into_the_adapter_counts_every_request_exactly_once() {
 
 #[test]
 fn api_into_the_adapter_writing_remotely_counts_every_request_exactly_once() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let record = run(
         &root().join("fixtures/specs/otel/remote_write.yaml"),
         &options("remote-write"),
@@ -172,7 +165,7 @@ fn api_into_the_adapter_writing_remotely_counts_every_request_exactly_once() {
 
 #[test]
 fn a_process_pointed_at_a_receiver_gets_the_otel_environment() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let record = run(
         &root().join("fixtures/specs/otel/process_env.yaml"),
         &options("env"),
@@ -240,7 +233,7 @@ fn killer(out_dir: PathBuf) -> Arc<dyn Fn(ProgressEvent) + Send + Sync> {
 
 #[test]
 fn a_collector_killed_mid_phase_fails_the_run_with_its_log_tail() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let mut opts = options("killed");
     opts.progress = Some(killer(opts.out_dir.clone()));
     let started = Instant::now();

@@ -1,21 +1,21 @@
 //! The swarm engine on real processes: a live HLS stream encoded by a real FFmpeg and served on
-//! loopback (tests/support/hls.rs), real FFmpeg clients, assertions on the engine's `/metrics`,
+//! loopback (tests/it/support/hls.rs), real FFmpeg clients, assertions on the engine's `/metrics`,
 //! and no client process left behind — after a normal end, after the engine future is dropped
 //! mid-run, and after Ctrl-C of `perfgate swarm`.
-
-#[path = "support/hls.rs"]
-mod hls;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hls::{Fault, HlsSource};
 use perfgate::load::swarm::{SwarmConfig, SwarmOutcome, run_swarm};
 use perfgate::load::{EngineMetrics, serve_metrics};
 
-/// One swarm at a time: they share two cores with the rest of the suite.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+use crate::require_ffmpeg;
+use crate::support::hls::{Fault, HlsSource};
+use crate::support::slots;
+
+// One swarm at a time (`slots::one_of("swarm")`): a live source encodes in real time, and the
+// media speed the tests assert follows the CPU it gets.
 
 fn config(ffmpeg: &Path, url: String, clients: u32, secs: u64) -> SwarmConfig {
     SwarmConfig {
@@ -144,7 +144,7 @@ impl Scrape {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_clients_play_a_live_stream_and_none_outlives_the_swarm() {
     let ffmpeg = require_ffmpeg!();
-    let _serial = SERIAL.lock().await;
+    let _turn = slots::one_of("swarm");
     let source = HlsSource::live(&ffmpeg).await.expect("hls source");
     let exporter = Exporter::start().await;
     let config = config(&ffmpeg, source.url(), 5, 12);
@@ -198,7 +198,7 @@ async fn five_clients_play_a_live_stream_and_none_outlives_the_swarm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_origin_that_starts_answering_404_for_segments_shows_in_the_errors() {
     let ffmpeg = require_ffmpeg!();
-    let _serial = SERIAL.lock().await;
+    let _turn = slots::one_of("swarm");
     let source = Arc::new(HlsSource::live(&ffmpeg).await.expect("hls source"));
     let exporter = Exporter::start().await;
     let config = SwarmConfig {
@@ -235,7 +235,7 @@ async fn an_origin_that_starts_answering_404_for_segments_shows_in_the_errors() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_engine_mid_run_kills_every_client() {
     let ffmpeg = require_ffmpeg!();
-    let _serial = SERIAL.lock().await;
+    let _turn = slots::one_of("swarm");
     let source = HlsSource::live(&ffmpeg).await.expect("hls source");
     let metrics = Arc::new(EngineMetrics::new());
     let config = config(&ffmpeg, source.url(), 4, 60);
@@ -258,12 +258,12 @@ struct Recording {
 
 /// Re-records fixtures/ffmpeg/ with the FFmpeg at hand: one client, the swarm's own argv,
 /// against the test source in several states. Run with
-/// `cargo test --test swarm -- --ignored record_ffmpeg_fixtures`, then review the snapshots.
+/// `cargo test --test it -- --ignored record_ffmpeg_fixtures`, then review the snapshots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "re-records fixtures/ffmpeg/ with the FFmpeg at hand"]
 async fn record_ffmpeg_fixtures() {
     let ffmpeg = require_ffmpeg!();
-    let _serial = SERIAL.lock().await;
+    let _turn = slots::one_of("swarm");
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ffmpeg");
     std::fs::create_dir_all(&out).expect("fixtures/ffmpeg");
     let secs = Duration::from_secs;
@@ -361,7 +361,7 @@ async fn record(ffmpeg: &Path, source: &HlsSource, r: &Recording, out: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_swarm_gate_on_segment_404s_fails_when_the_origin_loses_its_segments() {
-    let _serial = SERIAL.lock().await;
+    let _turn = slots::one_of("swarm");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let spec = perfgate::spec::load(&root.join("fixtures/specs/swarm/segment_404s.yaml"))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -425,7 +425,7 @@ fn the_cli_refuses_an_external_origin_without_the_flag() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_of_perfgate_swarm_leaves_no_client() {
     let ffmpeg = require_ffmpeg!();
-    let _serial = SERIAL.lock().await;
+    let _turn = slots::one_of("swarm");
     let source = HlsSource::live(&ffmpeg).await.expect("hls source");
     let url = source.url();
     let mut cli = perfgate()
@@ -458,7 +458,7 @@ async fn ctrl_c_of_perfgate_swarm_leaves_no_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_prints_a_summary_and_serves_metrics_while_it_runs() {
     let ffmpeg = require_ffmpeg!();
-    let _serial = SERIAL.lock().await;
+    let _turn = slots::one_of("swarm");
     let source = HlsSource::live(&ffmpeg).await.expect("hls source");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -50,7 +50,7 @@ pub fn ffmpeg() -> Result<PathBuf, String> {
 #[macro_export]
 macro_rules! require_ffmpeg {
     () => {
-        match $crate::hls::ffmpeg() {
+        match $crate::support::hls::ffmpeg() {
             Ok(path) => path,
             Err(why) => {
                 eprintln!("\n!!! SKIPPED {}: no FFmpeg: {why}\n", module_path!());

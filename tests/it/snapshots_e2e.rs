@@ -8,6 +8,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::slots;
+
 const SPEC: &str = "latency.yaml";
 const SNAP: &str = "snapshots/latency__p50_latency_per_endpoint.snap";
 
@@ -65,6 +67,7 @@ fn set_latency_factor(dir: &Path, factor: &str) {
 
 #[test]
 fn snapshots_are_stable_and_a_seeded_regression_is_pending_for_review() {
+    let _turn = slots::heavy();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let snap = dir.join(SNAP);
@@ -144,6 +147,7 @@ fn harness(dir: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn the_specs_harness_checks_snapshots_as_trials() {
+    let _turn = slots::heavy();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let snap = dir.join(SNAP);

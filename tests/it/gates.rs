@@ -9,14 +9,7 @@ use perfgate::report::{Outcome, RunRecord, failure_message};
 use perfgate::run::{ProgressEvent, RunOptions, run_spec};
 use perfgate::spec;
 
-/// These tests look at perfgate's process-wide registry of live children: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use crate::support::slots;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,7 +40,7 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn during_windows_select_their_phase_and_every_child_is_gone_after() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let record = run("windows.yaml", options());
     assert_eq!(record.failure, None, "run failed");
     for v in &record.verdicts {
@@ -85,7 +78,7 @@ fn during_windows_select_their_phase_and_every_child_is_gone_after() {
 
 #[test]
 fn failing_gate_reports_query_value_expectation_window_and_report() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let record = run("failing.yaml", options());
     assert_eq!(record.failure, None, "run failed");
     let bad = record.verdict("impossible_throughput").unwrap();
@@ -120,7 +113,8 @@ fn failing_gate_reports_query_value_expectation_window_and_report() {
 
 #[test]
 fn a_panic_inside_a_phase_leaves_no_child_behind() {
-    let _serial = serial();
+    // It reads perfgate's process-wide registry of live children: no other stack may run.
+    let _turn = slots::alone();
     let seen: Arc<Mutex<Vec<u32>>> = Arc::default();
     let mut opts = options();
     let seen_in_phase = Arc::clone(&seen);
@@ -144,7 +138,7 @@ fn a_panic_inside_a_phase_leaves_no_child_behind() {
 
 #[test]
 fn a_process_reaches_another_service_through_its_port_placeholder() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let record = run("cross_service_ports.yaml", options());
     assert_eq!(record.failure, None, "run failed");
     let port = |name: &str| {
@@ -161,7 +155,7 @@ fn a_process_reaches_another_service_through_its_port_placeholder() {
 
 #[test]
 fn a_freshness_phase_that_times_out_fails_its_gate_with_infinity() {
-    let _serial = serial();
+    let _turn = slots::heavy();
     let record = run("freshness_timeout.yaml", options());
     assert_eq!(record.failure, None, "run failed");
     let never = record.phases.iter().find(|p| p.name == "never").unwrap();

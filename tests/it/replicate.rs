@@ -25,6 +25,8 @@ use perfgate::prom::{PromClient, Series};
 use perfgate::spec;
 use perfgate::stack::{self, RunningStack, StackOptions};
 
+use crate::support::slots;
+
 const SPEC: &str = "
 version: 1
 name: replicate-roundtrip
@@ -66,6 +68,7 @@ fn known_series(end_ms: i64) -> Vec<TimeSeries> {
 /// Starts `spec`'s stack in a fresh folder (Prometheus would reload an earlier run's TSDB),
 /// runs `test` against it and stops it whatever `test` returned.
 fn with_stack(spec: &str, test: impl AsyncFnOnce(&RunningStack) -> Result<(), String>) {
+    let _turn = slots::heavy();
     let spec = spec::parse(spec, Path::new("replicate-test.yaml")).expect("spec");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {

@@ -7,11 +7,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-#[path = "support/docker.rs"]
-mod support;
 use std::time::{Duration, Instant};
-use support::daemon_or_skip;
+
+use crate::support::docker::daemon_or_skip;
+use crate::support::slots;
 
 const SPECS: [&str; 2] = ["quickstart", "otel"];
 
@@ -114,6 +113,7 @@ fn compose_files_are_valid_and_the_quickstart_comes_up() {
     if !daemon_or_skip("compose_files_are_valid_and_the_quickstart_comes_up") {
         return;
     }
+    let _turn = slots::one_of("docker");
     for spec in SPECS {
         let out = compose(spec, &["config", "--quiet"]);
         assert!(

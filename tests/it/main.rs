@@ -1,0 +1,19 @@
+//! The integration tests, one binary (linked once) with one module per area. Tests of different
+//! modules now share one process: tests that bring up stacks or FFmpeg take a slot from
+//! `support::slots` (at most two at once), and the few that look at process-wide or daemon-wide
+//! state take it alone (see `support/slots.rs`).
+
+mod support;
+
+mod cli;
+mod compose;
+mod docker;
+mod gates;
+mod nextest_once;
+mod origin;
+mod otel;
+mod replicate;
+mod reports;
+mod snapshots_e2e;
+mod spec_errors;
+mod swarm;

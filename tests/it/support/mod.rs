@@ -1,0 +1,5 @@
+//! Helpers shared by the integration-test modules.
+
+pub mod docker;
+pub mod hls;
+pub mod slots;
