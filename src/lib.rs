@@ -3,6 +3,8 @@
 //! every assertion into a libtest case. See docs/ARCHITECTURE.md for the map.
 
 pub mod bench;
+#[cfg(test)]
+mod boundaries;
 pub mod cli;
 pub mod clock;
 pub mod demo_api;
@@ -19,3 +21,5 @@ pub mod serve;
 pub mod snapshot;
 pub mod spec;
 pub mod stack;
+pub mod tools;
+pub mod verdict;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::gate::evaluate;
+use crate::verdict::evaluate;
 use crate::load::{self, EngineMetrics, EngineProgress};
 use crate::prom::PromClient;
 use crate::report::{self, Failure, FailureKind, PhaseRecord, RunRecord, Window};
@@ -119,8 +119,8 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     let baseline = opts
         .baseline
         .clone()
-        .unwrap_or_else(crate::gate::baseline_name);
-    crate::gate::apply_baseline(spec, &mut record, &baseline);
+        .unwrap_or_else(crate::verdict::baseline_name);
+    crate::verdict::apply_baseline(spec, &mut record, &baseline);
     if let Err(e) = report::write_report(&record) {
         tracing::warn!(
             "could not write the report to {}: {e}",

@@ -67,7 +67,7 @@ pub fn main(doc: &Path, origin: Command) -> anyhow::Result<()> {
     if !benching("swarm") {
         return Ok(());
     }
-    let ffmpeg = crate::stack::tools::resolve(&crate::stack::tools::FFMPEG, None)
+    let ffmpeg = crate::tools::resolve(&crate::tools::FFMPEG, None)
         .context("the swarm benchmark needs FFmpeg")?
         .path;
     let levels: Vec<u32> = match std::env::var(CLIENTS_ENV) {

@@ -206,11 +206,11 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Save this run as baseline NAME (beside the spec, in `baselines/<spec>/NAME.json`) for
     /// `within X of baseline` assertions; saved only when the run did not break.
-    #[arg(long, value_name = "NAME", value_parser = crate::gate::check_baseline_name)]
+    #[arg(long, value_name = "NAME", value_parser = crate::verdict::check_baseline_name)]
     pub save_baseline: Option<String>,
     /// Judge `within X of baseline` assertions against baseline NAME (default:
     /// $PERFGATE_BASELINE, else `main`).
-    #[arg(long, value_name = "NAME", value_parser = crate::gate::check_baseline_name)]
+    #[arg(long, value_name = "NAME", value_parser = crate::verdict::check_baseline_name)]
     pub baseline: Option<String>,
 }
 

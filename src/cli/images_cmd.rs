@@ -4,7 +4,7 @@
 use super::args::{ComposeArgs, ImagesCommand};
 use crate::error::Exit;
 use crate::stack::images::{self as docker, ImageRecipe};
-use crate::stack::tools;
+use crate::tools;
 
 pub fn run(command: ImagesCommand) -> Exit {
     if let Err(e) = docker::daemon_available() {

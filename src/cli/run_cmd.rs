@@ -139,7 +139,7 @@ fn check_snapshots(spec: &Spec, record: &RunRecord, mut exit: Exit, color: bool)
 
 fn save_baseline(record: &RunRecord, name: &str) {
     if record.failure.is_none() {
-        match crate::gate::save_baseline(record, name) {
+        match crate::verdict::save_baseline(record, name) {
             Ok(path) => println!("baseline `{name}` saved: {}", path.display()),
             Err(e) => eprintln!("error: cannot save baseline `{name}`: {e}"),
         }

@@ -13,7 +13,7 @@ use crate::load::watching;
 use crate::load::{EngineMetrics, serve_metrics};
 use crate::report::swarm_table;
 use crate::spec::{parse_duration, parse_duration_range, parse_rate};
-use crate::stack::tools;
+use crate::tools;
 
 pub fn run(args: SwarmArgs) -> Exit {
     let (config, runtime) = match super::config_and_runtime(config(&args)) {

@@ -14,7 +14,8 @@ use crate::spec::{
     self, Assertion, BackendChoice, Diagnostic, Location, PrometheusService, Service, ServiceKind,
     Spec, SpecError, Stack,
 };
-use crate::stack::{self, StackOptions, tools};
+use crate::stack::{self, StackOptions};
+use crate::tools;
 
 pub fn validate(args: ValidateArgs) -> Exit {
     let mut specs = Vec::new();

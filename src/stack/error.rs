@@ -6,7 +6,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
     #[error(transparent)]
-    Tool(#[from] super::tools::ToolError),
+    Tool(#[from] crate::tools::ToolError),
     #[error("docker backend, service `{service}`: {message}")]
     Docker { service: String, message: String },
     #[error("service `{service}` could not be started: {source}")]

@@ -7,7 +7,7 @@ use std::path::Path;
 /// Bottom up; a module may import only modules of earlier rows.
 const LAYERS: &[&[&str]] = &[
     &["reaper"],
-    &["child", "ports", "tools"],
+    &["child", "ports"],
     &["error"],
     &["ready", "builtin"],
     &["images"],

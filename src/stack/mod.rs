@@ -2,7 +2,7 @@
 //! knowing their endpoints, and tearing them down on every exit path.
 //!
 //! Layers, bottom up (no module imports one above it; `layers` checks it): `reaper`, `child`,
-//! `ports`, `tools/`, `error`, `ready`, `builtin` (built-ins' environment and
+//! `ports`, `error`, `ready`, `builtin` (built-ins' environment and
 //! `dispatch_from_env`), `images/` (the docker CLI and local images); `backend`, `need` (which
 //! tools a spec needs, resolved per backend) and `choose`; `plan/` (the backend-neutral plan);
 //! the backends `process` and `docker/`, and `compose`; `launch` (a planned service on a
@@ -27,7 +27,6 @@ mod ready;
 pub mod reaper;
 mod running;
 mod start;
-pub mod tools;
 
 pub use backend::{Backend, BackendDecision};
 pub use builtin::{POD as POD_BUILTIN, dispatch_from_env, host_executable};

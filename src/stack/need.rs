@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::backend::Backend;
 use super::error::StackError;
 use super::images;
-use super::tools::{self, ResolvedTool, ToolError, ToolSpec};
+use crate::tools::{self, ResolvedTool, ToolError, ToolSpec};
 use crate::spec::{
     CollectorImpl, OtelCollectorService, PhaseKind, PrometheusService, ServiceKind, Spec,
 };

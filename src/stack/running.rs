@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::error::{StackError, indent_tail};
 use super::launch::{Handle, Launcher};
 use super::ports::http_port;
-use super::tools::ResolvedTool;
+use crate::tools::ResolvedTool;
 
 /// A started service. Dropping it stops it.
 #[derive(Debug)]

@@ -16,8 +16,6 @@ pub use config::HttpConfig;
 pub use engine::run;
 pub use error::HttpError;
 pub use metrics::{HttpMetrics, LATENCY_BUCKETS};
-#[cfg(test)]
-pub(crate) use metrics::{LatencyLabels, RequestLabels};
 pub use outcome::{
     ErrorCounts, HttpPhaseOutcome, HttpProgress, LagSummary, LatencySummary, StatusClasses,
 };

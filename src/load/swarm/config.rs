@@ -160,7 +160,7 @@ impl SwarmConfig {
 
 /// The FFmpeg a spec's swarm runs: found on this machine or in perfgate's tool cache.
 pub(crate) async fn find_ffmpeg() -> Result<PathBuf, String> {
-    use crate::stack::tools;
+    use crate::tools;
     tokio::task::spawn_blocking(|| tools::resolve(&tools::FFMPEG, None))
         .await
         .map_err(|e| e.to_string())?

@@ -5,7 +5,7 @@
 use crate::stack::error::StackError;
 use crate::stack::images;
 use crate::stack::plan::{Planned, Program};
-use crate::stack::tools::ResolvedTool;
+use crate::tools::ResolvedTool;
 
 /// A `Docker` error of `service`.
 pub(crate) fn docker_error(service: &str) -> impl Fn(String) -> StackError + '_ {
@@ -106,7 +106,7 @@ mod tests {
 
     #[test]
     fn compose_names_the_image_a_missing_tool_was_found_as() {
-        use crate::stack::tools::{PROMETHEUS, ToolSource, Version};
+        use crate::tools::{PROMETHEUS, ToolSource, Version};
         let planned = |tool| Planned {
             name: "prometheus".into(),
             kind: "prometheus",

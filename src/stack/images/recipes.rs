@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::build::ImageRecipe;
-use crate::stack::tools::{self, ResolvedTool, ToolSpec};
+use crate::tools::{self, ResolvedTool, ToolSpec};
 
 /// Where every image keeps its one binary.
 pub const BINARY_IN_IMAGE: &str = "/usr/local/bin/entrypoint";

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::stack::ready::Readiness;
-use crate::stack::tools::ResolvedTool;
+use crate::tools::ResolvedTool;
 
 /// One thing Prometheus scrapes: a job name, an address and a metrics path.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use crate::spec::{FfmpegOriginService, OriginSource};
 use crate::stack::builtin;
 use crate::stack::error::{StackError, io};
 use crate::stack::ready::Readiness;
-use crate::stack::tools;
+use crate::tools;
 
 /// Beyond the first segment's own length: FFmpeg's start-up and the first encode.
 const STARTUP_SLACK: Duration = Duration::from_secs(20);

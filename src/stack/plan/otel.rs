@@ -19,7 +19,7 @@ use crate::stack::error::{StackError, io};
 use crate::stack::need::{collector_tool, resolve_tool};
 use crate::stack::ports::{free_port, loopback};
 use crate::stack::ready::Readiness;
-use crate::stack::tools::{self, ResolvedTool};
+use crate::tools::{self, ResolvedTool};
 
 const STARTUP: Duration = Duration::from_secs(30);
 

@@ -14,7 +14,7 @@ use crate::spec::PrometheusService;
 use crate::stack::error::{StackError, io};
 use crate::stack::need::{ToolNeed, resolve_tool};
 use crate::stack::ready::Readiness;
-use crate::stack::tools::ResolvedTool;
+use crate::tools::ResolvedTool;
 
 const STARTUP: Duration = Duration::from_secs(30);
 

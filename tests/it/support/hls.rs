@@ -41,7 +41,7 @@ pub enum Fault {
 /// The FFmpeg perfgate resolves (`$PERFGATE_FFMPEG`, PATH, its cache, else provisioned into
 /// the cache), or why there is none.
 pub fn ffmpeg() -> Result<PathBuf, String> {
-    perfgate::stack::tools::resolve(&perfgate::stack::tools::FFMPEG, None)
+    perfgate::tools::resolve(&perfgate::tools::FFMPEG, None)
         .map(|tool| tool.path)
         .map_err(|e| e.to_string())
 }

@@ -102,7 +102,7 @@ pub(crate) fn lock_for_provisioning(tool: &ToolSpec) -> Result<Provisioning, Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::tools::{FFMPEG, ROTEL};
+    use crate::tools::{FFMPEG, ROTEL};
 
     fn touch(dir: &Path, relative: &str) {
         let path = dir.join(relative);
