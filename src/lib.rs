@@ -15,6 +15,7 @@ pub mod origin;
 pub mod otlp;
 pub mod paths;
 pub mod prom;
+pub mod reaper;
 pub mod report;
 pub mod run;
 pub mod serve;

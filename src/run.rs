@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::verdict::evaluate;
 use crate::load::{self, EngineMetrics, EngineProgress};
 use crate::prom::PromClient;
 use crate::report::{self, Failure, FailureKind, PhaseRecord, RunRecord, Window};
@@ -14,6 +13,7 @@ use crate::spec::Spec;
 use crate::stack::{
     self, Backend, RunningStack, StackError, StackOptions, prometheus::ScrapeTarget,
 };
+use crate::verdict::evaluate;
 
 /// How long targets get to report `up == 1` after Prometheus is ready.
 const TARGETS_UP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -80,7 +80,7 @@ pub fn default_out_dir() -> PathBuf {
     crate::paths::out_dir()
 }
 
-pub use crate::clock::unix_now;
+use crate::clock::unix_now;
 
 fn run_id() -> String {
     format!(
@@ -92,7 +92,7 @@ fn run_id() -> String {
 
 /// Runs `spec` end to end and writes its report. The record is returned whatever happened.
 pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
-    stack::reaper::install_signal_handler();
+    crate::reaper::install_signal_handler();
     let run_id = run_id();
     let report_dir = opts.out_dir.join(&spec.name).join(&run_id);
     let mut record = RunRecord {
@@ -416,7 +416,7 @@ async fn wait_scraped_after(client: &PromClient, t: f64, interval: Duration) -> 
         if Instant::now() >= deadline {
             return Err(format!(
                 "prometheus did not scrape every target after {} within the deadline",
-                report::unix_to_utc(t)
+                crate::clock::unix_to_utc(t)
             ));
         }
         tokio::time::sleep(POLL).await;

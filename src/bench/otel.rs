@@ -86,7 +86,7 @@ pub fn main(perfgate: &Path, root: &Path, doc: &Path) -> anyhow::Result<()> {
         println!("otel_pipeline: skipped (run it with `cargo bench --bench otel_pipeline`)");
         return Ok(());
     }
-    stack::reaper::install_signal_handler();
+    crate::reaper::install_signal_handler();
     let spec = spec::load(&root.join(SPEC)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let Some(PhaseKind::Http(mut http)) = spec.phases.first().map(|p| p.kind.clone()) else {
         bail!("{SPEC} must start with an http phase (the load every API gets)");

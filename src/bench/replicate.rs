@@ -24,7 +24,7 @@ use super::procfs::{cpu_time as process_cpu, load_average, own_peak_rss_kib as v
 use crate::load::replicate::batcher::Batcher;
 use crate::load::replicate::template::{EncodedSpace, SeriesTemplate};
 use crate::load::replicate::{
-    LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateOutcome, copy_labels, replicate,
+    LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateOutcome, copy_labels,
 };
 use crate::prom::remote_write::{
     BatchEncoder, EncodedBatch, Label, RemoteWriter, RetryPolicy, Sample, SendOutcome, TimeSeries,
@@ -295,7 +295,8 @@ async fn runs(stack: &stack::RunningStack) -> anyhow::Result<Vec<Run>> {
         let config = run_config(&source, url, i, copies)?;
         let hwm = reset_vm_hwm();
         let (cpu, receiver_cpu) = (own_cpu(), target_pid.and_then(process_cpu));
-        let outcome = replicate("bench", &config, &ReplicateMetrics::new(), None).await?;
+        let outcome =
+            crate::load::replicate::run("bench", &config, &ReplicateMetrics::new(), None).await?;
         let run = Run {
             receiver,
             peak_kib: vm_hwm_kib().filter(|_| hwm),

@@ -9,15 +9,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use prometheus_client::encoding::EncodeLabelSet;
 use tokio::net::TcpListener;
 
 use crate::serve::openmetrics_response;
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(crate) struct PhaseLabel {
-    pub phase: String,
-}
 
 /// The engines' Prometheus registries, one per engine. Shared (behind an `Arc`) by every phase
 /// of a run.

@@ -5,6 +5,7 @@
 mod exporter;
 pub mod freshness;
 pub mod http;
+mod labels;
 mod outcome;
 mod phase;
 mod progress;
@@ -13,8 +14,6 @@ mod schedule;
 pub mod swarm;
 
 pub use exporter::{EngineMetrics, serve_metrics};
-/// The HTTP engine's error under its old name.
-pub use http::HttpError as LoadError;
 pub use http::LATENCY_BUCKETS;
 pub use outcome::PhaseOutcome;
 pub(crate) use phase::{LoadHistory, PhaseError, PhaseRun, StackView, declare_series};

@@ -1,16 +1,8 @@
-//! The live playlist as FFmpeg writes it: parsing (media sequence, listed segments) and the
-//! watcher that keeps the served copy, the readiness fact and the encoder counters current.
-
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
-
-use super::server::Origin;
+//! The live playlist as FFmpeg writes it: its file name and parsing (media sequence, listed
+//! segments). The server's watcher (`server::watch`) keeps the served copy current.
 
 /// The playlist's file name, also its URL path (`/live.m3u8`).
 pub const PLAYLIST: &str = "live.m3u8";
-/// How often the watcher reads the playlist: a small file, rewritten once per segment.
-const WATCH_EVERY: Duration = Duration::from_millis(100);
 
 /// What the origin needs to know of a media playlist.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,23 +33,6 @@ impl Playlist {
     /// Segments the encoder has finished since it started (numbering starts at 0).
     pub fn produced(&self) -> u64 {
         self.media_sequence + self.segments.len() as u64
-    }
-}
-
-/// Re-reads the playlist every `WATCH_EVERY` and publishes changes to `origin`; runs until
-/// aborted. FFmpeg replaces the file by a rename, so every read sees a whole playlist.
-pub(crate) async fn watch(dir: PathBuf, origin: Arc<Origin>) {
-    let path = dir.join(PLAYLIST);
-    let mut last = Vec::new();
-    loop {
-        if let Ok(bytes) = tokio::fs::read(&path).await
-            && bytes != last
-        {
-            let parsed = Playlist::parse(&String::from_utf8_lossy(&bytes));
-            origin.publish(bytes.clone().into(), parsed);
-            last = bytes;
-        }
-        tokio::time::sleep(WATCH_EVERY).await;
     }
 }
 

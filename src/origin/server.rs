@@ -21,7 +21,10 @@ use super::config::OriginConfig;
 use super::encoder::{Encoder, prepare_dir};
 use super::faults::{Faults, Object};
 use super::metrics::OriginMetrics;
-use super::playlist::{PLAYLIST, Playlist, watch};
+use super::playlist::{PLAYLIST, Playlist};
+
+/// How often the watcher reads the playlist: a small file, rewritten once per segment.
+const WATCH_EVERY: Duration = Duration::from_millis(100);
 
 const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
 const SEGMENT_TYPE: &str = "video/mp2t";
@@ -281,6 +284,23 @@ pub fn run(config: OriginConfig) -> anyhow::Result<()> {
         served?;
         Ok(())
     })
+}
+
+/// Re-reads the playlist every `WATCH_EVERY` and publishes changes to `origin`; runs until
+/// aborted. FFmpeg replaces the file by a rename, so every read sees a whole playlist.
+pub(crate) async fn watch(dir: PathBuf, origin: Arc<Origin>) {
+    let path = dir.join(PLAYLIST);
+    let mut last = Vec::new();
+    loop {
+        if let Ok(bytes) = tokio::fs::read(&path).await
+            && bytes != last
+        {
+            let parsed = Playlist::parse(&String::from_utf8_lossy(&bytes));
+            origin.publish(bytes.clone().into(), parsed);
+            last = bytes;
+        }
+        tokio::time::sleep(WATCH_EVERY).await;
+    }
 }
 
 #[cfg(test)]

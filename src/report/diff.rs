@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use comfy_table::{Cell, Color, Table};
 
 use super::failure::format_value;
+use super::grid::table;
 use super::record::{Outcome, RunRecord, Verdict};
 use super::snapshots::relative;
-use super::table::table;
 use crate::prom::Series;
 
 #[derive(Debug, Clone, PartialEq)]

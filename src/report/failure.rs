@@ -84,7 +84,7 @@ pub fn format_value(v: f64) -> String {
     if s == "-0" { "0".into() } else { s.into() }
 }
 
-pub use crate::clock::unix_to_utc;
+use crate::clock::unix_to_utc;
 
 #[cfg(test)]
 mod tests {

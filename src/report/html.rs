@@ -3,12 +3,13 @@
 
 use std::fmt::Write as _;
 
-use super::failure::{failure_message, format_value, unix_to_utc};
+use super::failure::{failure_message, format_value};
 use super::junit::esc;
 use super::record::{RunRecord, SnapshotOutcome, SnapshotStatus, Verdict};
 use super::snapshots::relative;
 use super::svg::{legend, plot_svg};
 use super::table::phase_table;
+use crate::clock::unix_to_utc;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:820px;color:#222}\
 code,pre{font-family:ui-monospace,monospace;font-size:12px}pre{background:#f6f6f6;padding:8px;overflow-x:auto}\

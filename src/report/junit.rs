@@ -2,9 +2,10 @@
 
 use std::fmt::Write as _;
 
-use super::failure::{failure_message, unix_to_utc};
+use super::failure::failure_message;
 use super::record::{Failure, Outcome, RunRecord, SnapshotOutcome, SnapshotStatus, Verdict};
 use super::snapshots::describe_snapshot;
+use crate::clock::unix_to_utc;
 
 /// A JUnit XML report of `record` (the Jenkins/Surefire dialect most CI systems read).
 pub fn junit_xml(record: &RunRecord) -> String {

@@ -5,6 +5,7 @@
 mod diff;
 mod failure;
 mod files;
+mod grid;
 mod html;
 mod junit;
 mod outcomes;
@@ -16,7 +17,7 @@ mod table;
 
 pub use crate::load::PhaseOutcome;
 pub use diff::{DiffOutcome, diff_records};
-pub use failure::{failure_message, format_value, unix_to_utc};
+pub use failure::{failure_message, format_value};
 pub use files::{read_record, write_report};
 pub use html::report_html;
 pub use junit::junit_xml;

@@ -1,21 +1,12 @@
 //! Terminal tables: one row per verdict, one row per phase.
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Color};
+
+use super::grid::table;
 
 use super::failure::format_value;
 use super::outcomes::phase_line;
 use super::record::{Outcome, RunRecord};
-
-pub(super) fn table(header: &[&str], color: bool) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.iter().map(Cell::new));
-    if !color || std::env::var_os("NO_COLOR").is_some() {
-        t.force_no_tty();
-    }
-    t
-}
 
 /// `verdict | assertion | window | observed | expected`.
 /// `color` allows ANSI colours when the output is a terminal.

@@ -4,8 +4,10 @@
 
 mod decode;
 mod diagnostic;
+mod limits;
 mod locate;
 mod model;
+mod named_query;
 mod origin;
 mod otel;
 mod phases;
@@ -15,6 +17,7 @@ mod raw;
 mod replicate;
 mod services;
 mod snapshots;
+mod stack_info;
 mod swarm;
 pub mod units;
 mod validate;
@@ -25,6 +28,7 @@ mod tests;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, SpecError};
+pub use limits::*;
 pub use model::*;
 pub(crate) use query::expand_phase;
 pub use query::expand_query;

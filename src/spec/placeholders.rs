@@ -6,7 +6,7 @@ use super::decode::Ctx;
 use super::diagnostic::backticked;
 use super::locate::YamlPath;
 use super::model::{ServiceKind, Stack};
-use super::services::{StackInfo, http_ports};
+use super::stack_info::{StackInfo, http_ports};
 
 /// `{{port.NAME}}` must name a port of the same process; `{{service.PORT}}` a port of another.
 pub(crate) fn check(ctx: &mut Ctx, stack: &Stack, services_at: &YamlPath) {

@@ -7,11 +7,11 @@ use std::time::Duration;
 use serde_yaml_ng::Value;
 
 use super::decode::Ctx;
+use super::limits::{MAX_COPIES, counted_values};
 use super::locate::YamlPath;
 use super::model::{Endpoint, Rate, ReplicatePhase, ReplicationLabel, ServiceKind};
 use super::raw::RawReplicate;
 use super::services::StackInfo;
-use crate::load::replicate::MAX_COPIES;
 
 const DEFAULT_LOOKBACK: Duration = Duration::from_secs(300);
 const DEFAULT_STEP: Duration = Duration::from_secs(15);
@@ -311,9 +311,7 @@ fn label_values(
 ) -> Option<Vec<String>> {
     match value {
         Value::Number(n) => match n.as_u64() {
-            Some(count) if (1..=MAX_COPIES).contains(&count) => {
-                Some(crate::load::replicate::LabelSpace::counted(count as u32))
-            }
+            Some(count) if (1..=MAX_COPIES).contains(&count) => Some(counted_values(count as u32)),
             _ => {
                 ctx.at_value(
                     label_at,

@@ -16,6 +16,7 @@ use super::model::{
 use super::raw::{
     RawBackend, RawDemoApi, RawKind, RawProcess, RawPrometheus, RawReady, RawStack, SERVICE_KINDS,
 };
+pub(crate) use super::stack_info::{StackInfo, http_ports};
 use super::units::is_identifier;
 
 /// Kinds that are planned but not built yet: a clearer error than "unknown kind".
@@ -23,14 +24,6 @@ const FUTURE_KINDS: [&str; 1] = ["container"];
 
 const DEFAULT_SCRAPE_INTERVAL: Duration = Duration::from_secs(1);
 const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The validated stack, plus what later passes need to know about services that failed.
-pub(crate) struct StackInfo {
-    pub(crate) stack: Stack,
-    /// Every service name written, valid or not (so references to a broken service are not
-    /// reported a second time).
-    pub(crate) names: Vec<String>,
-}
 
 pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
     let names: Vec<String> = match value {
@@ -370,17 +363,5 @@ fn ready(ctx: &mut Ctx, value: &Value, at: &YamlPath, ports: &[&str]) -> Option<
             ctx.at_value(&at.key("log"), "the log text to wait for is empty");
             None
         }
-    }
-}
-
-/// The HTTP-capable ports of a service, by name.
-pub(crate) fn http_ports(service: &Service) -> Vec<&str> {
-    match &service.kind {
-        ServiceKind::Prometheus(_)
-        | ServiceKind::DemoApi(_)
-        | ServiceKind::OtlpAdapter(_)
-        | ServiceKind::FfmpegOrigin(_) => vec!["http"],
-        ServiceKind::OtelCollector(_) => vec!["otlp"],
-        ServiceKind::Process(p) => p.ports.keys().map(String::as_str).collect(),
     }
 }

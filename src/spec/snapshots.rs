@@ -8,9 +8,9 @@ use serde_yaml_ng::Value;
 use super::decode::Ctx;
 use super::locate::YamlPath;
 use super::model::{SnapshotQuery, Tolerance};
+use super::named_query::{NamedQuery, check_named_query};
 use super::raw::RawSnapshot;
 use super::units::parse_tolerance;
-use super::validate::{NamedQuery, check_named_query};
 
 /// The tolerance of a snapshot query that names none.
 pub const DEFAULT_TOLERANCE: Tolerance = Tolerance::Relative(0.10);

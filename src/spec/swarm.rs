@@ -4,16 +4,16 @@
 use std::time::Duration;
 
 use super::decode::Ctx;
+use super::limits::{
+    DEFAULT_MEDIA_WINDOW, MAX_CLIENTS, MAX_DURATION, MAX_RESTARTS, MIN_MEDIA_WINDOW,
+    MIN_STALL_AFTER, RestartPolicy,
+};
 use super::locate::YamlPath;
 use super::model::{Rate, SwarmPhase};
 use super::placeholders::{check_url_placeholders, expand};
 use super::raw::RawSwarm;
 use super::services::StackInfo;
 use super::units::parse_duration_range;
-use crate::load::swarm::{
-    DEFAULT_MEDIA_WINDOW, MAX_CLIENTS, MAX_DURATION, MAX_RESTARTS, MIN_MEDIA_WINDOW,
-    MIN_STALL_AFTER, RestartPolicy,
-};
 
 const CLIENT_KINDS: [&str; 1] = ["ffmpeg-hls"];
 const DEFAULT_RAMP: Rate = Rate(10.0);

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::reaper;
+use crate::reaper;
 
 /// Lines of output kept in memory for readiness checks and error messages.
 const TAIL_LINES: usize = 200;

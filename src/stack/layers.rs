@@ -6,7 +6,6 @@ use std::path::Path;
 
 /// Bottom up; a module may import only modules of earlier rows.
 const LAYERS: &[&[&str]] = &[
-    &["reaper"],
     &["child", "ports"],
     &["error"],
     &["ready", "builtin"],

@@ -1,7 +1,7 @@
 //! Stacks: choosing a backend, bringing a spec's services up (as processes or containers),
 //! knowing their endpoints, and tearing them down on every exit path.
 //!
-//! Layers, bottom up (no module imports one above it; `layers` checks it): `reaper`, `child`,
+//! Layers, bottom up (no module imports one above it; `layers` checks it): `child`,
 //! `ports`, `error`, `ready`, `builtin` (built-ins' environment and
 //! `dispatch_from_env`), `images/` (the docker CLI and local images); `backend`, `need` (which
 //! tools a spec needs, resolved per backend) and `choose`; `plan/` (the backend-neutral plan);
@@ -24,7 +24,6 @@ mod plan;
 mod ports;
 mod process;
 mod ready;
-pub mod reaper;
 mod running;
 mod start;
 

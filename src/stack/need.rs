@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use super::backend::Backend;
 use super::error::StackError;
 use super::images;
-use crate::tools::{self, ResolvedTool, ToolError, ToolSpec};
 use crate::spec::{
     CollectorImpl, OtelCollectorService, PhaseKind, PrometheusService, ServiceKind, Spec,
 };
+use crate::tools::{self, ResolvedTool, ToolError, ToolSpec};
 
 /// A tool a run resolves, with the binary and the image the spec names for it.
 #[derive(Debug, Clone)]

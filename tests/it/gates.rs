@@ -120,7 +120,7 @@ fn a_panic_inside_a_phase_leaves_no_child_behind() {
     let seen_in_phase = Arc::clone(&seen);
     opts.progress = Some(Arc::new(move |event| {
         if let ProgressEvent::PhaseStarted { .. } = event {
-            *seen_in_phase.lock().unwrap() = perfgate::stack::reaper::live_groups();
+            *seen_in_phase.lock().unwrap() = perfgate::reaper::live_groups();
             panic!("injected panic inside a phase");
         }
     }));

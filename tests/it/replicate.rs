@@ -14,9 +14,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::post;
 
-use perfgate::load::replicate::{
-    LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateOutcome, replicate,
-};
+use perfgate::load::replicate::{LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateOutcome};
 use perfgate::prom::remote_write::{
     BatchEncoder, DropReason, Label, MetricMetadata, MetricType, RemoteWriter, RetryPolicy, Sample,
     SendOutcome, TimeSeries, WriteRequest, decode_body, sort_labels,
@@ -39,7 +37,7 @@ stack:
 type Points = BTreeMap<Vec<(String, String)>, Vec<(i64, f64)>>;
 
 fn now_ms() -> i64 {
-    (perfgate::run::unix_now() * 1000.0) as i64
+    (perfgate::clock::unix_now() * 1000.0) as i64
 }
 
 /// Known series: 3 label sets × 40 samples, 1.5 s apart, ending a second ago.
@@ -174,7 +172,7 @@ fn engine_config(
 /// Replicates the three known series with `config`: every copy of every series written,
 /// nothing dropped.
 async fn copy_known_series(config: &ReplicateConfig) -> Result<ReplicateOutcome, String> {
-    let outcome = replicate("copy", config, &ReplicateMetrics::new(), None)
+    let outcome = perfgate::load::replicate::run("copy", config, &ReplicateMetrics::new(), None)
         .await
         .map_err(|e| e.to_string())?;
     let copies = config.labels.copies();
@@ -414,9 +412,10 @@ fn metadata_travels_with_the_copies() {
                 LabelSpace::new(vec![("copy".into(), LabelSpace::counted(4))])?,
             )
         };
-        let outcome = replicate("meta", &config, &ReplicateMetrics::new(), None)
-            .await
-            .map_err(|e| e.to_string())?;
+        let outcome =
+            perfgate::load::replicate::run("meta", &config, &ReplicateMetrics::new(), None)
+                .await
+                .map_err(|e| e.to_string())?;
         assert_eq!(outcome.metadata_written, 2, "{outcome:?}");
         let mut metadata = seen.lock().expect("lock").clone();
         metadata.sort_by(|a, b| a.metric_family_name.cmp(&b.metric_family_name));

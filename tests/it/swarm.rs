@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use perfgate::load::swarm::{SwarmConfig, SwarmOutcome, run_swarm};
+use perfgate::load::swarm::{self, SwarmConfig, SwarmOutcome};
 use perfgate::load::{EngineMetrics, serve_metrics};
 
 use crate::require_ffmpeg;
@@ -149,7 +149,8 @@ async fn five_clients_play_a_live_stream_and_none_outlives_the_swarm() {
     let exporter = Exporter::start().await;
     let config = config(&ffmpeg, source.url(), 5, 12);
     let metrics = Arc::clone(&exporter.metrics);
-    let swarm = tokio::spawn(async move { run_swarm("live", &config, &metrics.swarm, None).await });
+    let swarm =
+        tokio::spawn(async move { swarm::run("live", &config, &metrics.swarm, None).await });
 
     let running = r#"perfgate_swarm_clients{phase="live",state="running"}"#;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -207,7 +208,7 @@ async fn an_origin_that_starts_answering_404_for_segments_shows_in_the_errors() 
     };
     let metrics = Arc::clone(&exporter.metrics);
     let swarm =
-        tokio::spawn(async move { run_swarm("broken", &config, &metrics.swarm, None).await });
+        tokio::spawn(async move { swarm::run("broken", &config, &metrics.swarm, None).await });
     let running = r#"perfgate_swarm_clients{phase="broken",state="running"}"#;
     let deadline = Instant::now() + Duration::from_secs(8);
     while exporter.scrape().await.value(running) != Some(3.0) {
@@ -240,7 +241,7 @@ async fn dropping_the_engine_mid_run_kills_every_client() {
     let metrics = Arc::new(EngineMetrics::new());
     let config = config(&ffmpeg, source.url(), 4, 60);
     let swarm =
-        tokio::spawn(async move { run_swarm("dropped", &config, &metrics.swarm, None).await });
+        tokio::spawn(async move { swarm::run("dropped", &config, &metrics.swarm, None).await });
     let pids = wait_for_clients(&source.url(), 4, Duration::from_secs(10)).await;
     swarm.abort();
     assert!(swarm.await.is_err_and(|e| e.is_cancelled()));

@@ -6,7 +6,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::load::exporter::PhaseLabel;
+use crate::load::labels::PhaseLabel;
 
 /// `perfgate_freshness_seconds{phase}`.
 pub struct FreshnessMetrics {

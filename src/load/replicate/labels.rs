@@ -3,8 +3,7 @@
 
 use crate::prom::remote_write::{Label, sort_labels};
 
-/// Largest number of copies per source series perfgate accepts (the product of all counts).
-pub const MAX_COPIES: u64 = 1_000_000;
+pub use crate::spec::MAX_COPIES;
 
 /// The values of each replication label, in spec order. Copies are the cartesian product.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -37,7 +36,7 @@ impl LabelSpace {
 
     /// The values a count stands for: `0`, `1`, …, `n-1`.
     pub fn counted(n: u32) -> Vec<String> {
-        (0..n).map(|i| i.to_string()).collect()
+        crate::spec::counted_values(n)
     }
 
     /// Each label with its values, in spec order.

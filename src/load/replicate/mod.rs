@@ -17,8 +17,6 @@ pub(crate) mod template;
 mod tests;
 
 pub use config::ReplicateConfig;
-/// The old name of [`run`], kept until the integration tests use the new one.
-pub use engine::run as replicate;
 pub use engine::run;
 pub use error::ReplicateError;
 pub use labels::{LabelSpace, MAX_COPIES, copy_labels};

@@ -40,7 +40,7 @@ pub async fn run(
 ) -> Result<SwarmOutcome, SwarmError> {
     config.validate()?;
     // Ctrl-C and SIGTERM must reach the clients too.
-    crate::stack::reaper::install_signal_handler();
+    crate::reaper::install_signal_handler();
     let command = Arc::new(ClientCommand::for_config(config).await?);
     let aggregator =
         Aggregator::new(config.clients).map_err(|e| SwarmError::Engine(e.to_string()))?;

@@ -15,7 +15,7 @@ use prometheus_client::registry::Registry;
 use super::events::ErrorKind;
 use super::outcome::SwarmProgress;
 use super::supervisor::STATES;
-use crate::load::exporter::PhaseLabel;
+use crate::load::labels::PhaseLabel;
 
 /// Time-to-first-frame buckets, seconds.
 pub const TTFF_BUCKETS: [f64; 12] = [

@@ -25,8 +25,6 @@ pub use config::{
     MIN_STALL_AFTER, RestartPolicy, SwarmConfig,
 };
 pub use engine::run;
-/// The old name of [`run`], kept until the integration tests use the new one.
-pub use engine::run as run_swarm;
 pub use error::SwarmError;
 pub use metrics::{SwarmMetrics, TTFF_BUCKETS};
 pub use outcome::{

@@ -18,7 +18,7 @@ use super::command::ClientCommand;
 use super::events::{ClientEvent, ExitStatus};
 use super::progress::ProgressParser;
 use super::stderr::StderrParser;
-use crate::stack::reaper;
+use crate::reaper;
 
 /// Lines longer than this are cut (FFmpeg's are short; this bounds memory on garbage).
 const MAX_LINE: usize = 16 * 1024;

@@ -3,7 +3,7 @@
 use comfy_table::Cell;
 
 use crate::load::swarm::{SpeedQuantiles, SwarmOutcome, rate};
-use crate::report::table::table;
+use crate::report::grid::table;
 
 /// `figure | value`, one row per figure of the outcome.
 pub fn swarm_table(o: &SwarmOutcome, color: bool) -> String {

@@ -3,8 +3,8 @@
 
 use testcontainers::{ContainerAsync, GenericImage};
 
+use crate::reaper;
 use crate::stack::images;
-use crate::stack::reaper;
 
 /// A service's container; removed on `remove` or drop.
 pub(crate) struct ContainerGuard {

@@ -24,11 +24,11 @@ use testcontainers::{GenericImage, ImageExt};
 
 use super::container::{ServiceImage, container_command, docker_error, service_image};
 use super::guard::{ContainerGuard, remove_network};
+use crate::reaper;
 use crate::stack::builtin;
 use crate::stack::error::StackError;
 use crate::stack::images::{self, ImageRecipe};
 use crate::stack::plan::Planned;
-use crate::stack::reaper;
 
 /// Label on every container of a run (value: the network's name), for finding leftovers.
 const RUN_LABEL: &str = "dev.perfgate.run";

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::build::{latest_tag, override_var};
 use super::engine::{docker, output_within};
-use crate::stack::reaper;
+use crate::reaper;
 use crate::tools::{self, ResolvedTool, ToolSpec, Version};
 
 /// How long an image gets to print its version.

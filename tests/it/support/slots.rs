@@ -7,7 +7,7 @@
 //!   [`SLOTS`] slots while it runs, so however many test threads there are, at most two such
 //!   tests share the cores (latency gates stay meaningful).
 //! - [`alone`]: a test that reads process-wide state other tests change (perfgate's registry
-//!   of live children, `stack::reaper::live_groups`) waits until no heavy test runs, and keeps
+//!   of live children, `perfgate::reaper::live_groups`) waits until no heavy test runs, and keeps
 //!   every heavy test out until it is done. Every test that starts children in this process
 //!   (through `run_spec`, `stack::start` or the swarm engine) therefore takes a heavy slot.
 //! - [`one_of`]: a heavy slot, and one test of a group at a time. `docker`: the tests that

@@ -1,0 +1,57 @@
+//! The bounds and defaults that a spec and the engines running it share: how many copies,
+//! clients, restarts a phase may ask for, and the values a counted replication label takes.
+//! The spec validator reports a spec beyond them; the engines check what reaches them
+//! without a spec (the CLI's `replicate` and `swarm`).
+
+use std::time::Duration;
+
+/// Largest number of copies per source series perfgate accepts (the product of all counts).
+pub const MAX_COPIES: u64 = 1_000_000;
+
+/// The values a counted replication label stands for: `0`, `1`, …, `n-1`.
+pub fn counted_values(n: u32) -> Vec<String> {
+    (0..n).map(|i| i.to_string()).collect()
+}
+
+/// Most clients one swarm may start.
+pub const MAX_CLIENTS: u32 = 5_000;
+/// Longest swarm.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// Most restarts per client.
+pub const MAX_RESTARTS: u32 = 100;
+/// Shortest `stall_after`: FFmpeg reports twice a second.
+pub const MIN_STALL_AFTER: Duration = Duration::from_millis(500);
+/// The media speed window unless told otherwise: long enough that a segment published or
+/// fetched a second late moves it by a few percent only.
+pub const DEFAULT_MEDIA_WINDOW: Duration = Duration::from_secs(30);
+/// Shortest media speed window.
+pub const MIN_MEDIA_WINDOW: Duration = Duration::from_secs(2);
+
+/// How a client that stalled or exited is restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// Restarts per client; the failure after the last one leaves it `failed`.
+    pub max: u32,
+    /// Back-off before the first restart; it doubles per restart, up to `backoff_max`.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+}
+
+impl RestartPolicy {
+    /// The wait before restart number `done + 1`: `backoff_min · 2^done`, at most `backoff_max`.
+    pub fn delay(&self, done: u32) -> Duration {
+        self.backoff_min
+            .saturating_mul(1u32 << done.min(31))
+            .min(self.backoff_max)
+    }
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self {
+            max: 3,
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+}
