@@ -94,6 +94,7 @@ pub(crate) fn unregister_docker(container: Option<&str>, network: Option<&str>) 
 }
 
 /// Process groups perfgate started that are still running.
+#[cfg(any(test, feature = "internals"))]
 pub fn live_groups() -> Vec<u32> {
     live().groups.iter().map(|&p| p as u32).collect()
 }

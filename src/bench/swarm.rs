@@ -256,7 +256,7 @@ fn render(levels: &[Level], steady: u64, load: (Option<f64>, Option<f64>)) -> St
         "## Swarm engine\n\n\
          Measured {} on {}, release build. Origin: testsrc2 640x360 at 25 fps, x264 \
          ultrafast, 2 s segments, a 6-segment live window, served on loopback with keep-alive \
-         by the test origin (`tests/support/hls.rs`) in its own process. Clients: FFmpeg \
+         by the test origin (`tests/it/support/hls.rs`) in its own process. Clients: FFmpeg \
          copy mode (`-c copy -f mpegts /dev/null`), ramp {RAMP}/s, stall after 5 s; each level \
          runs the ramp, {}s to settle, then {steady} s of steady state. Origin, clients and \
          engine **share the same 2 cores**.\n\n\

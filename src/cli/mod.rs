@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::error::Exit;
-pub use args::{Cli, Command, ImagesCommand};
+use args::{Cli, Command};
 
 /// Parses the command line, runs the subcommand, returns the process exit code.
 pub fn run() -> ExitCode {

@@ -9,6 +9,7 @@ mod telemetry;
 #[cfg(test)]
 mod tests;
 
-pub use otel::{OtelTelemetry, OtlpExport, RuntimeClient};
-pub use server::{DemoApiConfig, run, serve};
-pub use telemetry::{DURATION_BUCKETS, OrderStatus, PrometheusTelemetry, Telemetry};
+pub use otel::OtlpExport;
+pub use server::{DemoApiConfig, run};
+#[cfg(any(test, feature = "internals"))]
+pub use server::serve;

@@ -17,7 +17,7 @@ pub fn main() -> ExitCode {
     main_for_dir(&dir)
 }
 
-pub fn main_for_dir(dir: &Path) -> ExitCode {
+fn main_for_dir(dir: &Path) -> ExitCode {
     if let Some(code) = crate::stack::dispatch_from_env() {
         return code;
     }
@@ -28,7 +28,7 @@ pub fn main_for_dir(dir: &Path) -> ExitCode {
 
 /// One trial per assertion of every `*.yaml` spec in `dir` (sorted), named `<spec>::<id>`.
 /// A spec that does not validate becomes one failing trial `<file stem>::spec_is_valid`.
-pub fn trials_for_dir(dir: &Path) -> Vec<Trial> {
+fn trials_for_dir(dir: &Path) -> Vec<Trial> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)

@@ -5,5 +5,4 @@
 mod harness;
 mod once;
 
-pub use harness::{main, main_for_dir, trials_for_dir};
-pub use once::results_for;
+pub use harness::main;

@@ -21,7 +21,7 @@ static CELLS: Mutex<Option<HashMap<String, Cell>>> = Mutex::new(None);
 static ONE_STACK_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// The record of `spec`'s run in this test run, running it if nobody has yet.
-pub fn results_for(spec: &Spec) -> Result<RunRecord, String> {
+pub(super) fn results_for(spec: &Spec) -> Result<RunRecord, String> {
     let cell = {
         let mut cells = CELLS
             .lock()

@@ -14,9 +14,8 @@ mod schedule;
 pub mod swarm;
 
 pub use exporter::{EngineMetrics, serve_metrics};
-pub use http::LATENCY_BUCKETS;
 pub use outcome::PhaseOutcome;
 pub(crate) use phase::{LoadHistory, PhaseError, PhaseRun, StackView, declare_series};
 pub use progress::EngineProgress;
 pub(crate) use progress::watching;
-pub use schedule::{CLOSED_LOOP_MAX_RATE, Schedule};
+pub use schedule::Schedule;

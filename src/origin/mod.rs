@@ -12,6 +12,6 @@ mod playlist;
 mod server;
 
 pub use config::OriginConfig;
-pub use encoder::encoder_args;
-pub use playlist::{PLAYLIST, Playlist};
 pub use server::run;
+#[cfg(any(test, feature = "internals"))]
+pub use playlist::Playlist;

@@ -14,7 +14,7 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
-pub use remote_sink::{RemoteWriteSink, write_request};
-pub use server::{AdapterConfig, DecodeError, decode_request, router, run, serve};
-pub use sink::{ScrapeStore, SeriesSink, SinkError, SinkFuture};
-pub use translate::{RejectReason, STALE_NAN, TranslatedSeries, Translation, translate};
+pub use remote_sink::RemoteWriteSink;
+pub use server::{AdapterConfig, run};
+#[cfg(any(test, feature = "internals"))]
+pub use {server::serve, translate::{Translation, translate}};

@@ -73,9 +73,6 @@ impl ScrapeStore {
             .len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 
     /// The newest sample time over every series (ms since the epoch).
     pub fn newest_ms(&self) -> Option<i64> {

@@ -33,6 +33,7 @@ pub struct TranslatedSeries {
 
 impl TranslatedSeries {
     /// The value of `__name__`.
+    #[cfg(test)]
     pub fn name(&self) -> &str {
         self.labels
             .iter()

@@ -96,16 +96,6 @@ impl PromClient {
             .await
     }
 
-    /// The label sets of series matching any of `matchers` (at least one) within [start, end].
-    pub async fn series(
-        &self,
-        matchers: &[String],
-        range: Option<(f64, f64)>,
-    ) -> Result<Vec<BTreeMap<String, String>>, PromError> {
-        self.get_data("/api/v1/series", &selector_params(matchers, range))
-            .await
-    }
-
     /// `/api/v1/metadata`: metric family → its TYPE, HELP and UNIT (one entry per family, or
     /// only `metric`'s when given).
     pub async fn metadata(

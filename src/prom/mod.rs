@@ -5,4 +5,6 @@ pub mod remote_write;
 mod response;
 
 pub use client::{PromClient, PromError};
-pub use response::{FamilyMetadata, Sample, Series, Value};
+pub use response::{FamilyMetadata, Series};
+#[cfg(any(test, feature = "internals"))]
+pub use response::Sample;

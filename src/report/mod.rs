@@ -15,18 +15,15 @@ mod summary;
 mod svg;
 mod table;
 
-pub use crate::load::PhaseOutcome;
-pub use diff::{DiffOutcome, diff_records};
+pub use diff::diff_records;
 pub use failure::{failure_message, format_value};
 pub use files::{read_record, write_report};
-pub use html::report_html;
-pub use junit::junit_xml;
 pub use outcomes::{replicate_summary, swarm_table};
 pub use record::{
     BaselineRef, Failure, FailureKind, Outcome, PhaseRecord, Plot, RunRecord, SeriesChange,
     SnapshotOutcome, SnapshotStatus, Verdict, Window,
 };
-pub use snapshots::{change_line, describe_snapshot, relative};
-pub use summary::summary_markdown;
-pub use svg::{plot_svg, thresholds};
+pub use snapshots::describe_snapshot;
 pub use table::{phase_table, snapshot_table, verdict_table};
+#[cfg(any(test, feature = "internals"))]
+pub use {html::report_html, junit::junit_xml, summary::summary_markdown};

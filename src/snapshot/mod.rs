@@ -7,7 +7,3 @@ mod store;
 
 pub use check::check_snapshot;
 pub use collect::{collect_plots, collect_snapshots};
-pub use store::{
-    Comparison, StoredSnapshot, compare, parse_body, read_body, round_for, snapshot_file,
-    snapshot_name,
-};

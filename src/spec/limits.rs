@@ -27,6 +27,48 @@ pub const DEFAULT_MEDIA_WINDOW: Duration = Duration::from_secs(30);
 /// Shortest media speed window.
 pub const MIN_MEDIA_WINDOW: Duration = Duration::from_secs(2);
 
+/// A swarm's client count is 1 to [`MAX_CLIENTS`].
+pub fn check_clients(clients: u32) -> Result<(), String> {
+    if clients == 0 || clients > MAX_CLIENTS {
+        return Err(format!(
+            "`clients` is {clients}; it must be 1 to {MAX_CLIENTS}"
+        ));
+    }
+    Ok(())
+}
+
+/// A swarm lasts above 0 and at most [`MAX_DURATION`].
+pub fn check_swarm_duration(duration: Duration) -> Result<(), String> {
+    if duration.is_zero() {
+        return Err("a swarm lasts longer than 0s".to_owned());
+    }
+    if duration > MAX_DURATION {
+        return Err("a swarm lasts at most 24h".to_owned());
+    }
+    Ok(())
+}
+
+/// A client restarts at most [`MAX_RESTARTS`] times.
+pub fn check_restarts(max: u32) -> Result<(), String> {
+    if max > MAX_RESTARTS {
+        return Err(format!(
+            "`max` is {max}; a client restarts at most {MAX_RESTARTS} times"
+        ));
+    }
+    Ok(())
+}
+
+/// A duration named `key` is at least `min` (`stall_after`, `media_window`).
+pub fn check_at_least(key: &str, value: Duration, min: Duration) -> Result<(), String> {
+    if value < min {
+        return Err(format!(
+            "`{key}` must be at least {}",
+            super::units::format_prom_duration(min)
+        ));
+    }
+    Ok(())
+}
+
 /// How a client that stalled or exited is restarted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RestartPolicy {

@@ -32,10 +32,9 @@ pub use limits::*;
 pub use model::*;
 pub(crate) use query::expand_phase;
 pub use query::expand_query;
-pub use snapshots::DEFAULT_TOLERANCE;
 pub use units::{
-    format_prom_duration, parse_duration, parse_duration_range, parse_expectation, parse_rate,
-    parse_tolerance, slug,
+    parse_duration, parse_duration_range, parse_expectation, parse_rate,
+    parse_tolerance,
 };
 pub use validate::parse;
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::decode::Ctx;
 use super::limits::{
-    DEFAULT_MEDIA_WINDOW, MAX_CLIENTS, MAX_DURATION, MAX_RESTARTS, MIN_MEDIA_WINDOW,
-    MIN_STALL_AFTER, RestartPolicy,
+    DEFAULT_MEDIA_WINDOW, MIN_MEDIA_WINDOW, MIN_STALL_AFTER, RestartPolicy, check_at_least,
+    check_clients, check_restarts, check_swarm_duration,
 };
 use super::locate::YamlPath;
 use super::model::{Rate, SwarmPhase};
@@ -32,13 +32,7 @@ pub(crate) fn swarm_phase(
     };
     let duration = ctx
         .duration(&at.key("duration"), &raw.duration.0)
-        .filter(|d| {
-            let fits = *d <= MAX_DURATION;
-            if !fits {
-                ctx.at_value(&at.key("duration"), "a swarm lasts at most 24h");
-            }
-            fits
-        });
+        .and_then(|d| ctx.check(&at.key("duration"), check_swarm_duration(d).map(|()| d)));
     let stall_after = at_least(
         ctx,
         &at.key("stall_after"),
@@ -83,14 +77,8 @@ fn clients_ok(ctx: &mut Ctx, raw: &RawSwarm, at: &YamlPath, stack: &StackInfo) -
         ok = false;
     }
     ok &= url(ctx, &raw.url, &at.key("url"), stack);
-    if raw.clients == 0 || raw.clients > MAX_CLIENTS {
-        ctx.at_value(
-            &at.key("clients"),
-            format!(
-                "`clients` is {}; it must be 1 to {MAX_CLIENTS}",
-                raw.clients
-            ),
-        );
+    if let Err(message) = check_clients(raw.clients) {
+        ctx.at_value(&at.key("clients"), message);
         ok = false;
     }
     ok
@@ -108,15 +96,10 @@ fn restart(
         .as_ref()
         .and_then(|r| r.max)
         .unwrap_or(defaults.max);
-    let max = if restart_max > MAX_RESTARTS {
-        ctx.at_value(
-            &restart_at.key("max"),
-            format!("`max` is {restart_max}; a client restarts at most {MAX_RESTARTS} times"),
-        );
-        None
-    } else {
-        Some(restart_max)
-    };
+    let max = ctx.check(
+        &restart_at.key("max"),
+        check_restarts(restart_max).map(|()| restart_max),
+    );
     let backoff = match raw.restart.as_ref().and_then(|r| r.backoff.as_ref()) {
         Some(text) => ctx.check(&restart_at.key("backoff"), parse_duration_range(&text.0)),
         None => Some((defaults.backoff_min, defaults.backoff_max)),
@@ -154,16 +137,8 @@ fn at_least(
     why: &str,
 ) -> Option<Duration> {
     let d = ctx.optional_duration(path, text, default)?;
-    if d < min {
-        ctx.at_value(
-            path,
-            format!(
-                "`{}` must be at least {}",
-                super::decode::key_name(path),
-                super::units::format_prom_duration(min)
-            ),
-        )
-        .hint = Some(why.to_owned());
+    if let Err(message) = check_at_least(&super::decode::key_name(path), d, min) {
+        ctx.at_value(path, message).hint = Some(why.to_owned());
         return None;
     }
     Some(d)

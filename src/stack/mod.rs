@@ -28,14 +28,14 @@ mod running;
 mod start;
 
 pub use backend::{Backend, BackendDecision};
-pub use builtin::{POD as POD_BUILTIN, dispatch_from_env, host_executable};
-pub use child::ChildProcess;
+pub use builtin::dispatch_from_env;
 pub use choose::choose_backend;
 pub use compose::write_compose;
 pub use docker::host_address_for_containers;
 pub use error::StackError;
 pub use plan::prometheus;
-pub use ports::{free_port, loopback};
-pub use ready::Readiness;
-pub use running::{RunningService, RunningStack, ServiceRecord};
+pub use ports::loopback;
+pub use running::{RunningStack, ServiceRecord};
 pub use start::{StackOptions, start};
+#[cfg(any(test, feature = "internals"))]
+pub use ready::Readiness;

@@ -100,11 +100,6 @@ impl RunningStack {
         }
     }
 
-    /// Process ids of every service (each is also its process group id).
-    pub fn pids(&self) -> Vec<u32> {
-        self.services.iter().map(RunningService::pid).collect()
-    }
-
     pub fn records(&self) -> Vec<ServiceRecord> {
         self.services
             .iter()

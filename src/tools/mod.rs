@@ -12,8 +12,10 @@ use std::path::Path;
 
 pub(crate) use apt::which;
 pub use cache::cache_dir;
-pub use resolve::{ResolvedTool, ToolError, ToolSource, resolve};
+pub use resolve::{ResolvedTool, ToolError, resolve};
 pub use version::Version;
+#[cfg(any(test, feature = "internals"))]
+pub use resolve::ToolSource;
 
 /// What perfgate needs of one external tool.
 #[derive(Debug, Clone, Copy)]

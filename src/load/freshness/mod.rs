@@ -15,9 +15,11 @@ mod outcome;
 mod tests;
 
 pub(crate) use config::FreshnessConfig;
-pub use config::expected_count;
 pub(crate) use engine::run;
-pub use engine::{POLL, Reached, poll_until_at_least};
 pub use error::FreshnessError;
 pub use metrics::FreshnessMetrics;
 pub use outcome::FreshnessOutcome;
+// Reached only by unit tests and, through the `internals` feature, perfgate's own
+// integration tests and benches.
+#[cfg(any(test, feature = "internals"))]
+pub use {engine::{POLL, poll_until_at_least}, config::expected_count};

@@ -11,11 +11,12 @@ mod outcome;
 #[cfg(test)]
 mod tests;
 
-pub use client::ErrorKind;
 pub use config::HttpConfig;
 pub use engine::run;
 pub use error::HttpError;
-pub use metrics::{HttpMetrics, LATENCY_BUCKETS};
+pub use metrics::HttpMetrics;
 pub use outcome::{
-    ErrorCounts, HttpPhaseOutcome, HttpProgress, LagSummary, LatencySummary, StatusClasses,
+    HttpPhaseOutcome, HttpProgress,
 };
+#[cfg(any(test, feature = "internals"))]
+pub use outcome::{ErrorCounts, LatencySummary, StatusClasses};

@@ -1,6 +1,7 @@
 //! Replication labels: the cartesian product of every label's values, and how one copy's label
 //! set is made from a source series (override, or keep the source value as a prefix).
 
+#[cfg(any(test, feature = "internals"))]
 use crate::prom::remote_write::{Label, sort_labels};
 
 pub use crate::spec::MAX_COPIES;
@@ -50,6 +51,7 @@ impl LabelSpace {
     }
 
     /// The `index`-th combination, the last label varying fastest (odometer order).
+    #[cfg(any(test, feature = "internals"))]
     pub fn combination(&self, mut index: u64) -> Vec<(&str, &str)> {
         let mut out = vec![("", ""); self.labels.len()];
         for (slot, (name, values)) in out.iter_mut().zip(&self.labels).rev() {
@@ -62,6 +64,7 @@ impl LabelSpace {
     }
 
     /// Every combination, in order.
+    #[cfg(any(test, feature = "internals"))]
     pub fn combinations(&self) -> impl Iterator<Item = Vec<(&str, &str)>> + '_ {
         (0..self.copies()).map(|i| self.combination(i))
     }
@@ -70,6 +73,7 @@ impl LabelSpace {
 /// The label set of one copy: `source` (sorted, `__name__` first) with each replication label
 /// set. When the source already has that label, its value is kept as a prefix (`eu` → `eu-0`)
 /// so distinct source series never collapse into one copy.
+#[cfg(any(test, feature = "internals"))]
 pub fn copy_labels(source: &[Label], combination: &[(&str, &str)]) -> Vec<Label> {
     let mut labels = source.to_vec();
     for (name, value) in combination {

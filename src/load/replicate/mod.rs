@@ -19,7 +19,9 @@ mod tests;
 pub use config::ReplicateConfig;
 pub use engine::run;
 pub use error::ReplicateError;
-pub use labels::{LabelSpace, MAX_COPIES, copy_labels};
-pub use metrics::{DROP_REASONS, PhaseHandles, ReplicateMetrics};
+pub use labels::LabelSpace;
+pub use metrics::ReplicateMetrics;
 pub use outcome::{ReplicateOutcome, ReplicateProgress, progress_line};
 pub use source::anchored;
+#[cfg(any(test, feature = "internals"))]
+pub use labels::copy_labels;

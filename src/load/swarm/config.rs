@@ -7,10 +7,11 @@ use std::time::Duration;
 use super::error::SwarmError;
 use crate::prom::remote_write::check_loopback;
 use crate::spec::SwarmPhase;
-pub use crate::spec::{
-    DEFAULT_MEDIA_WINDOW, MAX_CLIENTS, MAX_DURATION, MAX_RESTARTS, MIN_MEDIA_WINDOW,
-    MIN_STALL_AFTER, RestartPolicy,
+use crate::spec::{
+    DEFAULT_MEDIA_WINDOW, MIN_MEDIA_WINDOW, MIN_STALL_AFTER, check_at_least, check_clients,
+    check_restarts, check_swarm_duration,
 };
+pub use crate::spec::RestartPolicy;
 
 /// One swarm, ready to run.
 #[derive(Debug, Clone)]
@@ -69,43 +70,20 @@ impl SwarmConfig {
     /// Checks bounds and the URL.
     pub fn validate(&self) -> Result<(), SwarmError> {
         let invalid = |m: String| Err(SwarmError::Invalid(m));
-        if self.clients == 0 || self.clients > MAX_CLIENTS {
-            return invalid(format!(
-                "`clients` is {}; it must be 1..={MAX_CLIENTS}",
-                self.clients
-            ));
-        }
+        check_clients(self.clients).map_err(SwarmError::Invalid)?;
         if self.ramp.is_nan() || self.ramp <= 0.0 {
             return invalid(format!(
                 "`ramp` is {}; it must be above 0 clients/s",
                 self.ramp
             ));
         }
-        if self.duration.is_zero() || self.duration > MAX_DURATION {
-            return invalid(format!(
-                "`duration` is {:?}; it must be above 0 and at most 24h",
-                self.duration
-            ));
-        }
-        if self.stall_after < MIN_STALL_AFTER {
-            return invalid(format!(
-                "`stall_after` is {:?}; it must be at least {MIN_STALL_AFTER:?} (FFmpeg reports twice a second)",
-                self.stall_after
-            ));
-        }
-        if self.media_window < MIN_MEDIA_WINDOW {
-            return invalid(format!(
-                "`media_window` is {:?}; it must be at least {MIN_MEDIA_WINDOW:?}",
-                self.media_window
-            ));
-        }
+        check_swarm_duration(self.duration).map_err(SwarmError::Invalid)?;
+        check_at_least("stall_after", self.stall_after, MIN_STALL_AFTER)
+            .map_err(SwarmError::Invalid)?;
+        check_at_least("media_window", self.media_window, MIN_MEDIA_WINDOW)
+            .map_err(SwarmError::Invalid)?;
         let r = self.restart;
-        if r.max > MAX_RESTARTS {
-            return invalid(format!(
-                "{} restarts per client; at most {MAX_RESTARTS}",
-                r.max
-            ));
-        }
+        check_restarts(r.max).map_err(SwarmError::Invalid)?;
         if r.backoff_min.is_zero() || r.backoff_min > r.backoff_max {
             return invalid(format!(
                 "back-off {:?}..{:?}: the first must be above 0 and not above the second",
@@ -152,6 +130,7 @@ impl SwarmConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::MAX_CLIENTS;
 
     fn config(url: &str) -> SwarmConfig {
         SwarmConfig::new("ffmpeg".into(), url.into(), 5)

@@ -18,16 +18,15 @@ mod supervisor;
 #[cfg(test)]
 mod tests;
 
-pub use command::ClientCommand;
 pub(crate) use config::find_ffmpeg;
-pub use config::{
-    DEFAULT_MEDIA_WINDOW, MAX_CLIENTS, MAX_DURATION, MAX_RESTARTS, MIN_MEDIA_WINDOW,
-    MIN_STALL_AFTER, RestartPolicy, SwarmConfig,
-};
+pub use config::{RestartPolicy, SwarmConfig};
 pub use engine::run;
 pub use error::SwarmError;
-pub use metrics::{SwarmMetrics, TTFF_BUCKETS};
+pub use metrics::SwarmMetrics;
 pub use outcome::{
-    SpeedQuantiles, StateCounts, SwarmOutcome, SwarmProgress, TtffSummary, progress_line, rate,
+    SpeedQuantiles, SwarmOutcome, SwarmProgress, progress_line, rate,
 };
-pub use supervisor::{ClientState, STATES};
+// Reached only by unit tests and, through the `internals` feature, perfgate's own
+// integration tests and benches.
+#[cfg(any(test, feature = "internals"))]
+pub use {crate::spec::DEFAULT_MEDIA_WINDOW, command::ClientCommand, outcome::TtffSummary};

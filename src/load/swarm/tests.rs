@@ -375,7 +375,7 @@ fn errors(parsed: &Parsed) -> Vec<ErrorKind> {
     kinds
 }
 
-/// Recorded with `cargo test --test swarm -- --ignored record_ffmpeg_fixtures` (FFmpeg 9.0).
+/// Recorded with `cargo test --test it -- --ignored record_ffmpeg_fixtures` (FFmpeg 9.0).
 #[rstest]
 #[case::progress("progress", &[])]
 #[case::http_404("http_404", &[ErrorKind::Http(404), ErrorKind::SegmentFailed])]

@@ -97,6 +97,7 @@ impl BatchEncoder {
 }
 
 /// Decompresses and decodes a request body: what a receiver does (tests, the null receiver).
+#[cfg(any(test, feature = "internals"))]
 pub fn decode_body(body: &[u8]) -> Result<WriteRequest, EncodeError> {
     let raw = snap::raw::Decoder::new().decompress_vec(body)?;
     Ok(WriteRequest::decode(raw.as_slice())?)

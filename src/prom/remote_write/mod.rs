@@ -26,9 +26,13 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use encode::{BatchEncoder, EncodeError, EncodedBatch, decode_body};
+pub use encode::BatchEncoder;
 pub use proto::{
     Label, MetricMetadata, MetricType, Sample, TimeSeries, WriteRequest, label_order, sort_labels,
 };
 pub(crate) use writer::check_loopback;
-pub use writer::{DropReason, RemoteWriter, RetryPolicy, SendOutcome, WriteError};
+pub use writer::{RemoteWriter, RetryPolicy, SendOutcome, WriteError};
+// Reached only by unit tests and, through the `internals` feature, perfgate's own
+// integration tests and benches.
+#[cfg(any(test, feature = "internals"))]
+pub use {encode::EncodedBatch, encode::decode_body, writer::DropReason};

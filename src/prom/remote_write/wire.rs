@@ -4,9 +4,12 @@
 //! so a batch can be built one `TimeSeries` at a time from pre-encoded parts, without building
 //! the message structs first. The tests compare every writer with prost's own encoding.
 
+#[cfg(any(test, feature = "internals"))]
 use prost::Message;
 
-use super::proto::{Label, MetricMetadata, Sample};
+use super::proto::MetricMetadata;
+#[cfg(any(test, feature = "internals"))]
+use super::proto::{Label, Sample};
 
 /// Protobuf wire types (the low three bits of a key).
 const LEN: u8 = 2;
@@ -111,6 +114,7 @@ pub fn put_metadata(out: &mut Vec<u8>, metadata: &MetricMetadata) {
 
 /// A whole `WriteRequest.timeseries` entry from message structs (what prost would write for
 /// `TimeSeries { labels, samples }`).
+#[cfg(any(test, feature = "internals"))]
 pub fn put_series(out: &mut Vec<u8>, labels: &[Label], samples: &[Sample]) {
     let label_len: usize = labels
         .iter()

@@ -69,13 +69,6 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 4] = [
-        DropReason::Rejected,
-        DropReason::ServerError,
-        DropReason::Throttled,
-        DropReason::Transport,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             DropReason::Rejected => "rejected",
