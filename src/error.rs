@@ -19,6 +19,9 @@ pub enum Exit {
     NothingRan = 5,
     /// The run itself broke: a load engine or the Prometheus API failed.
     RunFailed = 6,
+    /// No assertion failed, but at least one could not decide (INCONCLUSIVE): the measurement
+    /// was too noisy or too short for the tolerance. Not a pass: rerun, or lengthen the phase.
+    Inconclusive = 7,
 }
 
 impl From<Exit> for ExitCode {

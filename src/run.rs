@@ -13,7 +13,7 @@ use crate::spec::Spec;
 use crate::stack::{
     self, Backend, RunningStack, StackError, StackOptions, prometheus::ScrapeTarget,
 };
-use crate::verdict::evaluate;
+use crate::verdict::{BaselineChoice, evaluate};
 
 /// How long targets get to report `up == 1` after Prometheus is ready.
 const TARGETS_UP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -30,8 +30,11 @@ pub struct RunOptions {
     /// The executable hosting built-in services (tests pass the `perfgate` binary).
     pub host_executable: Option<PathBuf>,
     /// The baseline `within X of baseline` assertions are judged against (`perfgate run
-    /// --baseline NAME`); `None` means `$PERFGATE_BASELINE`, else `main`.
+    /// --baseline NAME`); `None` means the one being saved, else `$PERFGATE_BASELINE`, else
+    /// `main`.
     pub baseline: Option<String>,
+    /// Save the run as this baseline when it did not break (`--save-baseline NAME`).
+    pub save_baseline: Option<String>,
     /// The backend, when the caller has chosen it (the CLI, to print it first); `None`: chosen
     /// at the start of the run.
     pub backend: Option<stack::BackendDecision>,
@@ -44,6 +47,7 @@ impl Default for RunOptions {
             progress: None,
             host_executable: None,
             baseline: None,
+            save_baseline: None,
             backend: None,
         }
     }
@@ -116,11 +120,13 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     if let Err(error) = drive(spec, opts, &mut record).await {
         record.failure = Some(error.into());
     }
-    let baseline = opts
-        .baseline
-        .clone()
-        .unwrap_or_else(crate::verdict::baseline_name);
-    crate::verdict::apply_baseline(spec, &mut record, &baseline);
+    let choice = BaselineChoice::new(opts.baseline.as_deref(), opts.save_baseline.as_deref());
+    crate::verdict::apply_baseline(spec, &mut record, &choice);
+    if let (Some(name), None) = (&opts.save_baseline, &record.failure)
+        && let Err(e) = crate::verdict::save_baseline(&record, name)
+    {
+        tracing::warn!("could not save baseline `{name}`: {e}");
+    }
     if let Err(e) = report::write_report(&record) {
         tracing::warn!(
             "could not write the report to {}: {e}",

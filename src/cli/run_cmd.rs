@@ -26,6 +26,7 @@ pub fn run(args: RunArgs) -> Exit {
         progress: progress::observer(args.quiet),
         host_executable: None,
         baseline: args.baseline.clone(),
+        save_baseline: args.save_baseline.clone(),
         backend: None,
     };
     let color = std::io::stdout().is_terminal();
@@ -89,7 +90,7 @@ fn run_one(
         exit = check_snapshots(spec, &record, exit, color);
     }
     if let Some(name) = &args.save_baseline {
-        save_baseline(&record, name);
+        report_saved_baseline(&record, name);
     }
     println!("report: {}", record.report_dir.display());
     exit
@@ -131,30 +132,35 @@ fn check_snapshots(spec: &Spec, record: &RunRecord, mut exit: Exit, color: bool)
     if exit == Exit::NothingRan && record.verdicts.is_empty() {
         exit = Exit::Success;
     }
-    if !snapshots_ok && exit == Exit::Success {
+    if !snapshots_ok && matches!(exit, Exit::Success | Exit::Inconclusive) {
         exit = Exit::GateFailed;
     }
     exit
 }
 
-fn save_baseline(record: &RunRecord, name: &str) {
-    if record.failure.is_none() {
-        match crate::verdict::save_baseline(record, name) {
-            Ok(path) => println!("baseline `{name}` saved: {}", path.display()),
-            Err(e) => eprintln!("error: cannot save baseline `{name}`: {e}"),
-        }
-    } else {
+/// Where `run_spec` saved the baseline, or why it did not.
+fn report_saved_baseline(record: &RunRecord, name: &str) {
+    let path = crate::verdict::baseline_path(&record.spec_path, name);
+    if record.failure.is_some() {
         eprintln!("baseline `{name}` not saved: the run broke");
+    } else if crate::report::read_record(&path).is_ok_and(|saved| saved.run_id == record.run_id) {
+        println!("baseline `{name}` saved: {}", path.display());
+    } else {
+        eprintln!(
+            "error: baseline `{name}` could not be saved at {}",
+            path.display()
+        );
     }
 }
 
 /// The exit code of several specs: the most serious one.
 fn worst(exits: &[Exit]) -> Exit {
-    const ORDER: [Exit; 6] = [
+    const ORDER: [Exit; 7] = [
         Exit::InvalidSpec,
         Exit::StackFailed,
         Exit::RunFailed,
         Exit::GateFailed,
+        Exit::Inconclusive,
         Exit::NothingRan,
         Exit::Success,
     ];

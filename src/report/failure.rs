@@ -19,6 +19,13 @@ pub fn failure_message(record: &RunRecord, verdict: &Verdict) -> Option<String> 
             let _ = writeln!(out, "gate could not be evaluated: {}", verdict.name);
             let _ = writeln!(out, "  error:    {message}");
         }
+        Outcome::Inconclusive { .. } => {
+            let _ = writeln!(
+                out,
+                "gate inconclusive (neither pass nor fail): {}",
+                verdict.name
+            );
+        }
     }
     let _ = writeln!(out, "  query:    {}", verdict.query.trim());
     let phase = verdict
@@ -62,7 +69,7 @@ pub fn failure_message(record: &RunRecord, verdict: &Verdict) -> Option<String> 
         let label = if i == 0 { "observed:" } else { "         " };
         let _ = writeln!(out, "  {label} {shown} {}", series.label_string());
     }
-    if let Outcome::Fail { reasons } = &verdict.outcome {
+    if let Outcome::Fail { reasons } | Outcome::Inconclusive { reasons } = &verdict.outcome {
         for r in reasons.iter().take(MAX_VALUES) {
             let _ = writeln!(out, "  because:  {r}");
         }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::failure::{failure_message, format_value};
 use super::junit::esc;
-use super::record::{RunRecord, SnapshotOutcome, SnapshotStatus, Verdict};
+use super::record::{Outcome, RunRecord, SnapshotOutcome, SnapshotStatus, Verdict};
 use super::snapshots::relative;
 use super::svg::{legend, plot_svg};
 use super::table::phase_table;
@@ -13,7 +13,7 @@ use crate::clock::unix_to_utc;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:820px;color:#222}\
 code,pre{font-family:ui-monospace,monospace;font-size:12px}pre{background:#f6f6f6;padding:8px;overflow-x:auto}\
-.pass{color:#fff;background:#2ca02c}.fail{color:#fff;background:#d62728}.badge{padding:2px 8px;border-radius:4px;font-weight:600}\
+.pass{color:#fff;background:#2ca02c}.fail{color:#fff;background:#d62728}.inconclusive{color:#000;background:#ffbf00}.badge{padding:2px 8px;border-radius:4px;font-weight:600}\
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;font-size:13px;text-align:left}\
 .legend span{display:inline-block;margin-right:12px;font-size:12px}.legend i{display:inline-block;width:12px;height:3px;margin-right:4px;vertical-align:middle}";
 
@@ -65,7 +65,11 @@ fn page_header(out: &mut String, record: &RunRecord) {
 /// One assertion: its verdict, query, window, expectation and values, its plot and its failure
 /// message.
 fn assertion_section(out: &mut String, record: &RunRecord, v: &Verdict) {
-    let class = if v.outcome.passed() { "pass" } else { "fail" };
+    let class = match v.outcome {
+        Outcome::Pass => "pass",
+        Outcome::Inconclusive { .. } => "inconclusive",
+        _ => "fail",
+    };
     let word = v.outcome.word();
     let observed = v
         .series

@@ -33,6 +33,7 @@ struct Cases {
     tests: usize,
     failures: usize,
     errors: usize,
+    skipped: usize,
 }
 
 impl Cases {
@@ -73,6 +74,17 @@ impl Cases {
         );
     }
 
+    /// A `<skipped>` child (neither pass nor fail: INCONCLUSIVE) and the closing tag.
+    fn inconclusive(&mut self, message: &str, body: &str) {
+        self.skipped += 1;
+        let _ = write!(
+            self.text,
+            ">\n      <skipped message=\"INCONCLUSIVE: {}\">{}</skipped>\n    </testcase>\n",
+            esc(message),
+            esc(body)
+        );
+    }
+
     fn verdict(&mut self, record: &RunRecord, v: &Verdict) {
         self.open(&v.id, &record.spec, v.window.seconds());
         let message = failure_message(record, v).unwrap_or_default();
@@ -83,6 +95,10 @@ impl Cases {
                 self.failure(&esc(first), "gate", &message);
             }
             Outcome::Error { message: short } => self.query_error(short, &message),
+            Outcome::Inconclusive { reasons } => {
+                let first = reasons.first().map_or("inconclusive", String::as_str);
+                self.inconclusive(first, &message);
+            }
         }
     }
 
@@ -126,6 +142,7 @@ fn suite_header(out: &mut String, record: &RunRecord, cases: &Cases) {
         tests,
         failures,
         errors,
+        skipped,
         ..
     } = cases;
     let time = record
@@ -144,7 +161,7 @@ fn suite_header(out: &mut String, record: &RunRecord, cases: &Cases) {
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" time=\"{time:.3}\" timestamp=\"{timestamp}\">",
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{time:.3}\" timestamp=\"{timestamp}\">",
         esc(&record.spec)
     );
     let _ = writeln!(

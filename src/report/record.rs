@@ -202,6 +202,10 @@ pub struct Verdict {
     pub name: String,
     /// The query as sent, `$phase` expanded.
     pub query: String,
+    /// The query as the spec wrote it (`$phase` kept): what a baseline is matched on. Empty in
+    /// records written before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub spec_query: String,
     pub during: Option<String>,
     pub window: Window,
     /// When the instant query was evaluated (unix seconds): the window's end.
@@ -224,6 +228,11 @@ pub enum Outcome {
     Error {
         message: String,
     },
+    /// The measurement cannot decide: its interval straddles the tolerance, the machine was too
+    /// noisy, or there were too few values. Neither a pass nor a failure of the service.
+    Inconclusive {
+        reasons: Vec<String>,
+    },
 }
 
 impl Outcome {
@@ -231,12 +240,17 @@ impl Outcome {
         matches!(self, Outcome::Pass)
     }
 
-    /// `PASS`, `FAIL` or `ERROR`, as every rendering shows it.
+    pub fn inconclusive(&self) -> bool {
+        matches!(self, Outcome::Inconclusive { .. })
+    }
+
+    /// `PASS`, `FAIL`, `ERROR` or `INCONCLUSIVE`, as every rendering shows it.
     pub fn word(&self) -> &'static str {
         match self {
             Outcome::Pass => "PASS",
             Outcome::Fail { .. } => "FAIL",
             Outcome::Error { .. } => "ERROR",
+            Outcome::Inconclusive { .. } => "INCONCLUSIVE",
         }
     }
 }
@@ -268,6 +282,13 @@ impl RunRecord {
             Some(_) => Exit::RunFailed,
             None if self.verdicts.is_empty() => Exit::NothingRan,
             None if self.verdicts.iter().all(|v| v.outcome.passed()) => Exit::Success,
+            None if self
+                .verdicts
+                .iter()
+                .all(|v| v.outcome.passed() || v.outcome.inconclusive()) =>
+            {
+                Exit::Inconclusive
+            }
             None => Exit::GateFailed,
         }
     }

@@ -17,10 +17,10 @@ pub fn verdict_table(record: &RunRecord, color: bool) -> String {
     );
     for v in &record.verdicts {
         let word = v.outcome.word();
-        let color = if v.outcome.passed() {
-            Color::Green
-        } else {
-            Color::Red
+        let color = match v.outcome {
+            Outcome::Pass => Color::Green,
+            Outcome::Inconclusive { .. } => Color::Yellow,
+            _ => Color::Red,
         };
         let observed = match (&v.outcome, v.series.as_slice()) {
             (Outcome::Error { message }, _) => message.chars().take(60).collect(),

@@ -4,6 +4,7 @@
 
 mod decode;
 mod diagnostic;
+mod expectation;
 mod limits;
 mod locate;
 mod model;
@@ -19,6 +20,7 @@ mod services;
 mod snapshots;
 mod stack_info;
 mod swarm;
+mod tolerance;
 pub mod units;
 mod validate;
 
@@ -28,6 +30,10 @@ mod tests;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, SpecError};
+pub use expectation::{Expectation, Side};
+pub use tolerance::{Tolerance, round_significant};
+#[cfg(any(test, feature = "internals"))]
+pub use expectation::CompareOp;
 pub use limits::*;
 pub use model::*;
 pub(crate) use query::expand_phase;

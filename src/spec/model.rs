@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
+use super::expectation::Expectation;
+use super::tolerance::Tolerance;
+
 /// A validated spec: references resolved, units parsed, names unique.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
@@ -478,61 +481,6 @@ pub enum EvalMode {
     Throughout,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Expectation {
-    Compare(CompareOp, f64),
-    /// Inclusive on both ends.
-    Between(f64, f64),
-    /// `within X of baseline`: judged against the same assertion's values in a saved baseline
-    /// run (see `gate::baseline`); on its own no value holds.
-    NearBaseline(Tolerance),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompareOp {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-}
-
-impl Expectation {
-    /// Whether `value` satisfies this expectation. NaN never does.
-    pub fn holds(&self, value: f64) -> bool {
-        match *self {
-            Expectation::Compare(op, rhs) => match op {
-                CompareOp::Lt => value < rhs,
-                CompareOp::Le => value <= rhs,
-                CompareOp::Gt => value > rhs,
-                CompareOp::Ge => value >= rhs,
-                CompareOp::Eq => value == rhs,
-            },
-            Expectation::Between(lo, hi) => value >= lo && value <= hi,
-            Expectation::NearBaseline(_) => false,
-        }
-    }
-}
-
-impl std::fmt::Display for Expectation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Expectation::Compare(op, v) => {
-                let op = match op {
-                    CompareOp::Lt => "<",
-                    CompareOp::Le => "<=",
-                    CompareOp::Gt => ">",
-                    CompareOp::Ge => ">=",
-                    CompareOp::Eq => "==",
-                };
-                write!(f, "{op} {v}")
-            }
-            Expectation::Between(a, b) => write!(f, "between {a} and {b}"),
-            Expectation::NearBaseline(t) => write!(f, "within {t} of baseline"),
-        }
-    }
-}
-
 /// A 1-based position in a spec file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Location {
@@ -554,69 +502,3 @@ pub struct SnapshotQuery {
     pub query_location: Location,
 }
 
-/// How far a new value may move from the stored one and still count as unchanged.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Tolerance {
-    /// `10%`: |new - old| <= ratio * |old|.
-    Relative(f64),
-    /// `0.05`, `20ms`: |new - old| <= delta.
-    Absolute(f64),
-    /// `2 digits`: equal when rounded to this many significant digits.
-    Digits(u32),
-    /// `log 2`: in the same logarithmic bucket [base^k, base^(k+1)).
-    LogBuckets(f64),
-}
-
-impl Tolerance {
-    /// Whether `new` counts as unchanged from `old`. NaN equals only NaN.
-    pub fn accepts(&self, old: f64, new: f64) -> bool {
-        if old.is_nan() || new.is_nan() {
-            return old.is_nan() && new.is_nan();
-        }
-        if old == new {
-            return true;
-        }
-        match *self {
-            Tolerance::Relative(r) => (new - old).abs() <= r * old.abs(),
-            Tolerance::Absolute(d) => (new - old).abs() <= d,
-            Tolerance::Digits(n) => round_significant(old, n) == round_significant(new, n),
-            Tolerance::LogBuckets(base) => log_bucket(old, base) == log_bucket(new, base),
-        }
-    }
-}
-
-impl std::fmt::Display for Tolerance {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Tolerance::Relative(r) => write!(f, "{}%", trim_float(r * 100.0)),
-            Tolerance::Absolute(d) => write!(f, "{}", trim_float(*d)),
-            Tolerance::Digits(n) => write!(f, "{n} digits"),
-            Tolerance::LogBuckets(b) => write!(f, "log {}", trim_float(*b)),
-        }
-    }
-}
-
-/// `10.000000000000002` → `10`: a few digits are enough to name a tolerance.
-fn trim_float(v: f64) -> String {
-    let s = format!("{v:.9}");
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-/// `v` rounded to `digits` significant digits (0 and non-finite values unchanged).
-pub fn round_significant(v: f64, digits: u32) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
-    }
-    let magnitude = v.abs().log10().floor() as i32;
-    let scale = 10f64.powi(digits.max(1) as i32 - 1 - magnitude);
-    (v * scale).round() / scale
-}
-
-/// The bucket index of `v` on a log scale of `base`, with the sign kept apart; zero has its own.
-fn log_bucket(v: f64, base: f64) -> (i8, i64) {
-    if v == 0.0 || !v.is_finite() {
-        return (0, 0);
-    }
-    let k = (v.abs().ln() / base.ln()).floor() as i64;
-    (if v > 0.0 { 1 } else { -1 }, k)
-}

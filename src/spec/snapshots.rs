@@ -7,7 +7,8 @@ use serde_yaml_ng::Value;
 
 use super::decode::Ctx;
 use super::locate::YamlPath;
-use super::model::{SnapshotQuery, Tolerance};
+use super::model::SnapshotQuery;
+use super::tolerance::Tolerance;
 use super::named_query::{NamedQuery, check_named_query};
 use super::raw::RawSnapshot;
 use super::units::parse_tolerance;

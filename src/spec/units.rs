@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use super::model::{CompareOp, Expectation, Rate, Tolerance};
+use super::expectation::{CompareOp, Expectation, Side};
+use super::model::Rate;
+use super::tolerance::Tolerance;
 
 const DURATION_UNITS: [(&str, u64); 4] = [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
 
@@ -109,26 +111,45 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
     Ok(Rate(value / per))
 }
 
+/// `within X of baseline`, `at most X above baseline`, `at most X below baseline`; `None` when
+/// `text` is none of them.
+fn baseline_expectation(text: &str) -> Option<Result<Expectation, String>> {
+    let (tolerance, side) = if let Some(rest) = text.strip_prefix("within ") {
+        (rest.trim().strip_suffix("of baseline"), Side::Both)
+    } else if let Some(rest) = text.strip_prefix("at most ") {
+        let rest = rest.trim();
+        match (rest.strip_suffix("above baseline"), rest.strip_suffix("below baseline")) {
+            (Some(t), _) => (Some(t), Side::Above),
+            (_, Some(t)) => (Some(t), Side::Below),
+            _ => (None, Side::Above),
+        }
+    } else {
+        return None;
+    };
+    let Some(tolerance) = tolerance else {
+        return Some(Err(format!(
+            "invalid expectation `{text}` (hint: `within 10% of baseline`, `at most 10% above baseline`)"
+        )));
+    };
+    Some(match parse_tolerance(tolerance) {
+        Ok(t @ (Tolerance::Relative(_) | Tolerance::Absolute(_))) => {
+            Ok(Expectation::NearBaseline(t, side))
+        }
+        Ok(_) => Err(format!(
+            "`{text}`: a baseline expectation takes a percentage or an absolute value (hint: `within 10% of baseline`)"
+        )),
+        Err(e) => Err(e),
+    })
+}
+
 /// Parses `< 0.3`, `<= 5`, `> 1`, `>= 0.95`, `== 0` and `between 0.9 and 1.1` (inclusive).
 ///
 /// Values may carry a unit that is converted to the base unit Prometheus uses: a duration
 /// suffix (`300ms` → 0.3, `2m` → 120, in seconds) or a percentage (`5%` → 0.05).
 pub fn parse_expectation(text: &str) -> Result<Expectation, String> {
     let text = text.trim();
-    if let Some(rest) = text.strip_prefix("within ") {
-        let Some(tolerance) = rest.trim().strip_suffix("of baseline") else {
-            return Err(format!(
-                "invalid expectation `{text}` (hint: write `within 10% of baseline`)"
-            ));
-        };
-        return match parse_tolerance(tolerance)? {
-            t @ (Tolerance::Relative(_) | Tolerance::Absolute(_)) => {
-                Ok(Expectation::NearBaseline(t))
-            }
-            _ => Err(format!(
-                "`{text}`: a baseline expectation takes a percentage or an absolute value (hint: `within 10% of baseline`)"
-            )),
-        };
+    if let Some(baseline) = baseline_expectation(text) {
+        return baseline;
     }
     if let Some(rest) = text.strip_prefix("between") {
         let bad = || format!("invalid range `{text}` (hint: write `between 0.9 and 1.1`)");

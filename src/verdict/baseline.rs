@@ -1,11 +1,13 @@
 //! Baselines: a saved run record (`perfgate run --save-baseline NAME`) that `within X of
-//! baseline` assertions are judged against, so a gate can follow the last accepted run.
+//! baseline` and `at most X above/below baseline` assertions are judged against, so a gate can
+//! follow the last accepted run. Baselines are kept per spec file, and a baseline whose query
+//! differs from the assertion's is not compared with.
 
 use std::path::{Path, PathBuf};
 
 use crate::prom::Series;
 use crate::report::{BaselineRef, Outcome, RunRecord, Verdict, format_value, read_record};
-use crate::spec::{Expectation, SeriesMode, Spec, Tolerance};
+use crate::spec::{Expectation, SeriesMode, Side, Spec, Tolerance};
 
 /// The baseline judged against when `perfgate run --baseline` names none: `$PERFGATE_BASELINE`,
 /// else `main`.
@@ -16,9 +18,11 @@ pub fn baseline_name() -> String {
         .unwrap_or_else(|| "main".to_owned())
 }
 
-/// `$PERFGATE_BASELINES/<spec>/<name>.json`, else `<spec folder>/baselines/<spec>/<name>.json`:
-/// beside the spec, so accepted baselines can be checked in.
-pub fn baseline_path(spec_path: &Path, spec: &str, name: &str) -> PathBuf {
+/// `<spec folder>/baselines/<spec file stem>/<name>.json`: beside the spec, so accepted
+/// baselines can be checked in; keyed by the file, so two specs sharing a `name` never share a
+/// baseline. Under `$PERFGATE_BASELINES` the key is the spec's path made a file name
+/// (`specs/api.yaml` → `specs_api`).
+pub fn baseline_path(spec_path: &Path, name: &str) -> PathBuf {
     let root = std::env::var_os("PERFGATE_BASELINES")
         .filter(|v| !v.is_empty())
         .map_or_else(
@@ -30,7 +34,23 @@ pub fn baseline_path(spec_path: &Path, spec: &str, name: &str) -> PathBuf {
             },
             PathBuf::from,
         );
-    root.join(spec).join(format!("{name}.json"))
+    root.join(spec_key(spec_path)).join(format!("{name}.json"))
+}
+
+/// The folder a spec's baselines live in: its file stem beside the spec, its whole path (made a
+/// file name) under a shared `$PERFGATE_BASELINES`.
+fn spec_key(spec_path: &Path) -> String {
+    let shared = std::env::var_os("PERFGATE_BASELINES").is_some_and(|v| !v.is_empty());
+    let stem = spec_path.with_extension("");
+    let key = if shared {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let relative = stem.strip_prefix(&cwd).unwrap_or(&stem);
+        relative.to_string_lossy().into_owned()
+    } else {
+        stem.file_name()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+    };
+    crate::spec::units::slug(&key)
 }
 
 /// A baseline name is a file name: letters, digits, `-`, `_`, `.` (no path tricks).
@@ -49,7 +69,7 @@ pub fn check_baseline_name(name: &str) -> Result<String, String> {
 /// Saves `record` as baseline `name` of its spec; returns where.
 pub fn save_baseline(record: &RunRecord, name: &str) -> std::io::Result<PathBuf> {
     check_baseline_name(name).map_err(std::io::Error::other)?;
-    let path = baseline_path(&record.spec_path, &record.spec, name);
+    let path = baseline_path(&record.spec_path, name);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -58,22 +78,53 @@ pub fn save_baseline(record: &RunRecord, name: &str) -> std::io::Result<PathBuf>
     Ok(path)
 }
 
-/// Re-judges every `within X of baseline` verdict of `record` against the saved baseline `name`.
-pub fn apply_baseline(spec: &Spec, record: &mut RunRecord, name: &str) {
-    let uses = |e: &Expectation| matches!(e, Expectation::NearBaseline(_));
+/// Which saved baseline a run is judged against, and whether it is the one being saved.
+#[derive(Debug, Clone)]
+pub struct BaselineChoice {
+    pub name: String,
+    /// The run is being saved as `name`: with no earlier `name` it is judged against itself
+    /// (the baseline it becomes), the way a first snapshot is accepted.
+    pub saving: bool,
+}
+
+impl BaselineChoice {
+    /// `--baseline` when given; else the baseline being saved (judged against its previous
+    /// version, as criterion's `--save-baseline` does); else `$PERFGATE_BASELINE` or `main`.
+    pub fn new(baseline: Option<&str>, save_as: Option<&str>) -> Self {
+        match (baseline, save_as) {
+            (Some(name), save) => Self {
+                name: name.to_owned(),
+                saving: save == Some(name),
+            },
+            (None, Some(save)) => Self {
+                name: save.to_owned(),
+                saving: true,
+            },
+            (None, None) => Self {
+                name: baseline_name(),
+                saving: false,
+            },
+        }
+    }
+}
+
+/// Re-judges every baseline verdict of `record` against the saved baseline `choice.name`.
+pub fn apply_baseline(spec: &Spec, record: &mut RunRecord, choice: &BaselineChoice) {
+    let uses = |e: &Expectation| matches!(e, Expectation::NearBaseline(..));
     if !spec.assertions.iter().any(|a| uses(&a.expect)) {
         return;
     }
-    let name = name.to_owned();
-    let path = baseline_path(&spec.path, &spec.name, &name);
-    let baseline = read_record(&path).ok();
+    let name = choice.name.clone();
+    let path = baseline_path(&spec.path, &name);
+    let saved = read_record(&path).ok();
+    let baseline = saved.or_else(|| choice.saving.then(|| record.clone()));
     record.baseline = Some(BaselineRef {
         name: name.clone(),
         path: path.clone(),
         run_id: baseline.as_ref().map(|b| b.run_id.clone()),
     });
     for assertion in &spec.assertions {
-        let Expectation::NearBaseline(tolerance) = assertion.expect else {
+        let Expectation::NearBaseline(tolerance, side) = assertion.expect else {
             continue;
         };
         let Some(verdict) = record.verdicts.iter_mut().find(|v| v.id == assertion.id) else {
@@ -95,22 +146,52 @@ pub fn apply_baseline(spec: &Spec, record: &mut RunRecord, name: &str) {
             };
             continue;
         };
-        match base.verdict(&verdict.id) {
-            Some(old) => rejudge(verdict, tolerance, &old.series, &base.run_id),
-            None => {
-                verdict.outcome = Outcome::Error {
-                    message: format!(
-                        "baseline `{name}` (run {}) has no verdict `{}`; save a new baseline",
-                        base.run_id, verdict.id
-                    ),
-                };
-            }
-        }
+        judge_against(verdict, base, &name, Bound { tolerance, side });
     }
 }
 
-/// Every point of `verdict` must be within `tolerance` of its series' baseline value.
-pub fn rejudge(verdict: &mut Verdict, tolerance: Tolerance, old: &[Series], run: &str) {
+/// How far from the baseline, and on which side, a value may go.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    pub tolerance: Tolerance,
+    pub side: Side,
+}
+
+/// Judges `verdict` against its namesake in `base`: missing or asked with another query, the
+/// comparison cannot be made.
+fn judge_against(verdict: &mut Verdict, base: &RunRecord, name: &str, bound: Bound) {
+    match base.verdict(&verdict.id) {
+        None => {
+            verdict.outcome = Outcome::Error {
+                message: format!(
+                    "baseline `{name}` (run {}) has no verdict `{}`; save a new baseline",
+                    base.run_id, verdict.id
+                ),
+            };
+        }
+        Some(old) if !same_query(old, verdict) => {
+            verdict.outcome = Outcome::Inconclusive {
+                reasons: vec![format!(
+                    "baseline `{name}` (run {}) was measured with another query (`{}`); save a new baseline to compare this one",
+                    base.run_id,
+                    old.spec_query.trim()
+                )],
+            };
+        }
+        Some(old) => rejudge(verdict, bound, &old.series, &base.run_id),
+    }
+}
+
+/// Whether both verdicts were asked with the query the spec wrote (a baseline saved before
+/// records kept it cannot tell, and is trusted).
+fn same_query(old: &Verdict, new: &Verdict) -> bool {
+    old.spec_query.is_empty() || old.spec_query.trim() == new.spec_query.trim()
+}
+
+/// Every point of `verdict` must stay within `bound` of its series' baseline value.
+pub fn rejudge(verdict: &mut Verdict, bound: Bound, old: &[Series], run: &str) {
+    let Bound { tolerance, side } = bound;
+    let expectation = Expectation::NearBaseline(tolerance, side);
     let mut reasons = Vec::new();
     let mut shown = None;
     for s in &verdict.series {
@@ -124,21 +205,19 @@ pub fn rejudge(verdict: &mut Verdict, tolerance: Tolerance, old: &[Series], run:
         };
         shown.get_or_insert(base);
         for p in &s.samples {
-            if !tolerance.accepts(base, p.v) {
+            if !side.accepts(tolerance, base, p.v) {
                 reasons.push(format!(
-                    "{} {} is not within {tolerance} of the baseline {}",
+                    "{} {} is not {} {}",
                     s.label_string(),
                     format_value(p.v),
+                    expectation.to_string().replace("baseline", "the baseline"),
                     format_value(base)
                 ));
             }
         }
     }
     if let (Some(base), 1) = (shown, verdict.series.len()) {
-        verdict.expectation = format!(
-            "within {tolerance} of baseline {} (run {run})",
-            format_value(base)
-        );
+        verdict.expectation = format!("{expectation} {} (run {run})", format_value(base));
     }
     verdict.outcome = if reasons.is_empty() {
         Outcome::Pass
@@ -167,6 +246,7 @@ mod tests {
             id: "p99".into(),
             name: "p99".into(),
             query: "q".into(),
+            spec_query: "q".into(),
             during: None,
             window: Window {
                 start: 0.0,
@@ -180,17 +260,102 @@ mod tests {
         }
     }
 
+    const WITHIN_10: Bound = Bound {
+        tolerance: Tolerance::Relative(0.1),
+        side: Side::Both,
+    };
+
     #[test]
     fn within_the_tolerance_of_the_baseline_passes() {
         let mut v = verdict(0.105);
-        rejudge(&mut v, Tolerance::Relative(0.1), &series(0.1), "r1");
+        rejudge(&mut v, WITHIN_10, &series(0.1), "r1");
         assert!(v.outcome.passed(), "{:?}", v.outcome);
         assert_eq!(v.expectation, "within 10% of baseline 0.1 (run r1)");
         let mut v = verdict(0.2);
-        rejudge(&mut v, Tolerance::Relative(0.1), &series(0.1), "r1");
+        rejudge(&mut v, WITHIN_10, &series(0.1), "r1");
         let Outcome::Fail { reasons } = &v.outcome else {
             panic!("expected a failure")
         };
         assert!(reasons[0].contains("0.2 is not within 10% of the baseline 0.1"));
+    }
+
+    #[test]
+    fn a_one_sided_bound_lets_an_improvement_pass_and_fails_the_other_way() {
+        let above = Bound {
+            side: Side::Above,
+            ..WITHIN_10
+        };
+        let below = Bound {
+            side: Side::Below,
+            ..WITHIN_10
+        };
+        // (bound, baseline, new value, passes)
+        let table = [
+            (WITHIN_10, 1.0, 0.5, false),
+            (above, 1.0, 0.5, true),
+            (above, 1.0, 1.09, true),
+            (above, 1.0, 1.2, false),
+            (below, 1.0, 2.0, true),
+            (below, 1.0, 0.95, true),
+            (below, 1.0, 0.8, false),
+        ];
+        for (bound, base, new, passes) in table {
+            let mut v = verdict(new);
+            rejudge(&mut v, bound, &series(base), "r1");
+            assert_eq!(v.outcome.passed(), passes, "{bound:?} {base} → {new}");
+        }
+        let mut v = verdict(1.2);
+        rejudge(&mut v, above, &series(1.0), "r1");
+        assert_eq!(v.expectation, "at most 10% above baseline 1 (run r1)");
+        let Outcome::Fail { reasons } = &v.outcome else {
+            panic!("expected a failure")
+        };
+        assert!(reasons[0].contains("1.2 is not at most 10% above the baseline 1"));
+    }
+
+    fn record(run_id: &str, verdicts: Vec<Verdict>) -> RunRecord {
+        let mut r: RunRecord = serde_json::from_value(serde_json::json!({
+            "spec": "s", "spec_path": "specs/s.yaml", "run_id": run_id, "report_dir": "out",
+            "started_at": 0.0, "bring_up_ms": 0, "first_scrape_ms": 0, "services": [],
+            "phases": [], "verdicts": [], "failure": null
+        }))
+        .expect("a minimal record");
+        r.verdicts = verdicts;
+        r
+    }
+
+    #[test]
+    fn a_baseline_asked_with_another_query_is_not_compared() {
+        let base = record("r0", vec![verdict(0.1)]);
+        let mut v = verdict(0.1);
+        v.spec_query = "histogram_quantile(0.99, q)".into();
+        judge_against(&mut v, &base, "main", WITHIN_10);
+        let Outcome::Inconclusive { reasons } = &v.outcome else {
+            panic!("expected inconclusive, got {:?}", v.outcome)
+        };
+        assert!(reasons[0].contains("another query (`q`)"), "{reasons:?}");
+        let mut same = verdict(0.3);
+        judge_against(&mut same, &base, "main", WITHIN_10);
+        assert!(matches!(same.outcome, Outcome::Fail { .. }));
+    }
+
+    #[test]
+    fn saving_compares_with_the_baseline_being_saved_unless_told_otherwise() {
+        let choice = BaselineChoice::new(None, Some("b2"));
+        assert_eq!((choice.name.as_str(), choice.saving), ("b2", true));
+        let choice = BaselineChoice::new(Some("main"), Some("b2"));
+        assert_eq!((choice.name.as_str(), choice.saving), ("main", false));
+        let choice = BaselineChoice::new(Some("main"), None);
+        assert_eq!((choice.name.as_str(), choice.saving), ("main", false));
+    }
+
+    #[test]
+    fn baselines_are_kept_per_spec_file_not_per_spec_name() {
+        let a = baseline_path(Path::new("specs/api.yaml"), "main");
+        let b = baseline_path(Path::new("specs/api-v2.yaml"), "main");
+        if std::env::var_os("PERFGATE_BASELINES").is_none() {
+            assert_eq!(a, Path::new("specs/baselines/api/main.json"));
+        }
+        assert_ne!(a, b);
     }
 }

@@ -46,6 +46,7 @@ pub async fn evaluate(
         id: assertion.id.clone(),
         name: assertion.name.clone(),
         query,
+        spec_query: assertion.query.clone(),
         during: assertion.during.clone(),
         window,
         evaluated_at,

@@ -6,6 +6,6 @@ mod baseline;
 mod evaluate;
 
 pub use baseline::{
-    apply_baseline, baseline_name, check_baseline_name, save_baseline,
+    BaselineChoice, apply_baseline, baseline_path, check_baseline_name, save_baseline,
 };
 pub use evaluate::evaluate;

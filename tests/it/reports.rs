@@ -204,3 +204,51 @@ fn report_html_renders_to_a_non_blank_screenshot() {
     );
     assert!(colored > 500, "no coloured pixels: {colored}");
 }
+
+#[test]
+fn an_inconclusive_verdict_is_neither_pass_nor_fail_in_every_report() {
+    use perfgate::Exit;
+    use perfgate::report::Outcome;
+    let mut record = fixture("slow");
+    for v in &mut record.verdicts {
+        v.outcome = Outcome::Pass;
+    }
+    record.snapshots.clear();
+    assert_eq!(record.exit(), Exit::Success);
+    record.verdicts[0].outcome = Outcome::Inconclusive {
+        reasons: vec!["the interval 0.93..1.18 straddles the tolerance 1.10".into()],
+    };
+    assert_eq!(record.exit(), Exit::Inconclusive);
+    assert_eq!(Exit::Inconclusive as u8, 7);
+
+    schema_errors(&serde_json::to_value(&record).unwrap()).unwrap();
+    let xml = junit_xml(&record);
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("skipped"), Some("1"), "{xml}");
+    assert_eq!(suite.attribute("failures"), Some("0"), "{xml}");
+    let skipped = doc
+        .descendants()
+        .find(|n| n.has_tag_name("skipped"))
+        .unwrap();
+    assert!(
+        skipped
+            .attribute("message")
+            .unwrap()
+            .starts_with("INCONCLUSIVE: the interval"),
+        "{xml}"
+    );
+    let summary = summary_markdown(&record);
+    assert!(summary.contains("INCONCLUSIVE"), "{summary}");
+    assert!(summary.contains("gate inconclusive"), "{summary}");
+    assert!(report_html(&record).contains("badge inconclusive"));
+
+    // A failure elsewhere outranks it.
+    record.verdicts[1].outcome = Outcome::Fail {
+        reasons: vec!["too slow".into()],
+    };
+    assert_eq!(record.exit(), Exit::GateFailed);
+}

@@ -74,17 +74,30 @@ fn snapshots_are_stable_and_a_seeded_regression_is_pending_for_review() {
     let pending = dir.join(format!("{SNAP}.new"));
     set_latency_factor(dir, "1.0");
 
-    // First run: nothing stored, insta leaves a pending snapshot and the run fails (so does the
-    // baseline gate: no baseline yet); the run is saved as baseline `main`.
+    // First run: nothing stored, insta leaves a pending snapshot and the run fails; the run is
+    // saved as baseline `main`, and its baseline gate, judged against the baseline it becomes,
+    // passes.
     let first = run(dir, &["--save-baseline", "main"], false);
     assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    assert!(!text(&first).contains("no baseline"), "{}", text(&first));
+    assert!(
+        text(&first).contains("baseline `main` saved"),
+        "{}",
+        text(&first)
+    );
     assert!(pending.is_file(), "no pending snapshot\n{}", text(&first));
     std::fs::rename(&pending, &snap).unwrap(); // what `cargo insta accept` does
     let accepted = hash(&snap);
 
-    // Same stack again: within tolerance, the file is untouched and the run passes.
-    let second = run(dir, &[], false);
+    // Same stack again, saved as a second baseline: within tolerance, the file is untouched and
+    // the run passes; `b2` is judged against itself, not against `main`.
+    let second = run(dir, &["--save-baseline", "b2"], false);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    let b2: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("baselines/latency/b2.json")).expect("b2 saved"),
+    )
+    .unwrap();
+    assert_eq!(b2["baseline"]["name"], "b2", "{b2:#}");
     assert_eq!(
         hash(&snap),
         accepted,
