@@ -159,7 +159,9 @@ impl OtelTelemetry {
                 .build(),
             work: meter
                 .u64_counter("work_iterations")
-                .with_description("Hash-chain iterations done by GET /api/work (cpu_factor included)")
+                .with_description(
+                    "Hash-chain iterations done by GET /api/work (cpu_factor included)",
+                )
                 .build(),
             provider,
         };
