@@ -40,6 +40,7 @@ pub fn main(doc: &Path) -> anyhow::Result<()> {
             seed: 1,
             latency_factor: 1.0,
             error_factor: 0.0,
+            cpu_factor: 1.0,
             otlp: None,
         });
     }

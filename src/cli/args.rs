@@ -233,6 +233,16 @@ pub struct DemoApiArgs {
     pub latency_factor: f64,
     #[arg(long, default_value_t = 1.0)]
     pub error_factor: f64,
+    /// Multiplies the CPU work of GET /api/work (about 2 ms per unit at 1.0; > 0, ≤ 100).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_cpu_factor)]
+    pub cpu_factor: f64,
+}
+
+fn parse_cpu_factor(raw: &str) -> Result<f64, String> {
+    let factor: f64 = raw
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a number"))?;
+    crate::spec::check_cpu_factor(factor)
 }
 
 impl DemoApiArgs {
@@ -242,6 +252,7 @@ impl DemoApiArgs {
             seed: self.seed,
             latency_factor: self.latency_factor,
             error_factor: self.error_factor,
+            cpu_factor: self.cpu_factor,
             otlp: None,
         }
     }

@@ -92,6 +92,7 @@ pub struct OtelTelemetry {
     orders: Counter<u64>,
     order_value: Counter<f64>,
     cache: Counter<u64>,
+    work: Counter<u64>,
 }
 
 impl OtelTelemetry {
@@ -156,6 +157,12 @@ impl OtelTelemetry {
                 .u64_counter("cache_hits")
                 .with_description("Users lookups against the simulated cache, by result")
                 .build(),
+            work: meter
+                .u64_counter("work_iterations")
+                .with_description(
+                    "Hash-chain iterations done by GET /api/work (cpu_factor included)",
+                )
+                .build(),
             provider,
         };
         // Like the `/metrics` registry: the label values every dashboard expects start at 0.
@@ -171,6 +178,7 @@ impl OtelTelemetry {
         for result in ["hit", "miss"] {
             telemetry.cache.add(0, &[KeyValue::new("result", result)]);
         }
+        telemetry.work.add(0, &[]);
         Ok(telemetry)
     }
 
@@ -219,6 +227,10 @@ impl Telemetry for OtelTelemetry {
         let result = if hit { "hit" } else { "miss" };
         self.cache.add(1, &[KeyValue::new("result", result)]);
     }
+
+    fn work_done(&self, iterations: u64) {
+        self.work.add(iterations, &[]);
+    }
 }
 
 /// Records every event in two telemetries (Prometheus `/metrics` and OTLP).
@@ -246,5 +258,9 @@ impl Telemetry for Both {
     fn cache_lookup(&self, hit: bool) {
         self.0.cache_lookup(hit);
         self.1.cache_lookup(hit);
+    }
+    fn work_done(&self, iterations: u64) {
+        self.0.work_done(iterations);
+        self.1.work_done(iterations);
     }
 }

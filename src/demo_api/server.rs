@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -33,6 +33,8 @@ pub struct DemoApiConfig {
     pub seed: u64,
     pub latency_factor: f64,
     pub error_factor: f64,
+    /// Multiplies the CPU work of GET /api/work (finite, > 0, at most `spec::MAX_CPU_FACTOR`).
+    pub cpu_factor: f64,
     /// Also export the metrics over OTLP (`/metrics` stays available).
     pub otlp: Option<OtlpExport>,
 }
@@ -42,6 +44,7 @@ struct AppState {
     prometheus: Arc<PrometheusTelemetry>,
     rng: RngSource,
     knobs: Knobs,
+    cpu_factor: f64,
     next_order_id: AtomicU64,
 }
 
@@ -74,6 +77,7 @@ pub async fn serve(
             latency_factor: config.latency_factor,
             error_factor: config.error_factor,
         },
+        cpu_factor: config.cpu_factor,
         next_order_id: AtomicU64::new(1),
     });
     let router = router(state);
@@ -102,6 +106,7 @@ fn router(state: Shared) -> Router {
         .route("/api/users", get(users))
         .route("/api/orders", post(orders))
         .route("/api/slow", get(slow))
+        .route("/api/work", get(work))
         .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
@@ -134,6 +139,7 @@ fn endpoint_label(path: &str) -> &'static str {
         "/api/users" => "/api/users",
         "/api/orders" => "/api/orders",
         "/api/slow" => "/api/slow",
+        "/api/work" => "/api/work",
         "/metrics" => "/metrics",
         _ => "other",
     }
@@ -229,6 +235,10 @@ async fn orders(State(state): State<Shared>, body: Bytes) -> Response {
 async fn slow(State(state): State<Shared>) -> &'static str {
     tokio::time::sleep(plan_slow(&state.knobs, &mut state.rng.next_rng())).await;
     "finally"
+}
+
+async fn work(State(state): State<Shared>, RawQuery(query): RawQuery) -> Response {
+    super::work::handle(state.telemetry.clone(), state.cpu_factor, query).await
 }
 
 async fn metrics(State(state): State<Shared>) -> Response {

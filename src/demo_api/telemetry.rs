@@ -52,6 +52,8 @@ pub trait Telemetry: Send + Sync + 'static {
     fn order(&self, status: OrderStatus, value: f64);
     /// A users lookup hit (or missed) the simulated cache.
     fn cache_lookup(&self, hit: bool);
+    /// A GET /api/work request ran `iterations` rounds of its hash chain.
+    fn work_done(&self, iterations: u64);
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -92,6 +94,7 @@ pub struct PrometheusTelemetry {
     orders: Family<StatusLabel, Counter>,
     order_value: Counter<f64, std::sync::atomic::AtomicU64>,
     cache: Family<ResultLabel, Counter>,
+    work: Counter,
 }
 
 impl Default for PrometheusTelemetry {
@@ -110,6 +113,7 @@ impl PrometheusTelemetry {
         let orders = Family::<StatusLabel, Counter>::default();
         let order_value = Counter::<f64, std::sync::atomic::AtomicU64>::default();
         let cache = Family::<ResultLabel, Counter>::default();
+        let work = Counter::default();
         // OpenMetrics appends `_total` to counter names, hence the bare names here.
         registry.register(
             "http_requests",
@@ -137,6 +141,11 @@ impl PrometheusTelemetry {
             "Users lookups against the simulated cache, by result",
             cache.clone(),
         );
+        registry.register(
+            "work_iterations",
+            "Hash-chain iterations done by GET /api/work (cpu_factor included)",
+            work.clone(),
+        );
         // Pre-create the label values every dashboard expects, so rates start from 0, not absent.
         for result in ["hit", "miss"] {
             let _ = cache.get_or_create_owned(&ResultLabel {
@@ -160,6 +169,7 @@ impl PrometheusTelemetry {
             orders,
             order_value,
             cache,
+            work,
         }
     }
 
@@ -217,5 +227,9 @@ impl Telemetry for PrometheusTelemetry {
                 result: result.into(),
             })
             .inc();
+    }
+
+    fn work_done(&self, iterations: u64) {
+        self.work.inc_by(iterations);
     }
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::{DemoApiConfig, serve};
+use super::{DemoApiConfig, ITERATIONS_PER_UNIT, serve};
 
 struct Running {
     base: String,
@@ -27,6 +27,10 @@ impl Running {
 }
 
 async fn start(latency_factor: f64, error_factor: f64) -> Running {
+    start_with_cpu(latency_factor, error_factor, 1.0).await
+}
+
+async fn start_with_cpu(latency_factor: f64, error_factor: f64, cpu_factor: f64) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
     let config = DemoApiConfig {
@@ -34,6 +38,7 @@ async fn start(latency_factor: f64, error_factor: f64) -> Running {
         seed: 3,
         latency_factor,
         error_factor,
+        cpu_factor,
         otlp: None,
     };
     let (tx, rx) = oneshot::channel::<()>();
@@ -152,5 +157,81 @@ async fn metrics_expose_every_family() {
     ] {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
     }
+    api.stop().await;
+}
+
+/// The value of the unlabelled series `name` in a `/metrics` answer.
+async fn metric(http: &reqwest::Client, api: &Running, name: &str) -> f64 {
+    let text = http
+        .get(format!("{}/metrics", api.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let prefix = format!("{name} ");
+    let line = text.lines().find(|l| l.starts_with(&prefix));
+    let value = line.and_then(|l| l[prefix.len()..].trim().parse().ok());
+    value.unwrap_or_else(|| panic!("no `{name}` in:\n{text}"))
+}
+
+async fn work(http: &reqwest::Client, api: &Running, query: &str) -> (u16, serde_json::Value) {
+    let response = http
+        .get(format!("{}/api/work{query}", api.base))
+        .send()
+        .await
+        .expect("work");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("work json"))
+}
+
+#[tokio::test]
+async fn work_burns_the_documented_iterations_and_counts_them() {
+    let api = start(0.0, 0.0).await;
+    let http = client();
+    assert_eq!(metric(&http, &api, "work_iterations_total").await, 0.0);
+    let (status, body) = work(&http, &api, "?units=3").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["units"], 3);
+    assert_eq!(body["iterations"], 3 * ITERATIONS_PER_UNIT);
+    assert_eq!(body["checksum"].as_str().map(str::len), Some(16), "{body}");
+    let (_, default) = work(&http, &api, "").await;
+    assert_eq!(default["iterations"], ITERATIONS_PER_UNIT, "{default}");
+    let counted = metric(&http, &api, "work_iterations_total").await;
+    assert_eq!(counted, (4 * ITERATIONS_PER_UNIT) as f64);
+    let count = r#"http_request_duration_seconds_count{method="GET",endpoint="/api/work"}"#;
+    assert_eq!(metric(&http, &api, count).await, 2.0);
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn bad_units_are_a_400_that_does_no_work() {
+    let api = start(0.0, 0.0).await;
+    let http = client();
+    for query in ["?units=0", "?units=1001", "?units=two"] {
+        let (status, body) = work(&http, &api, query).await;
+        assert_eq!(status, 400, "{query}");
+        let message = body["error"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("`units` must be an integer from 1 to 1000"),
+            "{query}: {body}"
+        );
+    }
+    assert_eq!(metric(&http, &api, "work_iterations_total").await, 0.0);
+    let bad = r#"http_requests_total{method="GET",endpoint="/api/work",status="400"}"#;
+    assert_eq!(metric(&http, &api, bad).await, 3.0);
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn cpu_factor_multiplies_the_work() {
+    let api = start_with_cpu(0.0, 0.0, 2.0).await;
+    let http = client();
+    let (status, body) = work(&http, &api, "?units=2").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["iterations"], 4 * ITERATIONS_PER_UNIT);
+    let counted = metric(&http, &api, "work_iterations_total").await;
+    assert_eq!(counted, (4 * ITERATIONS_PER_UNIT) as f64);
     api.stop().await;
 }

@@ -13,6 +13,21 @@ pub fn counted_values(n: u32) -> Vec<String> {
     (0..n).map(|i| i.to_string()).collect()
 }
 
+/// Largest `cpu_factor` of a demo API (100 × the documented work per request).
+pub const MAX_CPU_FACTOR: f64 = 100.0;
+
+/// Checks a demo API's `cpu_factor`: finite, above 0, at most [`MAX_CPU_FACTOR`]. The error is
+/// the message (without location) the spec and the CLI report.
+pub fn check_cpu_factor(factor: f64) -> Result<f64, String> {
+    if factor.is_finite() && factor > 0.0 && factor <= MAX_CPU_FACTOR {
+        Ok(factor)
+    } else {
+        Err(format!(
+            "`cpu_factor` must be a number > 0 and ≤ {MAX_CPU_FACTOR}, got {factor}"
+        ))
+    }
+}
+
 /// Most clients one swarm may start.
 pub const MAX_CLIENTS: u32 = 5_000;
 /// Longest swarm.

@@ -216,6 +216,9 @@ pub struct DemoApiService {
     pub latency_factor: f64,
     /// Multiplies every simulated error probability (0.0 = no injected errors).
     pub error_factor: f64,
+    /// Multiplies the CPU work of GET /api/work (1.0 = about 2 ms per unit; 1.2 seeds a 20 %
+    /// CPU regression). Finite, > 0, at most [`MAX_CPU_FACTOR`](crate::spec::MAX_CPU_FACTOR).
+    pub cpu_factor: f64,
     /// Service receiving the API's OTLP export; `None` = Prometheus scrapes `/metrics`.
     pub otlp: Option<String>,
     /// How often the OTLP exporter sends (cumulative) metrics.

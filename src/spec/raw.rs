@@ -127,6 +127,7 @@ pub(crate) struct RawDemoApi {
     pub(crate) seed: Option<u64>,
     pub(crate) latency_factor: Option<f64>,
     pub(crate) error_factor: Option<f64>,
+    pub(crate) cpu_factor: Option<f64>,
     /// An `otel-collector` or `otlp-to-prometheus` service to export OTLP to.
     pub(crate) otlp: Option<String>,
     pub(crate) export_interval: Option<Text>,

@@ -202,6 +202,14 @@ fn demo_api(ctx: &mut Ctx, raw: RawDemoApi, at: &YamlPath) -> Option<ServiceKind
     };
     let latency_factor = factor("latency_factor", raw.latency_factor);
     let error_factor = factor("error_factor", raw.error_factor);
+    let cpu_factor = match super::limits::check_cpu_factor(raw.cpu_factor.unwrap_or(1.0)) {
+        Ok(v) => Some(v),
+        Err(message) => {
+            let hint = "1.0 is the documented work per request; 1.2 seeds 20 % more CPU";
+            ctx.at_value(&at.key("cpu_factor"), format!("{message} (hint: {hint})"));
+            None
+        }
+    };
     let interval_at = at.key("export_interval");
     if raw.export_interval.is_some() && raw.otlp.is_none() {
         ctx.at_key(
@@ -219,6 +227,7 @@ fn demo_api(ctx: &mut Ctx, raw: RawDemoApi, at: &YamlPath) -> Option<ServiceKind
         seed: raw.seed.unwrap_or(1),
         latency_factor: latency_factor?,
         error_factor: error_factor?,
+        cpu_factor: cpu_factor?,
         otlp: raw.otlp,
         export_interval: export_interval?,
     }))

@@ -67,6 +67,17 @@ fn the_template_is_valid() {
     );
 }
 
+#[test]
+fn cpu_factor_defaults_to_one_and_is_read() {
+    let source = spec("    busy: { kind: demo-api, cpu_factor: 1.2 }", "", "");
+    let parsed = parse(&source, Path::new("t.yaml")).unwrap();
+    let factor = |name: &str| match &parsed.stack.services[name].kind {
+        ServiceKind::DemoApi(d) => d.cpu_factor,
+        other => panic!("{name} is {other:?}"),
+    };
+    assert_eq!((factor("api"), factor("busy")), (1.0, 1.2));
+}
+
 #[rstest]
 #[case::unknown_key_in_service(
     "    web: { kind: process, command: [x], ports: { http: 0 }, readdy: none }",
@@ -175,6 +186,24 @@ fn the_template_is_valid() {
     "",
     "",
     "5:43 `error_factor` must be a number ≥ 0 (hint: 1.0 is the documented behaviour)"
+)]
+#[case::zero_cpu_factor(
+    "    busy: { kind: demo-api, cpu_factor: 0 }",
+    "",
+    "",
+    "5:41 `cpu_factor` must be a number > 0 and ≤ 100, got 0 (hint: 1.0 is the documented work per request; 1.2 seeds 20 % more CPU)"
+)]
+#[case::negative_cpu_factor(
+    "    busy: { kind: demo-api, cpu_factor: -1 }",
+    "",
+    "",
+    "5:41 `cpu_factor` must be a number > 0 and ≤ 100, got -1 (hint: 1.0 is the documented work per request; 1.2 seeds 20 % more CPU)"
+)]
+#[case::huge_cpu_factor(
+    "    busy: { kind: demo-api, cpu_factor: 101 }",
+    "",
+    "",
+    "5:41 `cpu_factor` must be a number > 0 and ≤ 100, got 101 (hint: 1.0 is the documented work per request; 1.2 seeds 20 % more CPU)"
 )]
 #[case::metrics_path_without_slash(
     "    web: { kind: process, command: [x], ports: { http: 0 }, metrics: metrics }",

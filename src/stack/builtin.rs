@@ -50,12 +50,16 @@ fn builtin(
 /// environment (the process backend clears those the plan does not set).
 pub(crate) const OPTIONAL_VARS: &[&str] = &[DEMO_API_OTLP];
 
-/// The environment of the demo API with `config`.
+/// The environment of the demo API with `config`: `LISTEN SEED LATENCY ERROR [CPU]`, the CPU
+/// factor only when it is not 1 (so compose files of specs without it stay as they were).
 pub(crate) fn demo_api(config: &DemoApiConfig) -> BTreeMap<String, String> {
-    let args = format!(
+    let mut args = format!(
         "{} {} {} {}",
         config.listen, config.seed, config.latency_factor, config.error_factor
     );
+    if config.cpu_factor != 1.0 {
+        args.push_str(&format!(" {}", config.cpu_factor));
+    }
     let otlp = config.otlp.as_ref().map(|otlp| {
         let value = format!(
             "{} {} {} {}",
@@ -144,21 +148,32 @@ fn parse_adapter() -> anyhow::Result<AdapterConfig> {
 
 fn parse_demo_api() -> anyhow::Result<DemoApiConfig> {
     let raw = std::env::var(DEMO_API_ARGS)?;
+    demo_api_config(&raw, std::env::var(DEMO_API_OTLP).ok().as_deref())
+}
+
+/// The demo API's config from its two variables (see [`demo_api`]).
+fn demo_api_config(raw: &str, otlp: Option<&str>) -> anyhow::Result<DemoApiConfig> {
     let mut words = raw.split_whitespace();
     let mut next = |what: &str| {
         words
             .next()
             .ok_or_else(|| anyhow::anyhow!("{DEMO_API_ARGS} lacks {what}"))
     };
+    let listen = next("listen address")?.parse()?;
+    let seed = next("seed")?.parse()?;
+    let latency_factor = next("latency factor")?.parse()?;
+    let error_factor = next("error factor")?.parse()?;
+    let cpu_factor = match words.next() {
+        Some(word) => crate::spec::check_cpu_factor(word.parse()?).map_err(anyhow::Error::msg)?,
+        None => 1.0,
+    };
     Ok(DemoApiConfig {
-        listen: next("listen address")?.parse()?,
-        seed: next("seed")?.parse()?,
-        latency_factor: next("latency factor")?.parse()?,
-        error_factor: next("error factor")?.parse()?,
-        otlp: match std::env::var(DEMO_API_OTLP) {
-            Ok(raw) => Some(parse_otlp(&raw)?),
-            Err(_) => None,
-        },
+        listen,
+        seed,
+        latency_factor,
+        error_factor,
+        cpu_factor,
+        otlp: otlp.map(parse_otlp).transpose()?,
     })
 }
 
@@ -175,4 +190,49 @@ fn parse_otlp(raw: &str) -> anyhow::Result<OtlpExport> {
         service_name: next("service name")?.to_owned(),
         instance: next("instance")?.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(config: &DemoApiConfig) -> (String, DemoApiConfig) {
+        let env = demo_api(config);
+        let args = env.get(DEMO_API_ARGS).cloned().unwrap_or_default();
+        let parsed = demo_api_config(&args, env.get(DEMO_API_OTLP).map(String::as_str))
+            .expect("parses back");
+        (args, parsed)
+    }
+
+    #[test]
+    fn the_demo_api_config_survives_its_environment() {
+        let mut config = DemoApiConfig {
+            listen: "127.0.0.1:9000".parse().expect("addr"),
+            seed: 42,
+            latency_factor: 1.0,
+            error_factor: 0.5,
+            cpu_factor: 1.0,
+            otlp: Some(OtlpExport {
+                endpoint: "http://127.0.0.1:4318".into(),
+                interval: Duration::from_millis(1500),
+                service_name: "api".into(),
+                instance: "127.0.0.1:9000".into(),
+            }),
+        };
+        // A factor of 1 is left out, so compose files of specs without it do not change.
+        let (args, parsed) = round_trip(&config);
+        assert_eq!(args, "127.0.0.1:9000 42 1 0.5");
+        assert_eq!(parsed, config);
+        config.cpu_factor = 1.2;
+        config.otlp = None;
+        let (args, parsed) = round_trip(&config);
+        assert_eq!(args, "127.0.0.1:9000 42 1 0.5 1.2");
+        assert_eq!(parsed, config);
+    }
+
+    #[test]
+    fn a_bad_cpu_factor_is_refused() {
+        let err = demo_api_config("127.0.0.1:9000 1 1 1 0", None).expect_err("0 is refused");
+        assert!(err.to_string().contains("`cpu_factor` must be"), "{err}");
+    }
 }

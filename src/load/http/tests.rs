@@ -65,6 +65,7 @@ async fn demo_api() -> (SocketAddr, oneshot::Sender<()>) {
         seed: 1,
         latency_factor: 0.0,
         error_factor: 0.0,
+        cpu_factor: 1.0,
         otlp: None,
     };
     let (stop, stopped) = oneshot::channel::<()>();

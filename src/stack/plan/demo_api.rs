@@ -42,6 +42,7 @@ pub(crate) fn plan_demo_api(
         seed: d.seed,
         latency_factor: d.latency_factor,
         error_factor: d.error_factor,
+        cpu_factor: d.cpu_factor,
         otlp,
     };
     let env = builtin::demo_api(&config);
