@@ -1,6 +1,7 @@
 //! Percentile-bootstrap confidence intervals: for a statistic of one sample, for a comparison
 //! of two independent samples, and for paired samples (the median of per-pair ratios or
-//! differences). Deterministic: the same seed and inputs give the same interval.
+//! differences). Deterministic: the same seed and inputs give the same interval (rand's
+//! `SmallRng`, as elsewhere in the crate: stable for one `rand` version and platform word size).
 
 use rand::rngs::SmallRng;
 use rand::{Rng as _, SeedableRng as _};
