@@ -6,7 +6,7 @@
 //! only from a caller's seed.
 
 // Wired in by issue 13's comparison; until then only tests use it.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 mod bootstrap;
 mod check;
