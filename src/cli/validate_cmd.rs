@@ -123,6 +123,7 @@ fn promql_probe_spec() -> Spec {
         assertions: Vec::new(),
         snapshots: Vec::new(),
         snapshot_dir: "snapshots".into(),
+        comparison: None,
     }
 }
 

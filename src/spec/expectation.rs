@@ -11,6 +11,21 @@ pub enum Expectation {
     /// Judged against the same assertion's values in a saved baseline run (see
     /// `verdict::baseline`); on its own no value holds.
     NearBaseline(Tolerance, Side),
+    /// `candidate at most 10% above base (95%)`: judged on the paired base/candidate values of
+    /// a `compare:` spec; on its own no value holds.
+    Versus(Versus),
+}
+
+/// A claim about the candidate relative to the base, made at a confidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Versus {
+    /// `Above`: `at most X above base`; `Below`: `at most X below base`; `Both`: `within X of
+    /// base`.
+    pub side: Side,
+    /// Relative: 0.10 for `10%`.
+    pub tolerance: f64,
+    /// How sure the verdict must be, 0.5..1 (`(95%)`, 0.95 when not written).
+    pub confidence: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +71,7 @@ impl Expectation {
                 CompareOp::Eq => value == rhs,
             },
             Expectation::Between(lo, hi) => value >= lo && value <= hi,
-            Expectation::NearBaseline(..) => false,
+            Expectation::NearBaseline(..) | Expectation::Versus(_) => false,
         }
     }
 }
@@ -78,6 +93,21 @@ impl std::fmt::Display for Expectation {
             Expectation::NearBaseline(t, Side::Both) => write!(f, "within {t} of baseline"),
             Expectation::NearBaseline(t, Side::Above) => write!(f, "at most {t} above baseline"),
             Expectation::NearBaseline(t, Side::Below) => write!(f, "at most {t} below baseline"),
+            Expectation::Versus(v) => write!(f, "{v}"),
         }
+    }
+}
+
+impl std::fmt::Display for Versus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tolerance = Tolerance::Relative(self.tolerance);
+        let claim = match self.side {
+            Side::Above => format!("at most {tolerance} above"),
+            Side::Below => format!("at most {tolerance} below"),
+            Side::Both => format!("within {tolerance} of"),
+        };
+        // A confidence reads as a percentage, as a relative tolerance does.
+        let confidence = Tolerance::Relative(self.confidence);
+        write!(f, "candidate {claim} base ({confidence})")
     }
 }

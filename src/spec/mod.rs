@@ -30,7 +30,7 @@ mod tests;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, SpecError};
-pub use expectation::{Expectation, Side};
+pub use expectation::{Expectation, Side, Versus};
 pub use tolerance::{Tolerance, round_significant};
 #[cfg(any(test, feature = "internals"))]
 pub use expectation::CompareOp;

@@ -26,6 +26,23 @@ pub struct Spec {
     /// Where snapshot files live: `snapshot_dir:` resolved against the spec's folder, else
     /// `<spec folder>/snapshots`.
     pub snapshot_dir: PathBuf,
+    /// `compare:`: one service in two variants, their load interleaved; `None` for a plain run.
+    pub comparison: Option<Comparison>,
+}
+
+/// `compare:`: the base and the candidate of one service, each running the spec's phases
+/// `repeat` times, interleaved pair by pair in a seeded random order (A B, B A, …) on one stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The service compared. The stack holds it twice: under this name with `base:`'s keys
+    /// merged in, and under [`candidate_service`](Self::candidate_service) with `candidate:`'s.
+    pub service: String,
+    /// The candidate's name in the stack: `<service>-candidate`.
+    pub candidate_service: String,
+    /// Pairs: each variant runs every phase this many times.
+    pub repeat: u32,
+    /// Seeds the order within each pair.
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -136,6 +136,7 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
         assertions: assertions?,
         snapshots: snapshot_queries?,
         snapshot_dir: snapshots::snapshot_dir(path, raw.snapshot_dir.as_deref()),
+        comparison: None,
     })
 }
 
