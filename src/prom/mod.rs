@@ -5,6 +5,4 @@ pub mod remote_write;
 mod response;
 
 pub use client::{PromClient, PromError};
-pub use response::{FamilyMetadata, Series};
-#[cfg(any(test, feature = "internals"))]
-pub use response::Sample;
+pub use response::{FamilyMetadata, Sample, Series};

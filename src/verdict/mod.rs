@@ -1,13 +1,16 @@
 //! Judging what a run measured: an assertion's PromQL asked at the end of its window and its
 //! expectation applied (`evaluate`), and saved baselines that `within X of baseline`
-//! assertions are judged against (`baseline`). `stats`: bootstrap intervals, rank tests and
+//! assertions are judged against (`baseline`), and `compare:` claims judged on paired
+//! base/candidate values (`versus`). `stats`: bootstrap intervals, rank tests and
 //! expectations judged on an interval, for comparisons that separate a regression from noise.
 
 mod baseline;
 mod evaluate;
 pub mod stats;
+mod versus;
 
 pub use baseline::{
     BaselineChoice, apply_baseline, baseline_path, check_baseline_name, save_baseline,
 };
 pub use evaluate::evaluate;
+pub use versus::judge_versus;

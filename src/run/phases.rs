@@ -1,0 +1,153 @@
+//! Running phases on a started stack and the waits around them: every target up before the
+//! first phase, every target scraped after the last one, services watched while load runs.
+
+use std::time::{Duration, Instant};
+
+use super::error::RunError;
+use super::progress::ProgressEvent;
+use crate::clock::unix_now;
+use crate::load::{self, EngineMetrics, EngineProgress};
+use crate::prom::PromClient;
+use crate::report::{PhaseRecord, RunRecord, Window};
+use crate::spec::Spec;
+use crate::stack::RunningStack;
+
+/// How long targets get to report `up == 1` after Prometheus is ready.
+const TARGETS_UP_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(100);
+/// How often services are checked for an unexpected exit during phases.
+const WATCH: Duration = Duration::from_millis(200);
+
+/// Every phase in order, each prepared against the stack and run while the stack is watched.
+pub(super) async fn run_phases(
+    spec: &Spec,
+    stack: &mut RunningStack,
+    prom: Option<&PromClient>,
+    metrics: &EngineMetrics,
+    record: &mut RunRecord,
+    notify: &impl Fn(ProgressEvent),
+) -> Result<(), RunError> {
+    let mut history = load::LoadHistory::new();
+    for phase in &spec.phases {
+        notify(ProgressEvent::PhaseStarted {
+            name: phase.name.clone(),
+            duration: phase.duration(),
+        });
+        let start = unix_now();
+        let prepared = load::PhaseRun::prepare(phase, &*stack, prom).await?;
+        let observe = |progress: EngineProgress| {
+            notify(ProgressEvent::PhaseTick {
+                name: phase.name.clone(),
+                elapsed: progress.elapsed(),
+                progress: Box::new(progress),
+            })
+        };
+        let running = prepared.run(&phase.name, metrics, &mut history, observe);
+        let load = guarded(stack, running).await??;
+        record.phases.push(PhaseRecord {
+            name: phase.name.clone(),
+            kind: phase.kind.name().into(),
+            window: Window {
+                start,
+                end: unix_now(),
+            },
+            load,
+        });
+        notify(ProgressEvent::PhaseEnded {
+            name: phase.name.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The addresses and URLs phases resolve their targets against.
+impl load::StackView for RunningStack {
+    fn http_endpoint(&self, service: &str) -> Option<std::net::SocketAddr> {
+        RunningStack::http_endpoint(self, service)
+    }
+
+    fn expand_urls(&self, text: &str) -> Result<String, String> {
+        RunningStack::expand_urls(self, text)
+    }
+}
+
+/// Runs `work` while watching the stack: a service that exits meanwhile (a crashed collector, a
+/// killed API) fails the run at once with its log tail, instead of the phase running on against
+/// a broken pipeline or waiting for data that will never come.
+async fn guarded<T>(
+    stack: &mut RunningStack,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, RunError> {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => return Ok(out),
+            () = tokio::time::sleep(WATCH) => {
+                stack.check_alive()?;
+            }
+        }
+    }
+}
+
+/// Waits until every one of the `expected` scrape targets reports `up == 1` (not just those
+/// scraped so far), so the first phase starts with a baseline sample of every series.
+pub(super) async fn wait_targets_up(client: &PromClient, spec: &Spec, expected: usize) -> Result<(), String> {
+    let started = Instant::now();
+    let mut last = String::from("no answer yet");
+    while started.elapsed() < TARGETS_UP_TIMEOUT {
+        match client.query("up", None).await {
+            Ok(v)
+                if v.series.len() >= expected.max(1)
+                    && v.series.iter().all(|s| s.samples[0].v == 1.0) =>
+            {
+                let jobs = v.series.len();
+                tracing::debug!(jobs, spec = %spec.name, "all targets up");
+                return Ok(());
+            }
+            Ok(v) => {
+                last = v
+                    .series
+                    .iter()
+                    .filter(|s| s.samples.first().is_none_or(|p| p.v != 1.0))
+                    .map(|s| s.labels.get("job").cloned().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if last.is_empty() {
+                    last = format!("none; {} of {expected} scraped so far", v.series.len());
+                }
+            }
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Err(format!(
+        "scrape targets were not all up after {TARGETS_UP_TIMEOUT:?}: down: {last}"
+    ))
+}
+
+/// Waits until every target has been scraped at or after unix time `t`, so the values at `t`
+/// are in the TSDB before anything is evaluated there.
+pub(super) async fn wait_scraped_after(client: &PromClient, t: f64, interval: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + interval * 10 + Duration::from_secs(10);
+    loop {
+        // `max by` first: replicated copies of `up` carry a target's job and instance but
+        // never get newer samples; the target's own series is always the freshest.
+        if let Ok(v) = client
+            .query("min(max by (job, instance) (timestamp(up)))", None)
+            .await
+            && v.series
+                .first()
+                .and_then(|s| s.samples.first())
+                .is_some_and(|p| p.v >= t)
+        {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "prometheus did not scrape every target after {} within the deadline",
+                crate::clock::unix_to_utc(t)
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
