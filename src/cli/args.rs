@@ -35,6 +35,9 @@ pub enum Command {
     DemoApi(DemoApiArgs),
     /// Copy series from a Prometheus into a remote-write endpoint, multiplied over labels.
     Replicate(Box<ReplicateArgs>),
+    /// Run a `compare:` spec as A/A (base against base) and report, per claim, the noise and
+    /// the smallest shift it can detect; flags tolerances tighter than the noise allows.
+    Calibrate(CalibrateArgs),
     /// Compare two runs (report folders or report.json files): values, changes, verdicts.
     Diff(DiffArgs),
     /// Write a docker compose file (and the generated configs) that brings a spec's stack up
@@ -212,6 +215,24 @@ pub struct RunArgs {
     /// $PERFGATE_BASELINE, else `main`).
     #[arg(long, value_name = "NAME", value_parser = crate::verdict::check_baseline_name)]
     pub baseline: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// A spec with a `compare:` section.
+    pub spec: PathBuf,
+    /// Pairs to run (default: the spec's `repeat:`); more pairs measure the noise better.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=50))]
+    pub repeat: Option<u32>,
+    /// The time a comparison may take: the detectable shift is also given for it.
+    #[arg(long, default_value = "2m", value_parser = crate::spec::parse_duration)]
+    pub budget: std::time::Duration,
+    /// Report folder root (default: $PERFGATE_OUT, else target/perfgate).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No live progress, even on a terminal.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `perfgate` command line: argument parsing and one function per subcommand.
 
 mod args;
+mod calibrate_cmd;
 mod diff_cmd;
 mod images_cmd;
 mod progress;
@@ -37,6 +38,7 @@ pub fn run() -> ExitCode {
         Command::Tools(args) => validate_cmd::tools(&args),
         Command::Replicate(args) => replicate_cmd::run(*args),
         Command::Diff(args) => diff_cmd::diff(args),
+        Command::Calibrate(args) => calibrate_cmd::run(args),
         Command::Images(command) => images_cmd::run(command),
         Command::Compose(args) => images_cmd::compose(args),
         Command::Swarm(args) => swarm_cmd::run(*args),

@@ -10,16 +10,21 @@ use crate::report::{RunRecord, failure_message, phase_table, snapshot_table, ver
 use crate::run::{RunOptions, default_out_dir, run_spec};
 use crate::spec::{self, Spec};
 
-pub fn run(args: RunArgs) -> Exit {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+/// The multi-threaded runtime a run needs; the exit code when it cannot start.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
+        .map_err(|e| {
             eprintln!("error: cannot start the async runtime: {e}");
-            return Exit::RunFailed;
-        }
+            Exit::RunFailed
+        })
+}
+
+pub fn run(args: RunArgs) -> Exit {
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(exit) => return exit,
     };
     let opts = RunOptions {
         out_dir: args.out.clone().unwrap_or_else(default_out_dir),

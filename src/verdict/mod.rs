@@ -5,6 +5,7 @@
 //! expectations judged on an interval, for comparisons that separate a regression from noise.
 
 mod baseline;
+mod calibrate;
 mod evaluate;
 pub mod stats;
 mod versus;
@@ -12,5 +13,6 @@ mod versus;
 pub use baseline::{
     BaselineChoice, apply_baseline, baseline_path, check_baseline_name, save_baseline,
 };
+pub use calibrate::{Calibration, calibrate};
 pub use evaluate::evaluate;
 pub use versus::judge_versus;
