@@ -1,6 +1,7 @@
 //! Benchmarks' shared logic; the `benches/` entry points stay thin.
 
 pub mod doc;
+pub mod fidelity;
 mod host;
 pub mod http;
 pub mod origin;

@@ -6,6 +6,7 @@
 mod support;
 
 mod cli;
+mod compare;
 mod compose;
 mod docker;
 mod gates;
