@@ -23,6 +23,7 @@ mod swarm;
 mod tolerance;
 pub mod units;
 mod validate;
+mod versus;
 
 #[cfg(test)]
 mod tests;

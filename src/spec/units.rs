@@ -142,7 +142,9 @@ fn baseline_expectation(text: &str) -> Option<Result<Expectation, String>> {
     })
 }
 
-/// Parses `< 0.3`, `<= 5`, `> 1`, `>= 0.95`, `== 0` and `between 0.9 and 1.1` (inclusive).
+/// Parses `< 0.3`, `<= 5`, `> 1`, `>= 0.95`, `== 0` and `between 0.9 and 1.1` (inclusive), the
+/// baseline forms (`within 10% of baseline`, …) and a comparison's claims (`candidate at most 10%
+/// above base (95%)`, see `versus`).
 ///
 /// Values may carry a unit that is converted to the base unit Prometheus uses: a duration
 /// suffix (`300ms` → 0.3, `2m` → 120, in seconds) or a percentage (`5%` → 0.05).
@@ -150,6 +152,9 @@ pub fn parse_expectation(text: &str) -> Result<Expectation, String> {
     let text = text.trim();
     if let Some(baseline) = baseline_expectation(text) {
         return baseline;
+    }
+    if let Some(versus) = super::versus::versus_expectation(text) {
+        return versus;
     }
     if let Some(rest) = text.strip_prefix("between") {
         let bad = || format!("invalid range `{text}` (hint: write `between 0.9 and 1.1`)");
