@@ -2,6 +2,7 @@
 //!
 //! [`load`] / [`parse`] are the entry points; [`model`] is what the rest of perfgate consumes.
 
+mod compare;
 mod decode;
 mod diagnostic;
 mod expectation;
@@ -25,6 +26,8 @@ pub mod units;
 mod validate;
 mod versus;
 
+#[cfg(test)]
+mod compare_tests;
 #[cfg(test)]
 mod tests;
 
