@@ -36,15 +36,16 @@ pub(crate) fn expand(
         &at.key("repeat"),
         check_repeat(raw.repeat.unwrap_or(DEFAULT_REPEAT)),
     );
-    let (candidate, base, repeat) = (candidate?, base?, repeat?);
+    let (candidate, base) = (candidate?, base?);
     let candidate_service = format!("{}-candidate", raw.service);
     let services = services?;
+    // Expanded even when `repeat` is wrong, so the variants' own problems are reported too.
     *services = with_variants(services, &raw.service, &candidate_service, &base, &candidate);
     point_index(ctx, &raw.service, &candidate_service, &base, &candidate, at);
     Some(Comparison {
         service: raw.service,
         candidate_service,
-        repeat,
+        repeat: repeat?,
         seed: raw.seed.unwrap_or(0),
     })
 }
