@@ -10,6 +10,7 @@ mod limits;
 mod locate;
 mod model;
 mod named_query;
+mod number;
 mod origin;
 mod otel;
 mod phases;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::expectation::{CompareOp, Expectation, Side};
 use super::model::Rate;
+pub(crate) use super::number::parse_number;
 use super::tolerance::Tolerance;
 
 const DURATION_UNITS: [(&str, u64); 4] = [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
@@ -275,17 +276,6 @@ pub fn parse_ratio(what: &str, text: &str) -> Result<f64, String> {
             "invalid {what} `{text}` (hint: a percentage such as `5%` or a number from 0 to 1)"
         )),
     }
-}
-
-/// A finite decimal number; rejects `inf`, `nan` and other words Rust would accept.
-pub(crate) fn parse_number(text: &str) -> Option<f64> {
-    let looks_numeric = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
-        && text.chars().any(|c| c.is_ascii_digit());
-    let v: f64 = text.parse().ok().filter(|_| looks_numeric)?;
-    v.is_finite().then_some(v)
 }
 
 /// Test-name slug of an assertion name: ASCII letters and digits lowercased, every other run of

@@ -1,7 +1,7 @@
 //! The text of a comparison's expectation: `candidate at most 10% above base (95%)`, `candidate
 //! at most 5% below base`, `candidate within 10% of base (99%)` → [`Expectation::Versus`].
 
-use super::units::parse_number;
+use super::number::parse_number;
 use super::{Expectation, Side, Versus};
 
 /// The confidence of a claim written without one.
