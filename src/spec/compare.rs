@@ -42,6 +42,7 @@ pub(crate) fn expand(
     // Expanded even when `repeat` is wrong, so the variants' own problems are reported too.
     *services = with_variants(services, &raw.service, &candidate_service, &base, &candidate);
     point_index(ctx, &raw.service, &candidate_service, &base, &candidate, at);
+    check_fixed_ports(ctx, services, &raw.service, &candidate_service);
     Some(Comparison {
         service: raw.service,
         candidate_service,
@@ -167,6 +168,36 @@ fn point_index(
         for key in keys.keys().filter_map(Value::as_str) {
             ctx.index
                 .alias(&written_at.key(key), &variant_at.key(key));
+        }
+    }
+}
+
+/// Both variants run at once, so they cannot both listen on one fixed (non-zero) port.
+fn check_fixed_ports(ctx: &mut Ctx, services: &Mapping, name: &str, candidate_name: &str) {
+    let ports = |service: &str| -> Vec<(String, u64)> {
+        let Some(Value::Mapping(ports)) = services.get(service).and_then(|s| s.get("ports")) else {
+            return Vec::new();
+        };
+        ports
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_u64()?)))
+            .filter(|(_, port)| *port != 0)
+            .collect()
+    };
+    let base = ports(name);
+    let candidate_at = YamlPath::root()
+        .key("stack")
+        .key("services")
+        .key(candidate_name);
+    for (port_name, port) in ports(candidate_name) {
+        if base.iter().any(|(_, p)| *p == port) {
+            ctx.at_value(
+                &candidate_at.key("ports").key(&port_name),
+                format!("port {port} is fixed for both the base and the candidate, which run at once"),
+            )
+            .hint = Some(format!(
+                "let perfgate choose it (`{port_name}: 0`), or give the candidate another one in `candidate: {{ ports: ... }}`"
+            ));
         }
     }
 }

@@ -212,3 +212,27 @@ fn a_problem_of_the_service_itself_is_reported_once() {
         "\n{source}"
     );
 }
+
+#[test]
+fn a_fixed_port_cannot_serve_both_variants() {
+    let source = indoc! {"
+        stack:
+          services:
+            prometheus: { kind: prometheus }
+            web: { kind: process, command: [./server], ports: { http: 8080, admin: 0 } }
+        compare:
+          service: web
+          candidate: { command: [./server-v2] }
+        load:
+          - { phase: steady, http: { target: web, rate: 1/s, duration: 1s, mix: [{ get: / }] } }
+        assert:
+          - { name: p99, query: up, expect: candidate within 5% of base }
+    "};
+    assert_eq!(
+        errors(source),
+        ["4:63 port 8080 is fixed for both the base and the candidate, which run at once (hint: let perfgate choose it (`http: 0`), or give the candidate another one in `candidate: { ports: ... }`)"],
+        "\n{source}"
+    );
+    let moved = source.replace("{ command: [./server-v2] }", "{ ports: { http: 8081 } }");
+    assert_eq!(errors(&moved), Vec::<String>::new(), "\n{moved}");
+}
