@@ -28,6 +28,24 @@ pub fn check_cpu_factor(factor: f64) -> Result<f64, String> {
     }
 }
 
+/// The pairs a `compare:` runs unless told otherwise (`repeat:`).
+pub const DEFAULT_REPEAT: u32 = 5;
+/// Fewest pairs a comparison runs: one pair says nothing about the noise between pairs.
+pub const MIN_REPEAT: u32 = 2;
+/// Most pairs a comparison runs (each pair runs every phase twice).
+pub const MAX_REPEAT: u32 = 50;
+
+/// A comparison's `repeat:` is [`MIN_REPEAT`] to [`MAX_REPEAT`] pairs.
+pub fn check_repeat(repeat: u32) -> Result<u32, String> {
+    if (MIN_REPEAT..=MAX_REPEAT).contains(&repeat) {
+        Ok(repeat)
+    } else {
+        Err(format!(
+            "`repeat` is {repeat}; a comparison runs {MIN_REPEAT} to {MAX_REPEAT} pairs (hint: {DEFAULT_REPEAT} unless told otherwise)"
+        ))
+    }
+}
+
 /// Most clients one swarm may start.
 pub const MAX_CLIENTS: u32 = 5_000;
 /// Longest swarm.

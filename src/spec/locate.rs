@@ -46,6 +46,13 @@ impl YamlPath {
         Self(segs)
     }
 
+    /// The rest of this path below `prefix`, when it lies there.
+    fn below(&self, prefix: &YamlPath) -> Option<YamlPath> {
+        self.0
+            .strip_prefix(prefix.0.as_slice())
+            .map(|rest| Self(rest.to_vec()))
+    }
+
     fn parent(&self) -> Option<Self> {
         let (_, rest) = self.0.split_last()?;
         Some(Self(rest.to_vec()))
@@ -161,6 +168,19 @@ impl SourceIndex {
             }
             _ => loc,
         }
+    }
+
+    /// Makes the positions written under `from` answer for the paths under `to`, replacing what
+    /// `to` had: a section validated somewhere else than where it is written (the services
+    /// `compare:` builds) is reported where it is written.
+    pub(crate) fn alias(&mut self, from: &YamlPath, to: &YamlPath) {
+        let copies: Vec<(YamlPath, Entry)> = self
+            .entries
+            .iter()
+            .filter_map(|(path, entry)| Some((to.join(&path.below(from)?), *entry)))
+            .collect();
+        self.entries.retain(|path, _| path.below(to).is_none());
+        self.entries.extend(copies);
     }
 
     fn nearest(&self, path: &YamlPath) -> Option<&Entry> {

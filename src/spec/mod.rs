@@ -2,6 +2,7 @@
 //!
 //! [`load`] / [`parse`] are the entry points; [`model`] is what the rest of perfgate consumes.
 
+mod compare;
 mod decode;
 mod diagnostic;
 mod expectation;
@@ -9,6 +10,7 @@ mod limits;
 mod locate;
 mod model;
 mod named_query;
+mod number;
 mod origin;
 mod otel;
 mod phases;
@@ -23,7 +25,10 @@ mod swarm;
 mod tolerance;
 pub mod units;
 mod validate;
+mod versus;
 
+#[cfg(test)]
+mod compare_tests;
 #[cfg(test)]
 mod tests;
 

@@ -63,6 +63,21 @@ pub(crate) struct RawSpec {
     pub(crate) snapshot: Vec<Value>,
     /// Folder of the snapshot files, relative to the spec file.
     pub(crate) snapshot_dir: Option<String>,
+    /// A [`RawCompare`], read on its own.
+    pub(crate) compare: Option<Value>,
+}
+
+/// `compare:`: one service of the stack in two variants.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCompare {
+    pub(crate) service: String,
+    /// Keys merged over the service's own for the base (a mapping, checked by hand).
+    pub(crate) base: Option<Value>,
+    /// Keys merged over the service's own for the candidate (a mapping, checked by hand).
+    pub(crate) candidate: Value,
+    pub(crate) repeat: Option<u32>,
+    pub(crate) seed: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -32,7 +32,7 @@ fn spec(services: &str, load: &str, assert: &str) -> String {
     )
 }
 
-fn errors(source: &str) -> Vec<String> {
+pub(super) fn errors(source: &str) -> Vec<String> {
     match parse(source, Path::new("t.yaml")) {
         Ok(_) => Vec::new(),
         Err(e) => e

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::expectation::{CompareOp, Expectation, Side};
 use super::model::Rate;
+pub(crate) use super::number::parse_number;
 use super::tolerance::Tolerance;
 
 const DURATION_UNITS: [(&str, u64); 4] = [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
@@ -142,7 +143,9 @@ fn baseline_expectation(text: &str) -> Option<Result<Expectation, String>> {
     })
 }
 
-/// Parses `< 0.3`, `<= 5`, `> 1`, `>= 0.95`, `== 0` and `between 0.9 and 1.1` (inclusive).
+/// Parses `< 0.3`, `<= 5`, `> 1`, `>= 0.95`, `== 0` and `between 0.9 and 1.1` (inclusive), the
+/// baseline forms (`within 10% of baseline`, …) and a comparison's claims (`candidate at most 10%
+/// above base (95%)`, see `versus`).
 ///
 /// Values may carry a unit that is converted to the base unit Prometheus uses: a duration
 /// suffix (`300ms` → 0.3, `2m` → 120, in seconds) or a percentage (`5%` → 0.05).
@@ -150,6 +153,9 @@ pub fn parse_expectation(text: &str) -> Result<Expectation, String> {
     let text = text.trim();
     if let Some(baseline) = baseline_expectation(text) {
         return baseline;
+    }
+    if let Some(versus) = super::versus::versus_expectation(text) {
+        return versus;
     }
     if let Some(rest) = text.strip_prefix("between") {
         let bad = || format!("invalid range `{text}` (hint: write `between 0.9 and 1.1`)");
@@ -270,17 +276,6 @@ pub fn parse_ratio(what: &str, text: &str) -> Result<f64, String> {
             "invalid {what} `{text}` (hint: a percentage such as `5%` or a number from 0 to 1)"
         )),
     }
-}
-
-/// A finite decimal number; rejects `inf`, `nan` and other words Rust would accept.
-pub(crate) fn parse_number(text: &str) -> Option<f64> {
-    let looks_numeric = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
-        && text.chars().any(|c| c.is_ascii_digit());
-    let v: f64 = text.parse().ok().filter(|_| looks_numeric)?;
-    v.is_finite().then_some(v)
 }
 
 /// Test-name slug of an assertion name: ASCII letters and digits lowercased, every other run of

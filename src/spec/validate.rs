@@ -13,7 +13,7 @@ use super::named_query::{NamedQuery, check_named_query};
 use super::raw::{RawAssertion, RawEvalMode, RawSeriesMode, RawSpec};
 use super::services::StackInfo;
 use super::units::{is_identifier, parse_expectation, slug};
-use super::{phases, services, snapshots};
+use super::{compare, phases, services, snapshots};
 
 /// Parses and validates a spec's text; `path` names it in the model and in diagnostics.
 pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
@@ -112,16 +112,20 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
         );
     }
     let name = spec_name(ctx, raw.name.as_deref(), &at, path);
-    let stack = match &raw.stack {
-        Some(value) => services::stack(ctx, value, &at.key("stack")),
-        None => {
-            ctx.push(
-                Diagnostic::new(Location { line: 1, column: 1 }, 1, "missing field `stack`")
-                    .with_hint("add `stack: { services: { ... } }` with the services to run"),
-            );
-            services::stack(ctx, &Value::Mapping(Default::default()), &at.key("stack"))
-        }
+    let mut stack_value = raw.stack.clone().unwrap_or_else(|| {
+        ctx.push(
+            Diagnostic::new(Location { line: 1, column: 1 }, 1, "missing field `stack`")
+                .with_hint("add `stack: { services: { ... } }` with the services to run"),
+        );
+        Value::Mapping(Default::default())
+    });
+    let compare_at = raw.compare.as_ref().map(|_| at.key("compare"));
+    let comparison = match (&raw.compare, &compare_at) {
+        (Some(value), Some(compare_at)) => compare::expand(ctx, value, &mut stack_value, compare_at),
+        _ => None,
     };
+    let stack = services::stack(ctx, &stack_value, &at.key("stack"));
+    compare::check_claims(ctx, &raw.assert, &at.key("assert"), compare_at.as_ref());
     let load = phases::load(ctx, &raw.load, &at.key("load"), &stack);
     let assertions = assertions(ctx, &raw.assert, &at.key("assert"), &load.names);
     let snapshot_queries =
@@ -136,7 +140,7 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
         assertions: assertions?,
         snapshots: snapshot_queries?,
         snapshot_dir: snapshots::snapshot_dir(path, raw.snapshot_dir.as_deref()),
-        comparison: None,
+        comparison,
     })
 }
 
