@@ -2,6 +2,8 @@
 //! and prints, per claim, the noise of the paired ratios, the smallest shift the spec's design
 //! and a time budget detect, and whether the claim's tolerance is tighter than that.
 
+#[cfg(test)]
+use std::path::Path;
 use std::time::Duration;
 
 use super::args::CalibrateArgs;
@@ -104,7 +106,7 @@ fn print_one(c: &Calibration, tolerance: f64, repeat: u32, pair_time: Duration, 
         c.pairs
     );
     println!(
-        "  detectable at repeat {repeat}: {} ({:.0}s per pair)",
+        "  detectable at repeat {repeat}: {} ({:.0}s of load per pair)",
         pct(c.detectable_at_repeat),
         pair_time.as_secs_f64()
     );
@@ -125,5 +127,42 @@ fn print_one(c: &Calibration, tolerance: f64, repeat: u32, pair_time: Duration, 
         );
     } else {
         println!("  ok: {} is above the noise", pct(tolerance));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_candidate_becomes_a_copy_of_the_base() {
+        let args = CalibrateArgs {
+            spec: Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/specs/compare/regression.yaml"),
+            repeat: Some(7),
+            budget: Duration::from_secs(60),
+            out: None,
+            quiet: true,
+        };
+        let original = spec::load(&args.spec).unwrap();
+        let services = &original.stack.services;
+        assert_ne!(services["api"].kind, services["api-candidate"].kind);
+        let aa = aa_spec(&args).unwrap();
+        let services = &aa.stack.services;
+        assert_eq!(services["api"].kind, services["api-candidate"].kind);
+        assert_eq!(services["api-candidate"].name, "api-candidate");
+        assert_eq!(aa.comparison.unwrap().repeat, 7);
+    }
+
+    #[test]
+    fn a_spec_without_compare_is_refused() {
+        let args = CalibrateArgs {
+            spec: Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/quickstart.yaml"),
+            repeat: None,
+            budget: Duration::from_secs(60),
+            out: None,
+            quiet: true,
+        };
+        assert_eq!(aa_spec(&args).err(), Some(Exit::InvalidSpec));
     }
 }
