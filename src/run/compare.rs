@@ -15,7 +15,7 @@ use crate::prom::{PromClient, Sample, Series};
 use crate::report::{PhaseRecord, RunRecord, Verdict, Window};
 use crate::spec::{Assertion, Comparison, Expectation, PhaseKind, Spec, Versus};
 use crate::stack::RunningStack;
-use crate::verdict::{evaluate, judge_versus};
+use crate::verdict::{evaluate, evaluate_client, judge_versus};
 
 /// Which build a repetition loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,8 +121,13 @@ pub(super) async fn drive_comparison(
             .await
             .map_err(RunError::NotScraped)?;
         for m in &mut measured {
-            let window = window_of(m.assertion, repetition);
-            let verdict = evaluate(client, m.assertion, window, settle).await;
+            let verdict = match m.assertion.client {
+                Some(stat) => evaluate_client(m.assertion, stat, phase_of(m.assertion, repetition)),
+                None => {
+                    let window = window_of(m.assertion, repetition);
+                    evaluate(client, m.assertion, window, settle).await
+                }
+            };
             m.record(pair, variant, verdict);
         }
         for phase in repetition.iter_mut() {
@@ -134,6 +139,12 @@ pub(super) async fn drive_comparison(
         .verdicts
         .extend(measured.into_iter().filter_map(|m| m.verdict(seed)));
     Ok(())
+}
+
+/// The assertion's `during:` phase in this repetition.
+fn phase_of<'a>(assertion: &Assertion, repetition: &'a [PhaseRecord]) -> Option<&'a PhaseRecord> {
+    let name = assertion.during.as_ref()?;
+    repetition.iter().find(|p| &p.name == name)
 }
 
 /// The window of the assertion's `during:` phase in this repetition, else the whole repetition.

@@ -13,7 +13,7 @@ use crate::spec::Spec;
 use crate::stack::{
     self, Backend, RunningStack, StackOptions, prometheus::ScrapeTarget,
 };
-use crate::verdict::{BaselineChoice, evaluate};
+use crate::verdict::{BaselineChoice, evaluate, evaluate_client};
 
 mod compare;
 mod error;
@@ -217,17 +217,18 @@ async fn judge(
         .map_err(RunError::NotScraped)?;
     tracing::debug!(waited = ?judging.elapsed(), "every target scraped after the last phase");
     for assertion in &spec.assertions {
-        let window = match &assertion.during {
-            Some(phase) => record
-                .phases
-                .iter()
-                .find(|p| &p.name == phase)
-                .map_or(whole, |p| p.window),
-            None => whole,
+        let phase = assertion
+            .during
+            .as_ref()
+            .and_then(|name| record.phases.iter().find(|p| &p.name == name));
+        let verdict = match assertion.client {
+            Some(stat) => evaluate_client(assertion, stat, phase),
+            None => {
+                let window = phase.map_or(whole, |p| p.window);
+                evaluate(client, assertion, window, settle).await
+            }
         };
-        record
-            .verdicts
-            .push(evaluate(client, assertion, window, settle).await);
+        record.verdicts.push(verdict);
     }
     collect_extras(spec, settle, client, record, whole).await
 }
@@ -253,7 +254,7 @@ async fn collect_extras(
 ) -> Result<(), RunError> {
     let collecting = Instant::now();
     crate::snapshot::collect_snapshots(client, spec, record, whole).await;
-    crate::snapshot::collect_plots(client, record, whole, settle).await;
+    crate::snapshot::collect_plots(client, spec, record, whole, settle).await;
     tracing::debug!(took = ?collecting.elapsed(), "snapshots and plots collected");
     Ok(())
 }

@@ -64,13 +64,20 @@ async fn snapshot_outcome(
 /// assertion's own verdict had it, so the plot shows the judged expression over time.
 pub async fn collect_plots(
     client: &PromClient,
+    spec: &Spec,
     record: &mut RunRecord,
     whole: Window,
     step: Duration,
 ) {
     let step = step.max(Duration::from_millis(100));
     let mut plots = Vec::new();
-    for verdict in &record.verdicts {
+    // A `client:` assertion reads the engine's outcome: there is no query to plot.
+    let from_engine = |id: &str| {
+        spec.assertions
+            .iter()
+            .any(|a| a.id == id && a.client.is_some())
+    };
+    for verdict in record.verdicts.iter().filter(|v| !from_engine(&v.id)) {
         let (series, error) = match client
             .query_range(&verdict.query, whole.start, whole.end, step)
             .await

@@ -4,6 +4,7 @@
 
 mod compare;
 mod decode;
+mod client_stat;
 mod diagnostic;
 mod expectation;
 mod limits;
@@ -34,6 +35,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use client_stat::ClientStat;
 pub use diagnostic::{Diagnostic, SpecError};
 pub use expectation::{Expectation, Side, Versus};
 pub use tolerance::{Tolerance, round_significant};

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
+use super::client_stat::ClientStat;
 use super::expectation::Expectation;
 use super::tolerance::Tolerance;
 
@@ -470,8 +471,11 @@ pub struct Assertion {
     pub name: String,
     /// Test-name slug, e.g. `p99_latency_under_300ms`; unique within the spec.
     pub id: String,
-    /// PromQL, may contain `$phase` (the window's length as a PromQL duration).
+    /// PromQL, may contain `$phase` (the window's length as a PromQL duration); for a `client:`
+    /// assertion, what it reads (`client p50 latency of phase steady (exact)`).
     pub query: String,
+    /// `client: p50`: the HTTP engine's exact statistic of the `during` phase instead of a query.
+    pub client: Option<ClientStat>,
     /// Phase whose window this is evaluated over; `None` = the whole load (first phase start .. last phase end).
     pub during: Option<String>,
     pub expect: Expectation,

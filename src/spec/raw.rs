@@ -358,7 +358,11 @@ pub(crate) struct RawRequest {
 pub(crate) struct RawAssertion {
     pub(crate) name: String,
     pub(crate) during: Option<String>,
-    pub(crate) query: String,
+    /// PromQL; an assertion has this or `client`.
+    #[serde(default)]
+    pub(crate) query: Option<String>,
+    /// `p50`, `p99`, …: the HTTP engine's exact statistic of the `during` phase.
+    pub(crate) client: Option<String>,
     pub(crate) expect: Text,
     #[serde(rename = "for", default)]
     pub(crate) series: RawSeriesMode,

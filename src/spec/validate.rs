@@ -8,7 +8,8 @@ use serde_yaml_ng::Value;
 use super::decode::Ctx;
 use super::diagnostic::{Diagnostic, SpecError};
 use super::locate::{SourceIndex, YamlPath};
-use super::model::{Assertion, EvalMode, Location, SeriesMode, ServiceKind, Spec};
+use super::client_stat::ClientStat;
+use super::model::{Assertion, EvalMode, Location, PhaseKind, SeriesMode, ServiceKind, Spec};
 use super::named_query::{NamedQuery, check_named_query};
 use super::raw::{RawAssertion, RawEvalMode, RawSeriesMode, RawSpec};
 use super::services::StackInfo;
@@ -127,7 +128,17 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     let stack = services::stack(ctx, &stack_value, &at.key("stack"));
     compare::check_claims(ctx, &raw.assert, &at.key("assert"), compare_at.as_ref());
     let load = phases::load(ctx, &raw.load, &at.key("load"), &stack);
-    let assertions = assertions(ctx, &raw.assert, &at.key("assert"), &load.names);
+    let http_phases: Vec<String> = load
+        .phases
+        .iter()
+        .filter(|p| matches!(p.kind, PhaseKind::Http(_)))
+        .map(|p| p.name.clone())
+        .collect();
+    let phases = PhaseNames {
+        all: &load.names,
+        http: &http_phases,
+    };
+    let assertions = assertions(ctx, &raw.assert, &at.key("assert"), &phases);
     let snapshot_queries =
         snapshots::snapshots(ctx, &raw.snapshot, &at.key("snapshot"), &load.names);
     check_queries_can_run(ctx, &raw, &stack, &at);
@@ -142,6 +153,51 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
         snapshot_dir: snapshots::snapshot_dir(path, raw.snapshot_dir.as_deref()),
         comparison,
     })
+}
+
+/// What an assertion asks: its `query:`, or the `client:` statistic of its `during:` HTTP phase
+/// (then the query is a description of it).
+fn assertion_source(
+    ctx: &mut Ctx,
+    raw: &mut RawAssertion,
+    at: &YamlPath,
+    phases: &PhaseNames<'_>,
+) -> Option<(String, Option<ClientStat>)> {
+    let hint = "write `query:` with PromQL, or `client:` with one of mean, p50, p90, p99, max";
+    let (query, client) = (raw.query.take(), raw.client.take());
+    let text = match (query, client) {
+        (Some(query), None) => return Some((query, None)),
+        (Some(_), Some(_)) => {
+            ctx.at_key(&at.key("client"), "an assertion has `query:` or `client:`, not both")
+                .hint = Some(hint.to_owned());
+            return None;
+        }
+        (None, None) => {
+            ctx.at_value(at, "an assertion needs `query:` or `client:`")
+                .hint = Some(hint.to_owned());
+            return None;
+        }
+        (None, Some(text)) => text,
+    };
+    let stat = ctx.check(&at.key("client"), ClientStat::parse(&text))?;
+    match raw.during.as_deref() {
+        Some(phase) if phases.http.iter().any(|p| p == phase) => {
+            Some((stat.describe(phase), Some(stat)))
+        }
+        Some(phase) if phases.all.iter().any(|p| p == phase) => {
+            ctx.at_value(
+                &at.key("during"),
+                format!("`client:` reads an HTTP phase's latencies; `{phase}` is not an HTTP phase"),
+            );
+            None
+        }
+        Some(_) => Some((String::from("client"), Some(stat))),
+        None => {
+            ctx.at_key(&at.key("client"), "`client:` needs `during:` naming an HTTP phase")
+                .hint = Some(format!("e.g. `during: {}`", phases.http.first().map_or("steady", String::as_str)));
+            None
+        }
+    }
 }
 
 /// `name:` if given (it must be an identifier), else the file's stem made into one.
@@ -237,11 +293,17 @@ fn check_prometheus(ctx: &mut Ctx, stack: &super::model::Stack, at: &YamlPath, s
     }
 }
 
+/// The phases assertions may name: all of them in `during:`, the HTTP ones for `client:`.
+struct PhaseNames<'a> {
+    all: &'a [String],
+    http: &'a [String],
+}
+
 fn assertions(
     ctx: &mut Ctx,
     items: &[Value],
     at: &YamlPath,
-    phases: &[String],
+    phases: &PhaseNames<'_>,
 ) -> Option<Vec<Assertion>> {
     let mut out = Vec::new();
     let mut ok = true;
@@ -260,18 +322,19 @@ fn assertion(
     ctx: &mut Ctx,
     value: &Value,
     at: &YamlPath,
-    phases: &[String],
+    phases: &PhaseNames<'_>,
     ids: &mut HashMap<String, (String, usize)>,
 ) -> Option<Assertion> {
-    let raw = ctx.de::<RawAssertion>(value, at)?;
+    let mut raw = ctx.de::<RawAssertion>(value, at)?;
+    let (query, client) = assertion_source(ctx, &mut raw, at, phases)?;
     let entry = NamedQuery {
         what: "assertion",
         becomes: "test",
         name: &raw.name,
         during: raw.during.as_deref(),
-        query: &raw.query,
+        query: &query,
     };
-    let (id, ok) = check_named_query(ctx, at, &entry, phases, ids);
+    let (id, ok) = check_named_query(ctx, at, &entry, phases.all, ids);
     let query_at = at.key("query");
     let expect = ctx.check(&at.key("expect"), parse_expectation(&raw.expect.0));
     if !ok {
@@ -280,7 +343,8 @@ fn assertion(
     Some(Assertion {
         name: raw.name,
         id,
-        query: raw.query,
+        query,
+        client,
         during: raw.during,
         expect: expect?,
         mode: match raw.series {

@@ -128,6 +128,7 @@ mod tests {
             name: "t".into(),
             id: "t".into(),
             query: "q".into(),
+            client: None,
             during: None,
             expect,
             mode,

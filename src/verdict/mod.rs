@@ -6,6 +6,7 @@
 
 mod baseline;
 mod calibrate;
+mod client;
 mod evaluate;
 pub mod stats;
 mod versus;
@@ -14,5 +15,6 @@ pub use baseline::{
     BaselineChoice, apply_baseline, baseline_path, check_baseline_name, save_baseline,
 };
 pub use calibrate::{Calibration, calibrate};
+pub use client::evaluate_client;
 pub use evaluate::evaluate;
 pub use versus::judge_versus;
