@@ -49,7 +49,7 @@ fn window_spec(factor: f64) -> String {
 /// The interleaved comparison of base 1.0 against `factor`.
 fn comparison_spec(factor: f64) -> String {
     format!(
-        "version: 1\nname: interleaved\n{}compare:\n  service: api\n  candidate: {{ cpu_factor: {factor} }}\n  repeat: {PAIRS}\n  seed: SEED\n{}assert:\n  - name: p50\n    during: steady\n    query: {P50}\n    expect: candidate at most 10% above base (95%)\n",
+        "version: 1\nname: interleaved\n{}compare:\n  service: api\n  candidate: {{ cpu_factor: {factor} }}\n  repeat: {PAIRS}\n  seed: SEED\n{}assert:\n  - name: p50\n    during: steady\n    client: p50\n    expect: candidate at most 10% above base (95%)\n",
         STACK.replace("FACTOR", "1.0"),
         LOAD.replace("STEADY", "4s")
     )
@@ -217,7 +217,7 @@ fn render(
     line(
         &mut out,
         format!(
-            "Measured {} on this machine (2 shared cores), release build, {trials} trials per design and case; A/B = {}% more CPU per request (`cpu_factor: {REGRESSION}`), load 2 s warm-up at 50/s then a steady phase at 100/s on `GET /api/work`, gate on the client-side p50.",
+            "Measured {} on this machine (2 shared cores), release build, {trials} trials per design and case; A/B = {}% more CPU per request (`cpu_factor: {REGRESSION}`), load 2 s warm-up at 50/s then a steady phase at 100/s on `GET /api/work`, gate on the client-side p50 (design 1: PromQL over the client histogram, as today; design 3: the engine's exact p50, `client: p50`).",
             today(),
             ((REGRESSION - 1.0) * 100.0).round()
         ),
@@ -284,4 +284,21 @@ fn render(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_specs_are_valid() {
+        let path = Path::new("spec.yaml");
+        let window = crate::spec::parse(&window_spec(REGRESSION), path).expect("window spec");
+        assert_eq!(window.assertions.len(), 1);
+        let compare = comparison_spec(REGRESSION).replace("SEED", "3");
+        let compare = crate::spec::parse(&compare, path).expect("comparison spec");
+        let comparison = compare.comparison.expect("compare:");
+        assert_eq!((comparison.repeat, comparison.seed), (PAIRS, 3));
+        assert!(compare.stack.services.contains_key("api-candidate"));
+    }
 }
