@@ -5,6 +5,7 @@
 
 mod support;
 
+mod ci_docs;
 mod cli;
 mod compare;
 mod compose;
