@@ -413,8 +413,17 @@ fn script_calls_are_found_in_command_position_only() {
 
 #[test]
 fn the_comparison_spec_compares_a_base_and_a_candidate() {
-    // TODO(compare parser): also load it with `perfgate::spec::load` (with `my-api` standing in
-    // for a real binary is fine: loading starts nothing) once the `compare:` parser lands.
+    // perfgate itself accepts it (loading starts nothing, so `my-api` need not exist): the stack
+    // holds the base and its candidate copy.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci/compare.yaml");
+    let parsed = perfgate::spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let comparison = parsed.comparison.as_ref().expect("a comparison");
+    assert!(
+        parsed
+            .stack
+            .services
+            .contains_key(&comparison.candidate_service)
+    );
     let spec = load("docs/ci/compare.yaml");
     let compare = spec.get("compare").expect("compare:");
     let service = text(compare, "service");
