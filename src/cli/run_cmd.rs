@@ -145,6 +145,12 @@ fn report_saved_baseline(record: &RunRecord, name: &str) {
         eprintln!("baseline `{name}` not saved: the run broke");
     } else if crate::report::read_record(&path).is_ok_and(|saved| saved.run_id == record.run_id) {
         println!("baseline `{name}` saved: {}", path.display());
+        for (phase, limits) in crate::verdict::disturbed_phases(record) {
+            eprintln!(
+                "warning: baseline `{name}` was saved from a disturbed run: phase `{phase}`: {} (hint: save it again on a quiet machine; later runs are judged against these values)",
+                limits.join(", ")
+            );
+        }
     } else {
         eprintln!(
             "error: baseline `{name}` could not be saved at {}",

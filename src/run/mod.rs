@@ -99,6 +99,8 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     }
     let choice = BaselineChoice::new(opts.baseline.as_deref(), opts.save_baseline.as_deref());
     crate::verdict::apply_baseline(spec, &mut record, &choice);
+    // After every verdict is final: a baseline re-judges from the values.
+    crate::verdict::apply_noise_guard(&mut record);
     if let (Some(name), None) = (&opts.save_baseline, &record.failure)
         && let Err(e) = crate::verdict::save_baseline(&record, name)
     {

@@ -1,11 +1,13 @@
 //! Judging what a run measured: an assertion's PromQL asked at the end of its window and its
 //! expectation applied (`evaluate`), and saved baselines that `within X of baseline`
 //! assertions are judged against (`baseline`), and `compare:` claims judged on paired
-//! base/candidate values (`versus`). `stats`: bootstrap intervals, rank tests and
+//! base/candidate values (`versus`); the noise guard that makes a verdict judged on a
+//! disturbed phase INCONCLUSIVE (`noise`). `stats`: bootstrap intervals, rank tests and
 //! expectations judged on an interval, for comparisons that separate a regression from noise.
 
 mod baseline;
 mod evaluate;
+mod noise;
 pub mod stats;
 mod versus;
 
@@ -13,4 +15,5 @@ pub use baseline::{
     BaselineChoice, apply_baseline, baseline_path, check_baseline_name, save_baseline,
 };
 pub use evaluate::evaluate;
+pub use noise::{apply_noise_guard, disturbances, disturbed_phases};
 pub use versus::judge_versus;
