@@ -271,8 +271,11 @@ fn a_phase_s_noise_is_saved_read_back_and_marked_when_disturbed() {
         disturbed: vec!["dispatch lag p99 12.3 ms above the 5 ms limit".into()],
         ..quiet.clone()
     };
+    let mut second = record.phases[0].clone();
+    second.name = "busy".into();
     record.phases[0].noise = Some(quiet);
-    record.phases.last_mut().unwrap().noise = Some(busy);
+    second.noise = Some(busy);
+    record.phases.push(second);
     let json = serde_json::to_value(&record).unwrap();
     schema_errors(&json).unwrap();
     assert!(
