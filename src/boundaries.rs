@@ -29,8 +29,8 @@ const LAYERS: &[&[&str]] = &[
     // External tools (Prometheus, collectors, FFmpeg): found or provisioned.
     &["tools"],
     // The ground floor, for everyone: clocks, paths, exit codes, the reaper of child processes
-    // and containers, the built-ins' server runtime.
-    &["clock", "paths", "error", "reaper", "serve"],
+    // and containers, the built-ins' server runtime, how disturbed the machine was.
+    &["clock", "paths", "error", "reaper", "serve", "host_noise"],
 ];
 
 /// A top-level module's layer (0 = front ends), `None` for a module missing from `LAYERS`.

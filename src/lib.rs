@@ -48,6 +48,7 @@ internal_modules! {
     mod clock;
     mod demo_api;
     mod error;
+    mod host_noise;
     mod load;
     mod origin;
     mod otlp;

@@ -3,17 +3,13 @@
 
 use std::time::Duration;
 
+use crate::host_noise;
+
 /// CPU time `pid` has used so far, all its threads (live and exited), user and system: fields
 /// 14 and 15 of `/proc/PID/stat`, in clock ticks. (`schedstat` counts the main thread only.)
 pub fn cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which may itself contain spaces: state is field 3.
-    let mut rest = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
-    let ticks = rest.next()?.parse::<u64>().ok()? + rest.next()?.parse::<u64>().ok()?;
-    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .filter(|&t| t > 0)?;
+    let ticks = host_noise::process_ticks(Some(pid))?;
+    let per_second = host_noise::clock_ticks_per_second()?;
     Some(Duration::from_secs_f64(ticks as f64 / per_second as f64))
 }
 
@@ -91,12 +87,7 @@ pub fn running(pid: u32) -> bool {
 
 /// The 1-minute load average: other work on the machine skews every figure.
 pub fn load_average() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    host_noise::load_average()
 }
 
 /// Busy and total jiffies of all cores together (`/proc/stat`): the difference of two readings
@@ -109,24 +100,10 @@ pub struct CpuTicks {
 
 impl CpuTicks {
     pub fn now() -> Self {
-        let Some(line) = std::fs::read_to_string("/proc/stat")
-            .ok()
-            .and_then(|s| s.lines().next().map(str::to_owned))
-        else {
-            return Self::default();
-        };
-        let fields: Vec<u64> = line
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|f| f.parse().ok())
-            .collect();
-        let total = fields.iter().sum();
-        // idle and iowait.
-        let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
-        Self {
-            busy: total - idle,
-            total,
-        }
+        host_noise::cpu_times().map_or_else(Self::default, |t| Self {
+            busy: t.busy(),
+            total: t.total,
+        })
     }
 
     /// The share of all cores busy since `earlier` (0..1).

@@ -29,10 +29,9 @@ pub fn run(args: RunArgs) -> Exit {
     let opts = RunOptions {
         out_dir: args.out.clone().unwrap_or_else(default_out_dir),
         progress: progress::observer(args.quiet),
-        host_executable: None,
         baseline: args.baseline.clone(),
         save_baseline: args.save_baseline.clone(),
-        backend: None,
+        ..RunOptions::default()
     };
     let color = std::io::stdout().is_terminal();
     let mut exits = Vec::new();
@@ -150,6 +149,12 @@ fn report_saved_baseline(record: &RunRecord, name: &str) {
         eprintln!("baseline `{name}` not saved: the run broke");
     } else if crate::report::read_record(&path).is_ok_and(|saved| saved.run_id == record.run_id) {
         println!("baseline `{name}` saved: {}", path.display());
+        for (phase, limits) in crate::verdict::disturbed_phases(record) {
+            eprintln!(
+                "warning: baseline `{name}` was saved from a disturbed run: phase `{phase}`: {} (hint: save it again on a quiet machine; later runs are judged against these values)",
+                limits.join(", ")
+            );
+        }
     } else {
         eprintln!(
             "error: baseline `{name}` could not be saved at {}",

@@ -20,7 +20,7 @@ pub use failure::{failure_message, format_value};
 pub use files::{read_record, write_report};
 pub use outcomes::{replicate_summary, swarm_table};
 pub use record::{
-    BaselineRef, Failure, FailureKind, Outcome, PhaseRecord, Plot, RunRecord, SeriesChange,
+    BaselineRef, Failure, FailureKind, Outcome, PhaseNoise, PhaseRecord, Plot, RunRecord, SeriesChange,
     SnapshotOutcome, SnapshotStatus, Verdict, Window,
 };
 pub use snapshots::describe_snapshot;

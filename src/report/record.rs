@@ -171,6 +171,31 @@ pub struct PhaseRecord {
     /// The load engine's own account of the phase (requested vs achieved, latency, errors);
     /// `None` for a pause.
     pub load: Option<PhaseOutcome>,
+    /// How disturbed the machine was during the phase; absent from older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<PhaseNoise>,
+}
+
+/// How disturbed the machine was over a phase (from /proc and the HTTP engine's dispatcher),
+/// and the noise guard's limits it broke. Percentages of all cores, but perfgate's own CPU,
+/// which is of one core.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PhaseNoise {
+    /// Every core's time not idle nor waiting on I/O, whoever used it.
+    pub cpu_busy_percent: f64,
+    /// CPU time the hypervisor gave to other guests.
+    pub steal_percent: f64,
+    pub iowait_percent: f64,
+    /// The 1-minute load average at the phase's end.
+    pub load_average: f64,
+    /// perfgate's own CPU use (the load engines and its `/metrics`), percent of one core.
+    pub perfgate_cpu_percent: f64,
+    /// HTTP phases: the 99th percentile of how late the engine issued requests, in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch_lag_p99_ms: Option<f64>,
+    /// The noise guard's limits this phase broke, as sentences; empty: a quiet phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disturbed: Vec<String>,
 }
 
 /// A phase as report.json holds it: the outcome is read by the phase's kind.
@@ -180,6 +205,8 @@ struct SavedPhase {
     kind: String,
     window: Window,
     load: Option<serde_json::Value>,
+    #[serde(default)]
+    noise: Option<PhaseNoise>,
 }
 
 impl From<SavedPhase> for PhaseRecord {
@@ -192,6 +219,7 @@ impl From<SavedPhase> for PhaseRecord {
             kind: saved.kind,
             window: saved.window,
             load,
+            noise: saved.noise,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Terminal tables: one row per verdict, one row per phase.
+//! Terminal tables: one row per verdict, one row per phase (with how disturbed the machine was).
 
 use comfy_table::{Cell, Color};
 
@@ -6,7 +6,7 @@ use super::grid::table;
 
 use super::failure::format_value;
 use super::outcomes::phase_line;
-use super::record::{Outcome, RunRecord};
+use super::record::{Outcome, PhaseNoise, RunRecord};
 
 /// `verdict | assertion | window | observed | expected`.
 /// `color` allows ANSI colours when the output is a terminal.
@@ -53,19 +53,43 @@ pub fn verdict_table(record: &RunRecord, color: bool) -> String {
     t.to_string()
 }
 
-/// `phase | kind | duration | load` (the engine's one-line account).
+/// `phase | kind | duration | load` (the engine's one-line account), and `machine` (how
+/// disturbed it was) when the record has that.
 pub fn phase_table(record: &RunRecord, color: bool) -> String {
-    let mut t = table(&["phase", "kind", "duration", "load"], color);
+    let noisy = record.phases.iter().any(|p| p.noise.is_some());
+    let mut header = vec!["phase", "kind", "duration", "load"];
+    if noisy {
+        header.push("machine");
+    }
+    let mut t = table(&header, color);
     for p in &record.phases {
         let load = p.load.as_ref().map_or(String::new(), phase_line);
-        t.add_row(vec![
+        let mut row = vec![
             Cell::new(&p.name),
             Cell::new(&p.kind),
             Cell::new(format!("{:.1}s", p.window.seconds())),
             Cell::new(load),
-        ]);
+        ];
+        if noisy {
+            row.push(p.noise.as_ref().map_or_else(|| Cell::new(""), machine_cell));
+        }
+        t.add_row(row);
     }
     t.to_string()
+}
+
+/// `DISTURBED: <the limits broken>`, else the figures the noise guard judged.
+fn machine_cell(noise: &PhaseNoise) -> Cell {
+    if !noise.disturbed.is_empty() {
+        return Cell::new(format!("DISTURBED: {}", noise.disturbed.join(", "))).fg(Color::Yellow);
+    }
+    let lag = noise
+        .dispatch_lag_p99_ms
+        .map_or(String::new(), |l| format!("lag p99 {l:.1} ms, "));
+    Cell::new(format!(
+        "quiet: {lag}steal {:.1} %, perfgate {:.0} % CPU",
+        noise.steal_percent, noise.perfgate_cpu_percent
+    ))
 }
 
 /// `snapshot | series | stored | new | change | status`, one row per series.

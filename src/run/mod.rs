@@ -38,6 +38,10 @@ pub struct RunOptions {
     pub baseline: Option<String>,
     /// Save the run as this baseline when it did not break (`--save-baseline NAME`).
     pub save_baseline: Option<String>,
+    /// A FAIL judged on a phase the machine disturbed becomes INCONCLUSIVE (docs/reports.md,
+    /// "Noise guard"). On unless `$PERFGATE_NOISE_GUARD` is `off`; tests of a verdict itself
+    /// turn it off.
+    pub noise_guard: bool,
     /// The backend, when the caller has chosen it (the CLI, to print it first); `None`: chosen
     /// at the start of the run.
     pub backend: Option<stack::BackendDecision>,
@@ -51,6 +55,7 @@ impl Default for RunOptions {
             host_executable: None,
             baseline: None,
             save_baseline: None,
+            noise_guard: std::env::var("PERFGATE_NOISE_GUARD").map_or(true, |v| v != "off"),
             backend: None,
         }
     }
@@ -99,6 +104,10 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     }
     let choice = BaselineChoice::new(opts.baseline.as_deref(), opts.save_baseline.as_deref());
     crate::verdict::apply_baseline(spec, &mut record, &choice);
+    // After every verdict is final: a baseline re-judges from the values.
+    if opts.noise_guard {
+        crate::verdict::apply_noise_guard(&mut record);
+    }
     if let (Some(name), None) = (&opts.save_baseline, &record.failure)
         && let Err(e) = crate::verdict::save_baseline(&record, name)
     {

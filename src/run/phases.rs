@@ -1,14 +1,16 @@
 //! Running phases on a started stack and the waits around them: every target up before the
-//! first phase, every target scraped after the last one, services watched while load runs.
+//! first phase, every target scraped after the last one, services watched while load runs, and
+//! how disturbed the machine was during each phase.
 
 use std::time::{Duration, Instant};
 
 use super::error::RunError;
 use super::progress::ProgressEvent;
 use crate::clock::unix_now;
-use crate::load::{self, EngineMetrics, EngineProgress};
+use crate::host_noise::HostSample;
+use crate::load::{self, EngineMetrics, EngineProgress, PhaseOutcome};
 use crate::prom::PromClient;
-use crate::report::{PhaseRecord, RunRecord, Window};
+use crate::report::{PhaseNoise, PhaseRecord, RunRecord, Window};
 use crate::spec::Spec;
 use crate::stack::RunningStack;
 
@@ -34,6 +36,7 @@ pub(super) async fn run_phases(
             duration: phase.duration(),
         });
         let start = unix_now();
+        let host = HostSample::now();
         let prepared = load::PhaseRun::prepare(phase, &*stack, prom).await?;
         let observe = |progress: EngineProgress| {
             notify(ProgressEvent::PhaseTick {
@@ -44,6 +47,7 @@ pub(super) async fn run_phases(
         };
         let running = prepared.run(&phase.name, metrics, &mut history, observe);
         let load = guarded(stack, running).await??;
+        let noise = phase_noise(&host, load.as_ref());
         record.phases.push(PhaseRecord {
             name: phase.name.clone(),
             kind: phase.kind.name().into(),
@@ -52,12 +56,34 @@ pub(super) async fn run_phases(
                 end: unix_now(),
             },
             load,
+            noise,
         });
         notify(ProgressEvent::PhaseEnded {
             name: phase.name.clone(),
         });
     }
     Ok(())
+}
+
+/// How disturbed the machine was since `start` (the phase's start), with the HTTP engine's
+/// dispatch lag, and the noise guard's limits it broke; `None` without a readable /proc.
+fn phase_noise(start: &HostSample, load: Option<&PhaseOutcome>) -> Option<PhaseNoise> {
+    let host = HostSample::now().noise_since(start)?;
+    let lag = match load {
+        Some(PhaseOutcome::Http(http)) => http.dispatch_lag.as_ref().map(|l| l.p99 * 1e3),
+        _ => None,
+    };
+    let mut noise = PhaseNoise {
+        cpu_busy_percent: host.busy_percent,
+        steal_percent: host.steal_percent,
+        iowait_percent: host.iowait_percent,
+        load_average: host.load_average,
+        perfgate_cpu_percent: host.own_cpu_percent,
+        dispatch_lag_p99_ms: lag,
+        disturbed: Vec::new(),
+    };
+    noise.disturbed = crate::verdict::disturbances(&noise);
+    Some(noise)
 }
 
 /// The addresses and URLs phases resolve their targets against.

@@ -86,6 +86,7 @@ mod tests {
             kind: "http".into(),
             window: Window { start: 1.0, end: 2.0 },
             load: Some(PhaseOutcome::Http(outcome)),
+            noise: None,
         }
     }
 

@@ -1,13 +1,15 @@
 //! Judging what a run measured: an assertion's PromQL asked at the end of its window and its
 //! expectation applied (`evaluate`), and saved baselines that `within X of baseline`
 //! assertions are judged against (`baseline`), and `compare:` claims judged on paired
-//! base/candidate values (`versus`). `stats`: bootstrap intervals, rank tests and
+//! base/candidate values (`versus`); the noise guard that makes a verdict judged on a
+//! disturbed phase INCONCLUSIVE (`noise`). `stats`: bootstrap intervals, rank tests and
 //! expectations judged on an interval, for comparisons that separate a regression from noise.
 
 mod baseline;
 mod calibrate;
 mod client;
 mod evaluate;
+mod noise;
 pub mod stats;
 mod versus;
 
@@ -17,4 +19,5 @@ pub use baseline::{
 pub use calibrate::{Calibration, calibrate};
 pub use client::evaluate_client;
 pub use evaluate::evaluate;
+pub use noise::{apply_noise_guard, disturbances, disturbed_phases};
 pub use versus::judge_versus;

@@ -12,6 +12,7 @@ mod compose;
 mod docker;
 mod gates;
 mod nextest_once;
+mod noise;
 mod origin;
 mod otel;
 mod replicate;

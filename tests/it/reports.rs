@@ -252,3 +252,55 @@ fn an_inconclusive_verdict_is_neither_pass_nor_fail_in_every_report() {
     };
     assert_eq!(record.exit(), Exit::GateFailed);
 }
+
+#[test]
+fn a_phase_s_noise_is_saved_read_back_and_marked_when_disturbed() {
+    use perfgate::report::{PhaseNoise, phase_table, read_record, write_report};
+    let mut record = fixture("slow");
+    let quiet = PhaseNoise {
+        cpu_busy_percent: 41.0,
+        steal_percent: 0.4,
+        iowait_percent: 0.0,
+        load_average: 1.2,
+        perfgate_cpu_percent: 18.0,
+        dispatch_lag_p99_ms: Some(0.8),
+        disturbed: Vec::new(),
+    };
+    let busy = PhaseNoise {
+        dispatch_lag_p99_ms: Some(12.3),
+        disturbed: vec!["dispatch lag p99 12.3 ms above the 5 ms limit".into()],
+        ..quiet.clone()
+    };
+    let mut second = record.phases[0].clone();
+    second.name = "busy".into();
+    record.phases[0].noise = Some(quiet);
+    second.noise = Some(busy);
+    record.phases.push(second);
+    let json = serde_json::to_value(&record).unwrap();
+    schema_errors(&json).unwrap();
+    assert!(
+        json["phases"][0]["noise"].get("disturbed").is_none(),
+        "an empty list is left out"
+    );
+    let mut broken = json.clone();
+    broken["phases"][0]["noise"]["steal"] = serde_json::json!(1.0);
+    assert!(schema_errors(&broken).is_err());
+
+    let dir = tempfile::tempdir().unwrap();
+    record.report_dir = dir.path().to_owned();
+    write_report(&record).unwrap();
+    assert_eq!(read_record(&record.report_json()).unwrap(), record);
+
+    let table = phase_table(&record, false);
+    assert!(table.contains("machine"), "{table}");
+    assert!(
+        table.contains("quiet: lag p99 0.8 ms, steal 0.4 %, perfgate 18 % CPU"),
+        "{table}"
+    );
+    assert!(
+        table.contains("DISTURBED: dispatch lag p99 12.3 ms"),
+        "{table}"
+    );
+    // Records without noise keep the table they had.
+    assert!(!phase_table(&fixture("slow"), false).contains("machine"));
+}

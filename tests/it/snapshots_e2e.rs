@@ -20,7 +20,9 @@ fn isolated(cmd: &mut Command, dir: &Path) {
         .env_remove("INSTA_UPDATE")
         .env_remove("INSTA_FORCE_PASS")
         .env_remove("PERFGATE_BASELINE")
-        .env_remove("PERFGATE_BASELINES");
+        .env_remove("PERFGATE_BASELINES")
+        // The verdicts are under test, not the noise guard (tests/it/noise.rs).
+        .env("PERFGATE_NOISE_GUARD", "off");
     for var in ["CI", "TF_BUILD", "GITHUB_ACTIONS", "BUILDKITE", "GITLAB_CI"] {
         cmd.env_remove(var);
     }
