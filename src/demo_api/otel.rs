@@ -126,45 +126,7 @@ impl OtelTelemetry {
             .with_reader(reader)
             .with_resource(resource)
             .build();
-        let meter = provider.meter("perfgate-demo-api");
-        let telemetry = Self {
-            requests: meter
-                .u64_counter("http_requests")
-                .with_description("HTTP requests handled, by method, endpoint and status code")
-                .with_unit("{request}")
-                .build(),
-            durations: meter
-                .f64_histogram("http_request_duration")
-                .with_description("Time from request start to response, by method and endpoint")
-                .with_unit("s")
-                .with_boundaries(DURATION_BUCKETS.to_vec())
-                .build(),
-            in_flight: meter
-                .i64_up_down_counter("http_requests_in_flight")
-                .with_description("HTTP requests currently being handled")
-                .with_unit("{request}")
-                .build(),
-            orders: meter
-                .u64_counter("orders")
-                .with_description("Orders handled, by outcome")
-                .with_unit("{order}")
-                .build(),
-            order_value: meter
-                .f64_counter("orders_value")
-                .with_description("Value of created orders (price table by item times quantity)")
-                .build(),
-            cache: meter
-                .u64_counter("cache_hits")
-                .with_description("Users lookups against the simulated cache, by result")
-                .build(),
-            work: meter
-                .u64_counter("work_iterations")
-                .with_description(
-                    "Hash-chain iterations done by GET /api/work (cpu_factor included)",
-                )
-                .build(),
-            provider,
-        };
+        let telemetry = Self::instruments(&provider.meter("perfgate-demo-api"), provider);
         // Like the `/metrics` registry: the label values every dashboard expects start at 0.
         for status in [
             OrderStatus::Created,
@@ -180,6 +142,48 @@ impl OtelTelemetry {
         }
         telemetry.work.add(0, &[]);
         Ok(telemetry)
+    }
+
+    /// Every instrument of the demo API on `meter`, as `/metrics` names them.
+    fn instruments(meter: &opentelemetry::metrics::Meter, provider: SdkMeterProvider) -> Self {
+        Self {
+        requests: meter
+            .u64_counter("http_requests")
+            .with_description("HTTP requests handled, by method, endpoint and status code")
+            .with_unit("{request}")
+            .build(),
+        durations: meter
+            .f64_histogram("http_request_duration")
+            .with_description("Time from request start to response, by method and endpoint")
+            .with_unit("s")
+            .with_boundaries(DURATION_BUCKETS.to_vec())
+            .build(),
+        in_flight: meter
+            .i64_up_down_counter("http_requests_in_flight")
+            .with_description("HTTP requests currently being handled")
+            .with_unit("{request}")
+            .build(),
+        orders: meter
+            .u64_counter("orders")
+            .with_description("Orders handled, by outcome")
+            .with_unit("{order}")
+            .build(),
+        order_value: meter
+            .f64_counter("orders_value")
+            .with_description("Value of created orders (price table by item times quantity)")
+            .build(),
+        cache: meter
+            .u64_counter("cache_hits")
+            .with_description("Users lookups against the simulated cache, by result")
+            .build(),
+        work: meter
+            .u64_counter("work_iterations")
+            .with_description(
+                "Hash-chain iterations done by GET /api/work (cpu_factor included)",
+            )
+            .build(),
+        provider,
+        }
     }
 
     /// The provider, to flush and stop it when the service stops.
