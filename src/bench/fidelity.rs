@@ -1,9 +1,10 @@
 //! Verdict fidelity (`cargo bench --bench fidelity`): how often each way of gating gets an
 //! unchanged service (A/A) and a 20 % CPU regression (A/B) right on this machine, with the demo
 //! API's CPU-bound endpoint and the release `perfgate run` as a user would call it. Designs:
-//! (1) one window `within 10% of baseline` against a saved baseline, (3) the interleaved
-//! base/candidate comparison `candidate at most 10% above base (95%)`, each trial within the
-//! same wall-time budget. Also the minimum detectable effect per time budget, from the A/A
+//! (1) one window `within 10% of baseline` against a saved baseline, (2) repeated windows
+//! (`repeat:`) `at most 10% above baseline` against a saved baseline distribution, (3) the
+//! interleaved base/candidate comparison `candidate at most 10% above base (95%)`, each trial
+//! within the same wall-time budget. Also the minimum detectable effect per time budget, from the A/A
 //! comparisons. Writes docs/fidelity.md.
 
 use std::collections::BTreeMap;
@@ -43,6 +44,18 @@ fn window_spec(factor: f64) -> String {
         "version: 1\nname: window\n{}{}assert:\n  - name: p50\n    during: steady\n    query: {P50}\n    expect: within 10% of baseline\n",
         STACK.replace("FACTOR", &factor.to_string()),
         LOAD.replace("STEADY", "10s")
+    )
+}
+
+/// Runs of the repeated design: sized so a trial stays within 2 minutes.
+const RUNS: u32 = 6;
+
+/// The repeated spec, gated on a saved baseline distribution (its own file, its own baseline).
+fn repeated_spec(factor: f64) -> String {
+    format!(
+        "version: 1\nname: repeated\nrepeat: {RUNS}\n{}{}assert:\n  - name: p50\n    during: steady\n    client: p50\n    expect: at most 10% above baseline\n",
+        STACK.replace("FACTOR", &factor.to_string()),
+        LOAD.replace("STEADY", "4s")
     )
 }
 
@@ -155,49 +168,47 @@ pub fn main(perfgate: &Path, doc: &Path) -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(TRIALS);
     let work = tempfile::tempdir()?;
-    let (window_dir, aa_dir, ab_dir) = (
-        work.path().join("w"),
-        work.path().join("aa"),
-        work.path().join("ab"),
-    );
-    for d in [&window_dir, &aa_dir, &ab_dir] {
+    let dirs = ["w", "r", "aa", "ab"].map(|d| work.path().join(d));
+    for d in &dirs {
         std::fs::create_dir_all(d)?;
     }
-    let saved = run(
-        perfgate,
-        &window_dir,
-        &window_spec(1.0),
-        &["--save-baseline", "main"],
-    )?;
-    anyhow::ensure!(saved.0 != Call::Broken, "saving the baseline broke");
+    let [window_dir, repeated_dir, aa_dir, ab_dir] = &dirs;
+    for (dir, spec) in [
+        (window_dir, window_spec(1.0)),
+        (repeated_dir, repeated_spec(1.0)),
+    ] {
+        let saved = run(perfgate, dir, &spec, &["--save-baseline", "main"])?;
+        anyhow::ensure!(saved.0 != Call::Broken, "saving a baseline broke");
+    }
     let mut tallies: BTreeMap<(&str, &str), Tally> = BTreeMap::new();
+    let against_main = ["--baseline", "main"];
     for trial in 0..trials {
         // A/A and A/B alternate, so both see the same machine over the benchmark.
         for (case, factor) in [("A/A", 1.0), ("A/B", REGRESSION)] {
-            let one = run(
+            let one = run(perfgate, window_dir, &window_spec(factor), &against_main)?;
+            let repeated = run(
                 perfgate,
-                &window_dir,
-                &window_spec(factor),
-                &["--baseline", "main"],
+                repeated_dir,
+                &repeated_spec(factor),
+                &against_main,
             )?;
-            tallies
-                .entry(("single window vs baseline", case))
-                .or_default()
-                .add(one);
-            let dir = if factor == 1.0 { &aa_dir } else { &ab_dir };
+            let dir = if factor == 1.0 { aa_dir } else { ab_dir };
             let spec = comparison_spec(factor).replace("SEED", &trial.to_string());
-            let two = run(perfgate, dir, &spec, &[])?;
-            tallies
-                .entry(("interleaved comparison", case))
-                .or_default()
-                .add(two);
+            let interleaved = run(perfgate, dir, &spec, &[])?;
+            for (design, call) in [
+                ("1. single window vs baseline", one),
+                ("2. repeated windows vs baseline distribution", repeated),
+                ("3. interleaved comparison", interleaved),
+            ] {
+                tallies.entry((design, case)).or_default().add(call);
+            }
             eprintln!(
-                "trial {trial} {case}: window {:?}, interleaved {:?}",
-                one.0, two.0
+                "trial {trial} {case}: window {:?}, repeated {:?}, interleaved {:?}",
+                one.0, repeated.0, interleaved.0
             );
         }
     }
-    let (ratios, pair_seconds) = aa_ratios(&aa_dir);
+    let (ratios, pair_seconds) = aa_ratios(aa_dir);
     publish(
         doc,
         "fidelity",
@@ -217,7 +228,7 @@ fn render(
     line(
         &mut out,
         format!(
-            "Measured {} on this machine (2 shared cores), release build, {trials} trials per design and case; A/B = {}% more CPU per request (`cpu_factor: {REGRESSION}`), load 2 s warm-up at 50/s then a steady phase at 100/s on `GET /api/work`, gate on the client-side p50 (design 1: PromQL over the client histogram, as today; design 3: the engine's exact p50, `client: p50`).",
+            "Measured {} on this machine (2 shared cores), release build, {trials} trials per design and case; A/B = {}% more CPU per request (`cpu_factor: {REGRESSION}`), load 2 s warm-up at 50/s then a steady phase at 100/s on `GET /api/work`, gate on the client-side p50 (design 1: PromQL over the client histogram, as today; designs 2 and 3: the engine's exact p50, `client: p50`).",
             today(),
             ((REGRESSION - 1.0) * 100.0).round()
         ),
@@ -244,7 +255,7 @@ fn render(
     line(&mut out, "");
     line(
         &mut out,
-        "In A/A a FAIL is a false failure; in A/B a FAIL is a detection and a PASS a miss. Design (2), repeated windows against a saved baseline distribution, is not built yet.",
+        "In A/A a FAIL is a false failure; in A/B a FAIL is a detection and a PASS a miss.",
     );
     line(&mut out, "");
     let claim = Versus {
@@ -297,6 +308,8 @@ mod tests {
         assert_eq!(window.assertions.len(), 1);
         let compare = comparison_spec(REGRESSION).replace("SEED", "3");
         let compare = crate::spec::parse(&compare, path).expect("comparison spec");
+        let repeated = crate::spec::parse(&repeated_spec(1.0), path).expect("repeated spec");
+        assert_eq!(repeated.repeat, RUNS);
         let comparison = compare.comparison.expect("compare:");
         assert_eq!((comparison.repeat, comparison.seed), (PAIRS, 3));
         assert!(compare.stack.services.contains_key("api-candidate"));

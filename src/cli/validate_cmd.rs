@@ -124,6 +124,7 @@ fn promql_probe_spec() -> Spec {
         snapshots: Vec::new(),
         snapshot_dir: "snapshots".into(),
         comparison: None,
+        repeat: 1,
     }
 }
 

@@ -8,14 +8,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::error::RunError;
-use super::phases::{run_phases, wait_scraped_after};
 use super::progress::ProgressEvent;
-use crate::load::EngineMetrics;
-use crate::prom::{PromClient, Sample, Series};
-use crate::report::{PhaseRecord, RunRecord, Verdict, Window};
+use super::repetition::Repetition;
+use crate::prom::{Sample, Series};
+use crate::report::{RunRecord, Verdict, Window};
 use crate::spec::{Assertion, Comparison, Expectation, PhaseKind, Spec, Versus};
-use crate::stack::RunningStack;
-use crate::verdict::{evaluate, evaluate_client, judge_versus};
+use crate::verdict::judge_versus;
 
 /// Which build a repetition loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,13 +88,9 @@ struct Measured<'a> {
 pub(super) async fn drive_comparison(
     spec: &Spec,
     comparison: &Comparison,
-    stack: &mut RunningStack,
-    client: &PromClient,
-    metrics: &EngineMetrics,
+    mut repetition: Repetition<'_, impl Fn(ProgressEvent)>,
     record: &mut RunRecord,
-    notify: &impl Fn(ProgressEvent),
 ) -> Result<(), RunError> {
-    let settle = stack.scrape_interval();
     let mut measured: Vec<Measured> = spec
         .assertions
         .iter()
@@ -112,26 +106,11 @@ pub(super) async fn drive_comparison(
         })
         .collect();
     for (pair, variant) in schedule(comparison.repeat, comparison.seed) {
-        let first = record.phases.len();
-        run_phases(&aimed_at(spec, comparison, variant), stack, Some(client), metrics, record, notify)
-            .await?;
-        let repetition = &mut record.phases[first..];
-        let end = repetition.last().map_or(record.started_at, |p| p.window.end);
-        wait_scraped_after(client, end, settle)
-            .await
-            .map_err(RunError::NotScraped)?;
-        for m in &mut measured {
-            let verdict = match m.assertion.client {
-                Some(stat) => evaluate_client(m.assertion, stat, phase_of(m.assertion, repetition)),
-                None => {
-                    let window = window_of(m.assertion, repetition);
-                    evaluate(client, m.assertion, window, settle).await
-                }
-            };
+        let aimed = aimed_at(spec, comparison, variant);
+        let label = format!("{variant} {}", pair + 1);
+        let verdicts = repetition.run(&aimed, record, &label).await?;
+        for (m, verdict) in measured.iter_mut().zip(verdicts) {
             m.record(pair, variant, verdict);
-        }
-        for phase in repetition.iter_mut() {
-            phase.name = format!("{} ({variant} {})", phase.name, pair + 1);
         }
     }
     let seed = comparison.seed;
@@ -139,25 +118,6 @@ pub(super) async fn drive_comparison(
         .verdicts
         .extend(measured.into_iter().filter_map(|m| m.verdict(seed)));
     Ok(())
-}
-
-/// The assertion's `during:` phase in this repetition.
-fn phase_of<'a>(assertion: &Assertion, repetition: &'a [PhaseRecord]) -> Option<&'a PhaseRecord> {
-    let name = assertion.during.as_ref()?;
-    repetition.iter().find(|p| &p.name == name)
-}
-
-/// The window of the assertion's `during:` phase in this repetition, else the whole repetition.
-fn window_of(assertion: &Assertion, repetition: &[PhaseRecord]) -> Window {
-    let whole = Window {
-        start: repetition.first().map_or(0.0, |p| p.window.start),
-        end: repetition.last().map_or(0.0, |p| p.window.end),
-    };
-    assertion
-        .during
-        .as_ref()
-        .and_then(|name| repetition.iter().find(|p| &p.name == name))
-        .map_or(whole, |p| p.window)
 }
 
 impl Measured<'_> {

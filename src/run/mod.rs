@@ -19,9 +19,12 @@ mod compare;
 mod error;
 mod phases;
 mod progress;
+mod repeat;
+mod repetition;
 
 use error::RunError;
 use phases::{run_phases, wait_scraped_after, wait_targets_up};
+use repetition::Repetition;
 pub use progress::ProgressEvent;
 
 #[derive(Clone)]
@@ -197,8 +200,25 @@ async fn drive_stack(
         });
     }
     if let (Some(comparison), Some(client)) = (&spec.comparison, &prom) {
-        compare::drive_comparison(spec, comparison, stack, client, metrics, record, notify)
-            .await?;
+        let repetition = Repetition {
+            stack,
+            client,
+            metrics,
+            notify,
+        };
+        compare::drive_comparison(spec, comparison, repetition, record).await?;
+        notify(ProgressEvent::Evaluating);
+        let whole = whole_window(record);
+        return collect_extras(spec, stack.scrape_interval(), client, record, whole).await;
+    }
+    if let (true, Some(client)) = (spec.repeat > 1, &prom) {
+        let repetition = Repetition {
+            stack,
+            client,
+            metrics,
+            notify,
+        };
+        repeat::drive_repeated(spec, repetition, record).await?;
         notify(ProgressEvent::Evaluating);
         let whole = whole_window(record);
         return collect_extras(spec, stack.scrape_interval(), client, record, whole).await;

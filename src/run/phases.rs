@@ -11,7 +11,7 @@ use crate::host_noise::HostSample;
 use crate::load::{self, EngineMetrics, EngineProgress, PhaseOutcome};
 use crate::prom::PromClient;
 use crate::report::{PhaseNoise, PhaseRecord, RunRecord, Window};
-use crate::spec::Spec;
+use crate::spec::{Assertion, Spec};
 use crate::stack::RunningStack;
 
 /// How long targets get to report `up == 1` after Prometheus is ready.
@@ -176,4 +176,23 @@ pub(super) async fn wait_scraped_after(client: &PromClient, t: f64, interval: Du
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// The assertion's `during:` phase in this repetition.
+pub(super) fn phase_of<'a>(assertion: &Assertion, repetition: &'a [PhaseRecord]) -> Option<&'a PhaseRecord> {
+    let name = assertion.during.as_ref()?;
+    repetition.iter().find(|p| &p.name == name)
+}
+
+/// The window of the assertion's `during:` phase in this repetition, else the whole repetition.
+pub(super) fn window_of(assertion: &Assertion, repetition: &[PhaseRecord]) -> Window {
+    let whole = Window {
+        start: repetition.first().map_or(0.0, |p| p.window.start),
+        end: repetition.last().map_or(0.0, |p| p.window.end),
+    };
+    assertion
+        .during
+        .as_ref()
+        .and_then(|name| repetition.iter().find(|p| &p.name == name))
+        .map_or(whole, |p| p.window)
 }

@@ -37,10 +37,8 @@ use std::path::Path;
 
 pub use client_stat::ClientStat;
 pub use diagnostic::{Diagnostic, SpecError};
-pub use expectation::{Expectation, Side, Versus};
+pub use expectation::{CompareOp, Expectation, Side, Versus};
 pub use tolerance::{Tolerance, round_significant};
-#[cfg(any(test, feature = "internals"))]
-pub use expectation::CompareOp;
 pub use limits::*;
 pub use model::*;
 pub(crate) use query::expand_phase;

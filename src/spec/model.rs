@@ -29,6 +29,9 @@ pub struct Spec {
     pub snapshot_dir: PathBuf,
     /// `compare:`: one service in two variants, their load interleaved; `None` for a plain run.
     pub comparison: Option<Comparison>,
+    /// `repeat:` of a plain spec: how many times the phases run, every assertion asked in each
+    /// run and judged on the values of all of them (1: once, judged on its one window).
+    pub repeat: u32,
 }
 
 /// `compare:`: the base and the candidate of one service, each running the spec's phases

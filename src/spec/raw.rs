@@ -65,6 +65,8 @@ pub(crate) struct RawSpec {
     pub(crate) snapshot_dir: Option<String>,
     /// A [`RawCompare`], read on its own.
     pub(crate) compare: Option<Value>,
+    /// Runs of the phases, each judged on its own and all together.
+    pub(crate) repeat: Option<u32>,
 }
 
 /// `compare:`: one service of the stack in two variants.

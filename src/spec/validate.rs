@@ -9,6 +9,7 @@ use super::decode::Ctx;
 use super::diagnostic::{Diagnostic, SpecError};
 use super::locate::{SourceIndex, YamlPath};
 use super::client_stat::ClientStat;
+use super::limits::{MAX_REPEAT, MIN_REPEAT};
 use super::model::{Assertion, EvalMode, Location, PhaseKind, SeriesMode, ServiceKind, Spec};
 use super::named_query::{NamedQuery, check_named_query};
 use super::raw::{RawAssertion, RawEvalMode, RawSeriesMode, RawSpec};
@@ -142,6 +143,7 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
     let snapshot_queries =
         snapshots::snapshots(ctx, &raw.snapshot, &at.key("snapshot"), &load.names);
     check_queries_can_run(ctx, &raw, &stack, &at);
+    let repeat = repetitions(ctx, &raw, &at);
     Some(Spec {
         name,
         description: raw.description,
@@ -152,7 +154,29 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
         snapshots: snapshot_queries?,
         snapshot_dir: snapshots::snapshot_dir(path, raw.snapshot_dir.as_deref()),
         comparison,
+        repeat: repeat?,
     })
+}
+
+/// `repeat:` of a plain spec: 2 to [`MAX_REPEAT`] runs (a comparison's goes under `compare:`).
+fn repetitions(ctx: &mut Ctx, raw: &RawSpec, at: &YamlPath) -> Option<u32> {
+    let Some(repeat) = raw.repeat else {
+        return Some(1);
+    };
+    let at = at.key("repeat");
+    if raw.compare.is_some() {
+        ctx.at_key(&at, "a comparison's `repeat` goes under `compare:`")
+            .hint = Some("move it: `compare: { ..., repeat: N }`".to_owned());
+        return None;
+    }
+    if !(MIN_REPEAT..=MAX_REPEAT).contains(&repeat) {
+        ctx.at_value(
+            &at,
+            format!("`repeat` is {repeat}; a spec runs its phases {MIN_REPEAT} to {MAX_REPEAT} times"),
+        );
+        return None;
+    }
+    Some(repeat)
 }
 
 /// What an assertion asks: its `query:`, or the `client:` statistic of its `during:` HTTP phase

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::distribution::{judge_distributions, runs_of};
 use crate::prom::Series;
 use crate::report::{BaselineRef, Outcome, RunRecord, Verdict, format_value, read_record};
 use crate::spec::{Expectation, SeriesMode, Side, Spec, Tolerance};
@@ -178,7 +179,16 @@ fn judge_against(verdict: &mut Verdict, base: &RunRecord, name: &str, bound: Bou
                 )],
             };
         }
-        Some(old) => rejudge(verdict, bound, &old.series, &base.run_id),
+        Some(old) => match (runs_of(old), runs_of(verdict)) {
+            (Some(before), Some(now)) => judge_distributions(
+                verdict,
+                (bound.tolerance, bound.side),
+                &before,
+                &now,
+                &base.run_id,
+            ),
+            _ => rejudge(verdict, bound, &old.series, &base.run_id),
+        },
     }
 }
 

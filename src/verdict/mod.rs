@@ -8,6 +8,8 @@
 mod baseline;
 mod calibrate;
 mod client;
+mod distribution;
+mod repeated;
 mod evaluate;
 mod noise;
 pub mod stats;
@@ -19,5 +21,6 @@ pub use baseline::{
 pub use calibrate::{Calibration, calibrate};
 pub use client::evaluate_client;
 pub use evaluate::evaluate;
+pub use repeated::judge_repeated;
 pub use noise::{apply_noise_guard, disturbances, disturbed_phases};
 pub use versus::judge_versus;

@@ -15,6 +15,7 @@ mod nextest_once;
 mod noise;
 mod origin;
 mod otel;
+mod repeat;
 mod replicate;
 mod reports;
 mod snapshots_e2e;
