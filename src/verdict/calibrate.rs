@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::stats::{Summary, detectable_shift, detectable_shift_from_aa};
+use super::stats::{Summary, detectable_shift_from_aa};
 use crate::spec::Versus;
 
 /// The chance a real shift of the detectable size is caught (the usual 80 %).
@@ -57,9 +57,8 @@ pub fn calibrate(
     } else {
         f64::INFINITY
     };
-    let cv = ratio_cv / 2.0_f64.sqrt();
-    let pairs_needed = (2..=MAX_PAIRS)
-        .find(|&n| detectable_shift(cv, n as usize, claim.confidence, POWER) <= claim.tolerance);
+    let pairs_needed =
+        (2..=MAX_PAIRS).find(|&n| at(n).is_ok_and(|shift| shift <= claim.tolerance));
     Ok(Calibration {
         pairs: ratios.len(),
         ratio_cv,
@@ -75,6 +74,7 @@ pub fn calibrate(
 mod tests {
     use super::*;
     use crate::spec::Side;
+    use crate::verdict::stats::detectable_shift;
 
     fn claim(tolerance: f64) -> Versus {
         Versus {

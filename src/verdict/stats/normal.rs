@@ -1,7 +1,7 @@
 //! The standard normal distribution: `normal_cdf` (Hart's 1968 rational approximation as
 //! given by West, 2005: absolute error below 1e-15) and `normal_inverse_cdf` (Acklam's
 //! approximation, relative error 1.15e-9, refined by one Halley step on `normal_cdf` to about
-//! 1e-13). Used for rank-test p-values and detectable shifts.
+//! 1e-13). Used for detectable shifts.
 
 use std::f64::consts::PI;
 

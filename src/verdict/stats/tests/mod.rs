@@ -5,7 +5,6 @@ mod bootstrap;
 mod judge;
 mod mde;
 mod normal;
-mod rank;
 mod summary;
 
 use rand::rngs::SmallRng;
