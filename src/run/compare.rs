@@ -13,7 +13,7 @@ use super::repetition::Repetition;
 use crate::prom::{Sample, Series};
 use crate::report::{RunRecord, Verdict, Window};
 use crate::spec::{Assertion, Comparison, Expectation, PhaseKind, Spec, Versus};
-use crate::verdict::judge_versus;
+use crate::verdict::{first_not_passed, judge_versus};
 
 /// Which build a repetition loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,13 +147,8 @@ impl Measured<'_> {
     /// The assertion's verdict over every repetition.
     fn verdict(self, seed: u64) -> Option<Verdict> {
         let Some(claim) = self.claim else {
-            // The first candidate repetition that did not pass, else the last one.
-            let last = self.verdicts.last().cloned();
-            return self
-                .verdicts
-                .into_iter()
-                .find(|v| !v.outcome.passed())
-                .or(last);
+            // Judged on each candidate repetition on its own.
+            return first_not_passed(self.verdicts);
         };
         let values = |m: &BTreeMap<u32, Sample>| m.values().map(|s| s.v).collect::<Vec<f64>>();
         let (base, candidate) = (values(&self.base), values(&self.candidate));

@@ -3,19 +3,17 @@
 //! difference) of their medians at the confidence of a repeated verdict; PASS, FAIL or
 //! INCONCLUSIVE from where that interval lies against the baseline expectation's bound.
 
-use super::repeated::CONFIDENCE;
-use super::stats::{
-    Bootstrap, Comparison, Expectation as Bound, Judgement, Statistic, Why, interval_confidence,
-};
-use crate::report::{Outcome, Verdict, format_value};
+use super::repeated::{CONFIDENCE, is_runs_mode};
+use super::interval::{bootstrap, describe, outcome, relative_bound};
+use super::stats::{Comparison, Statistic};
+use crate::report::{Verdict, format_value};
 use crate::spec::{Expectation, Side, Tolerance};
 
-const RESAMPLES: usize = 10_000;
 const SEED: u64 = 0xBA5E;
 
 /// The per-run values of a verdict of a `repeat:` run (its mode reads `N runs`), else `None`.
 pub(super) fn runs_of(verdict: &Verdict) -> Option<Vec<f64>> {
-    if !verdict.mode.ends_with(" runs") {
+    if !is_runs_mode(&verdict.mode) {
         return None;
     }
     match verdict.series.as_slice() {
@@ -38,44 +36,21 @@ pub(super) fn judge_distributions(
         // Not accepted for baseline expectations by the spec.
         Tolerance::Digits(_) | Tolerance::LogBuckets(_) => (Comparison::Ratio, 0.0, 1.0),
     };
-    let bound = match side {
-        Side::Above => Bound::AtMost(neutral + t),
-        Side::Below => Bound::AtLeast(neutral - t),
-        Side::Both => Bound::Within(t),
+    let interval = bootstrap(CONFIDENCE, SEED).independent(base, current, Statistic::Median, comparison);
+    let what = if comparison == Comparison::Ratio {
+        "median ratio to baseline"
+    } else {
+        "median difference to baseline"
     };
-    let bootstrap = Bootstrap {
-        resamples: RESAMPLES,
-        confidence: interval_confidence(CONFIDENCE),
-        seed: SEED,
-    };
-    let interval = bootstrap.independent(base, current, Statistic::Median, comparison);
-    let what = if comparison == Comparison::Ratio { "ratio" } else { "difference" };
+    let count = format!("{} runs against {}", current.len(), base.len());
     let measured = match &interval {
-        Ok(i) => format!(
-            "median {what} to baseline {} ({}% interval {}..{}, {} runs against {})",
-            format_value(i.estimate),
-            format_value((i.confidence * 100.0).round()),
-            format_value(i.low),
-            format_value(i.high),
-            current.len(),
-            base.len()
-        ),
+        Ok(i) => describe(what, i, &count, format_value),
         Err(e) => format!("no interval: {e}"),
     };
     let expectation = Expectation::NearBaseline(tolerance, side);
     verdict.expectation = format!("{expectation} (run {run}): {measured}");
-    verdict.outcome = match bound.judge(&interval) {
-        Judgement::Pass => Outcome::Pass,
-        Judgement::Fail => Outcome::Fail {
-            reasons: vec![format!("{measured}: breaks `{expectation}`")],
-        },
-        Judgement::Inconclusive(Why::Straddles) => Outcome::Inconclusive {
-            reasons: vec![format!("{measured} straddles `{expectation}`")],
-        },
-        Judgement::Inconclusive(Why::Invalid(why)) => Outcome::Inconclusive {
-            reasons: vec![format!("the runs could not be compared with the baseline: {why}")],
-        },
-    };
+    let bound = relative_bound(side, t, neutral);
+    verdict.outcome = outcome(bound.judge(&interval), &measured, &expectation, "more runs");
 }
 
 #[cfg(test)]
@@ -84,7 +59,7 @@ mod tests {
 
     use super::*;
     use crate::prom::{Sample, Series};
-    use crate::report::Window;
+    use crate::report::{Outcome, Window};
 
     fn verdict(values: &[f64]) -> Verdict {
         Verdict {

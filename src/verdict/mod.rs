@@ -11,6 +11,7 @@ mod client;
 mod distribution;
 mod repeated;
 mod evaluate;
+mod interval;
 mod noise;
 pub mod stats;
 mod versus;
@@ -21,6 +22,6 @@ pub use baseline::{
 pub use calibrate::{Calibration, calibrate};
 pub use client::evaluate_client;
 pub use evaluate::evaluate;
-pub use repeated::judge_repeated;
+pub use repeated::{first_not_passed, judge_repeated};
 pub use noise::{apply_noise_guard, disturbances, disturbed_phases};
 pub use versus::judge_versus;

@@ -6,16 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use super::stats::{
-    Bootstrap, Expectation as Bound, Interval, Judgement, Statistic, Why, interval_confidence,
-};
+use super::interval::{bootstrap, describe, outcome};
+use super::stats::{Expectation as Bound, Interval, Judgement, Statistic};
 use crate::prom::{Sample, Series};
 use crate::report::{Outcome, Verdict, Window, format_value};
 use crate::spec::{Assertion, CompareOp, Expectation};
 
 /// The confidence of a repeated verdict: its interval is the two-sided 2c − 1 one.
 pub const CONFIDENCE: f64 = 0.95;
-const RESAMPLES: usize = 10_000;
 
 /// The verdict of `assertion` over its per-run verdicts `runs` (in run order).
 pub fn judge_repeated(assertion: &Assertion, runs: Vec<Verdict>, seed: u64) -> Option<Verdict> {
@@ -25,8 +23,7 @@ pub fn judge_repeated(assertion: &Assertion, runs: Vec<Verdict>, seed: u64) -> O
     let values: Option<Vec<Sample>> = runs.iter().map(single_value).collect();
     let Some(values) = values else {
         // Several series or points per run: every run must pass on its own.
-        let last = runs.last().cloned();
-        return runs.into_iter().find(|v| !v.outcome.passed()).or(last);
+        return first_not_passed(runs);
     };
     let first = runs.first()?;
     let window = Window {
@@ -41,7 +38,7 @@ pub fn judge_repeated(assertion: &Assertion, runs: Vec<Verdict>, seed: u64) -> O
             Some(m) => format!("{}: {m}", assertion.expect),
             None => assertion.expect.to_string(),
         },
-        mode: format!("{} runs", runs.len()),
+        mode: runs_mode(runs.len()),
         series: vec![Series {
             labels: BTreeMap::new(),
             samples: values,
@@ -49,6 +46,24 @@ pub fn judge_repeated(assertion: &Assertion, runs: Vec<Verdict>, seed: u64) -> O
         outcome,
         ..first.clone()
     })
+}
+
+/// Runs judged one by one: the first verdict that did not pass, else the last.
+pub fn first_not_passed(runs: Vec<Verdict>) -> Option<Verdict> {
+    let last = runs.last().cloned();
+    runs.into_iter().find(|v| !v.outcome.passed()).or(last)
+}
+
+/// The mode a verdict over several runs reads (`5 runs`), which marks its series as one value
+/// per run.
+fn runs_mode(runs: usize) -> String {
+    format!("{runs} runs")
+}
+
+/// Whether `mode` is that of a verdict over several runs.
+pub(super) fn is_runs_mode(mode: &str) -> bool {
+    mode.strip_suffix(" runs")
+        .is_some_and(|n| n.parse::<usize>().is_ok())
 }
 
 /// The one value of a run that asked an aggregate at the end of its window.
@@ -72,30 +87,12 @@ fn judge_values(expect: Expectation, values: &[Sample], seed: u64) -> (Outcome, 
             return (point_outcome(pass, expect, &xs), None);
         }
     };
-    let bootstrap = Bootstrap {
-        resamples: RESAMPLES,
-        confidence: interval_confidence(CONFIDENCE),
-        seed,
-    };
-    let interval = bootstrap.one_sample(&xs, Statistic::Median);
-    let measured = interval.as_ref().ok().map(|i| describe(i, xs.len()));
-    let judgement = bound.judge(&interval);
-    let outcome = match judgement {
-        Judgement::Pass => Outcome::Pass,
-        Judgement::Fail => Outcome::Fail {
-            reasons: vec![format!("{}: breaks `{expect}`", measured.clone().unwrap_or_default())],
-        },
-        Judgement::Inconclusive(Why::Straddles) => Outcome::Inconclusive {
-            reasons: vec![format!(
-                "{} straddles `{expect}`: more runs or longer phases would narrow it",
-                measured.clone().unwrap_or_default()
-            )],
-        },
-        Judgement::Inconclusive(Why::Invalid(why)) => Outcome::Inconclusive {
-            reasons: vec![format!("the runs could not be judged together: {why}")],
-        },
-    };
-    (outcome, measured)
+    let interval = bootstrap(CONFIDENCE, seed).one_sample(&xs, Statistic::Median);
+    let count = format!("{} runs", xs.len());
+    let measured = interval.as_ref().ok().map(|i| describe("median", i, &count, format_value));
+    let shown = measured.clone().unwrap_or_default();
+    let verdict = outcome(bound.judge(&interval), &shown, &expect, "more runs or longer phases");
+    (verdict, measured)
 }
 
 /// One bound or a range, judged on an interval.
@@ -130,17 +127,6 @@ fn point_outcome(pass: bool, expect: Expectation, xs: &[f64]) -> Outcome {
     Outcome::Fail {
         reasons: vec![format!("runs gave {}: not every one is {expect}", values.join(", "))],
     }
-}
-
-/// `median 0.031 (90% interval 0.029..0.034, 5 runs)`.
-fn describe(interval: &Interval, runs: usize) -> String {
-    format!(
-        "median {} ({}% interval {}..{}, {runs} runs)",
-        format_value(interval.estimate),
-        format_value((interval.confidence * 100.0).round()),
-        format_value(interval.low),
-        format_value(interval.high),
-    )
 }
 
 #[cfg(test)]

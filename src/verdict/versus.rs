@@ -2,69 +2,28 @@
 //! repetition measured: per-pair ratios candidate/base, a bootstrap interval for their median at
 //! the confidence the claim needs, and PASS, FAIL or INCONCLUSIVE from where that interval lies.
 
-use super::stats::{
-    Bootstrap, Comparison, Expectation as Bound, Interval, Judgement, Why, interval_confidence,
-};
-use crate::report::{Outcome, format_value};
-use crate::spec::{Side, Versus};
-
-/// Bootstrap resamples: the interval's ends move by well under 1 % between seeds at this count.
-const RESAMPLES: usize = 10_000;
+use super::interval::{bootstrap, describe, outcome, ratio, relative_bound};
+use super::stats::Comparison;
+use crate::report::Outcome;
+use crate::spec::Versus;
 
 /// The outcome of `claim` on pairs `(base[i], candidate[i])`, and the line that says what was
 /// measured (the ratio, its interval, the pair count).
 pub fn judge_versus(claim: Versus, base: &[f64], candidate: &[f64], seed: u64) -> (Outcome, String) {
-    let bootstrap = Bootstrap {
-        resamples: RESAMPLES,
-        confidence: interval_confidence(claim.confidence),
-        seed,
-    };
-    let interval = bootstrap.paired(base, candidate, Comparison::Ratio);
-    let bound = match claim.side {
-        Side::Above => Bound::AtMost(1.0 + claim.tolerance),
-        Side::Below => Bound::AtLeast(1.0 - claim.tolerance),
-        Side::Both => Bound::Within(claim.tolerance),
-    };
+    let interval = bootstrap(claim.confidence, seed).paired(base, candidate, Comparison::Ratio);
     let measured = match &interval {
-        Ok(i) => describe(i, base.len()),
+        Ok(i) => describe("candidate/base", i, &format!("{} pairs", base.len()), ratio),
         Err(e) => format!("no interval: {e}"),
     };
-    let outcome = match bound.judge(&interval) {
-        Judgement::Pass => Outcome::Pass,
-        Judgement::Fail => Outcome::Fail {
-            reasons: vec![format!("{measured}: outside `{claim}`")],
-        },
-        Judgement::Inconclusive(Why::Straddles) => Outcome::Inconclusive {
-            reasons: vec![format!(
-                "{measured} straddles the tolerance: more repetitions or longer phases would narrow it"
-            )],
-        },
-        Judgement::Inconclusive(Why::Invalid(why)) => Outcome::Inconclusive {
-            reasons: vec![format!("the comparison could not be made: {why}")],
-        },
-    };
-    (outcome, measured)
-}
-
-/// `candidate/base 1.21 (90% interval 1.15..1.28, 5 pairs)`.
-fn describe(interval: &Interval, pairs: usize) -> String {
-    format!(
-        "candidate/base {} ({}% interval {}..{}, {pairs} pairs)",
-        format_value(round(interval.estimate)),
-        format_value((interval.confidence * 100.0).round()),
-        format_value(round(interval.low)),
-        format_value(round(interval.high)),
-    )
-}
-
-/// Three decimals: a ratio's noise is far above that.
-fn round(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
+    let bound = relative_bound(claim.side, claim.tolerance, 1.0);
+    let verdict = outcome(bound.judge(&interval), &measured, &claim, "more pairs or longer phases");
+    (verdict, measured)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Side;
 
     const AT_MOST_10: Versus = Versus {
         side: Side::Above,
