@@ -59,6 +59,23 @@ impl Side {
     }
 }
 
+/// `within X of {reference}` or `at most X above|below {reference}`: the tolerance as written
+/// (`None` when the phrase does not end as it must) and its side; `None` when `text` starts as
+/// neither. Baseline expectations and `candidate …` claims share the phrasing.
+pub(super) fn bound_phrase<'a>(text: &'a str, reference: &str) -> Option<(Option<&'a str>, Side)> {
+    if let Some(rest) = text.strip_prefix("within ") {
+        let tolerance = rest.trim().strip_suffix(&format!("of {reference}"));
+        return Some((tolerance.map(str::trim), Side::Both));
+    }
+    let rest = text.strip_prefix("at most ")?.trim();
+    for (side, word) in [(Side::Above, "above"), (Side::Below, "below")] {
+        if let Some(tolerance) = rest.strip_suffix(&format!("{word} {reference}")) {
+            return Some((Some(tolerance.trim()), side));
+        }
+    }
+    Some((None, Side::Above))
+}
+
 impl Expectation {
     /// Whether `value` satisfies this expectation. NaN never does.
     pub fn holds(&self, value: f64) -> bool {

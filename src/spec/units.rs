@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::expectation::{CompareOp, Expectation, Side};
+use super::expectation::{CompareOp, Expectation, bound_phrase};
 use super::model::Rate;
 pub(crate) use super::number::parse_number;
 use super::tolerance::Tolerance;
@@ -115,18 +115,7 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
 /// `within X of baseline`, `at most X above baseline`, `at most X below baseline`; `None` when
 /// `text` is none of them.
 fn baseline_expectation(text: &str) -> Option<Result<Expectation, String>> {
-    let (tolerance, side) = if let Some(rest) = text.strip_prefix("within ") {
-        (rest.trim().strip_suffix("of baseline"), Side::Both)
-    } else if let Some(rest) = text.strip_prefix("at most ") {
-        let rest = rest.trim();
-        match (rest.strip_suffix("above baseline"), rest.strip_suffix("below baseline")) {
-            (Some(t), _) => (Some(t), Side::Above),
-            (_, Some(t)) => (Some(t), Side::Below),
-            _ => (None, Side::Above),
-        }
-    } else {
-        return None;
-    };
+    let (tolerance, side) = bound_phrase(text, "baseline")?;
     let Some(tolerance) = tolerance else {
         return Some(Err(format!(
             "invalid expectation `{text}` (hint: `within 10% of baseline`, `at most 10% above baseline`)"

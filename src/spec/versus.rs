@@ -2,6 +2,7 @@
 //! at most 5% below base`, `candidate within 10% of base (99%)` → [`Expectation::Versus`].
 
 use super::number::parse_number;
+use super::expectation::bound_phrase;
 use super::{Expectation, Side, Versus};
 
 /// The confidence of a claim written without one.
@@ -22,18 +23,7 @@ pub(crate) fn versus_expectation(text: &str) -> Option<Result<Expectation, Strin
 
 fn parse_claim(text: &str, claim: &str) -> Result<Versus, String> {
     let (claim, confidence) = split_confidence(text, claim)?;
-    let (tolerance, side) = if let Some(rest) = claim.strip_prefix("within ") {
-        (rest.trim().strip_suffix(" of base"), Side::Both)
-    } else if let Some(rest) = claim.strip_prefix("at most ") {
-        let rest = rest.trim();
-        match (rest.strip_suffix(" above base"), rest.strip_suffix(" below base")) {
-            (Some(t), _) => (Some(t), Side::Above),
-            (_, Some(t)) => (Some(t), Side::Below),
-            _ => (None, Side::Above),
-        }
-    } else {
-        (None, Side::Above)
-    };
+    let (tolerance, side) = bound_phrase(claim, "base").unwrap_or((None, Side::Above));
     let tolerance = tolerance.ok_or_else(|| format!("invalid comparison `{text}` {HINT}"))?;
     Ok(Versus {
         side,
