@@ -7,11 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::args::CalibrateArgs;
-use super::progress;
-use super::run_cmd::runtime;
+use super::run_cmd::{options, runtime};
 use crate::error::Exit;
 use crate::report::{RunRecord, format_value};
-use crate::run::{RunOptions, default_out_dir, run_spec};
+use crate::run::run_spec;
 use crate::spec::{self, Expectation, Spec};
 use crate::verdict::{Calibration, calibrate};
 
@@ -24,11 +23,7 @@ pub fn run(args: CalibrateArgs) -> Exit {
         Ok(rt) => rt,
         Err(exit) => return exit,
     };
-    let opts = RunOptions {
-        out_dir: args.out.clone().unwrap_or_else(default_out_dir),
-        progress: progress::observer(args.quiet),
-        ..RunOptions::default()
-    };
+    let opts = options(args.out.clone(), args.quiet);
     println!(
         "perfgate: calibrating {} ({}): the base against itself, {} pairs",
         spec.name,

@@ -21,17 +21,25 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
         })
 }
 
+/// The options every front end's run starts from: reports under `out` (default:
+/// `$PERFGATE_OUT`, else target/perfgate), live progress unless `quiet`.
+pub(super) fn options(out: Option<std::path::PathBuf>, quiet: bool) -> RunOptions {
+    RunOptions {
+        out_dir: out.unwrap_or_else(default_out_dir),
+        progress: progress::observer(quiet),
+        ..RunOptions::default()
+    }
+}
+
 pub fn run(args: RunArgs) -> Exit {
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(exit) => return exit,
     };
     let opts = RunOptions {
-        out_dir: args.out.clone().unwrap_or_else(default_out_dir),
-        progress: progress::observer(args.quiet),
         baseline: args.baseline.clone(),
         save_baseline: args.save_baseline.clone(),
-        ..RunOptions::default()
+        ..options(args.out.clone(), args.quiet)
     };
     let color = std::io::stdout().is_terminal();
     let mut exits = Vec::new();
@@ -147,7 +155,7 @@ fn report_saved_baseline(record: &RunRecord, name: &str) {
     let path = crate::verdict::baseline_path(&record.spec_path, name);
     if record.failure.is_some() {
         eprintln!("baseline `{name}` not saved: the run broke");
-    } else if crate::report::read_record(&path).is_ok_and(|saved| saved.run_id == record.run_id) {
+    } else if record.saved_as.as_ref() == Some(&path) {
         println!("baseline `{name}` saved: {}", path.display());
         for (phase, limits) in crate::verdict::disturbed_phases(record) {
             eprintln!(

@@ -44,6 +44,10 @@ pub struct RunRecord {
     /// The saved baseline `within X of baseline` assertions were judged against.
     #[serde(default)]
     pub baseline: Option<BaselineRef>,
+    /// Where this run was saved as a baseline (`--save-baseline`), when it was; not in
+    /// report.json.
+    #[serde(skip)]
+    pub saved_as: Option<PathBuf>,
 }
 
 /// A snapshot query's result, per series, against the stored snapshot.
@@ -196,6 +200,23 @@ pub struct PhaseNoise {
     /// The noise guard's limits this phase broke, as sentences; empty: a quiet phase.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disturbed: Vec<String>,
+}
+
+impl PhaseRecord {
+    /// The record name of phase `phase` in a repetition `label`: `steady (run 2)`,
+    /// `steady (candidate 3)`.
+    pub fn repetition_name(phase: &str, label: &str) -> String {
+        format!("{phase} ({label})")
+    }
+
+    /// Whether this is a record of phase `phase`, run once or in any repetition.
+    pub fn is_of(&self, phase: &str) -> bool {
+        self.name == phase
+            || self
+                .name
+                .strip_prefix(phase)
+                .is_some_and(|rest| rest.starts_with(" (") && rest.ends_with(')'))
+    }
 }
 
 /// A phase as report.json holds it: the outcome is read by the phase's kind.

@@ -7,6 +7,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use rand::rngs::SmallRng;
+use rand::{Rng as _, SeedableRng as _};
+
 use super::error::RunError;
 use super::progress::ProgressEvent;
 use super::repetition::Repetition;
@@ -34,10 +37,10 @@ impl fmt::Display for Variant {
 /// Every repetition in the order it runs: `(pair, variant)`, both variants of a pair next to
 /// each other, which goes first drawn from `seed` (deterministic for a seed).
 pub(super) fn schedule(repeat: u32, seed: u64) -> Vec<(u32, Variant)> {
-    let mut state = seed;
+    let mut rng = SmallRng::seed_from_u64(seed);
     (0..repeat)
         .flat_map(|pair| {
-            let base_first = split_mix(&mut state) & 1 == 0;
+            let base_first: bool = rng.random();
             let order = if base_first {
                 [Variant::Base, Variant::Candidate]
             } else {
@@ -46,15 +49,6 @@ pub(super) fn schedule(repeat: u32, seed: u64) -> Vec<(u32, Variant)> {
             order.map(|v| (pair, v))
         })
         .collect()
-}
-
-/// SplitMix64: a small, well-mixed sequence from a seed (the order only needs to be fair).
-fn split_mix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The spec whose load phases hit `variant`: HTTP phases aimed at the compared service are

@@ -13,7 +13,7 @@ use crate::spec::Spec;
 use crate::stack::{
     self, Backend, RunningStack, StackOptions, prometheus::ScrapeTarget,
 };
-use crate::verdict::{BaselineChoice, evaluate, evaluate_client};
+use crate::verdict::{BaselineChoice, ask};
 
 mod compare;
 mod error;
@@ -23,7 +23,7 @@ mod repeat;
 mod repetition;
 
 use error::RunError;
-use phases::{run_phases, wait_scraped_after, wait_targets_up};
+use phases::{phase_of, run_phases, span, wait_scraped_after, wait_targets_up};
 use repetition::Repetition;
 pub use progress::ProgressEvent;
 
@@ -101,6 +101,7 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
         snapshots: Vec::new(),
         plots: Vec::new(),
         baseline: None,
+        saved_as: None,
     };
     if let Err(error) = drive(spec, opts, &mut record).await {
         record.failure = Some(error.into());
@@ -111,10 +112,11 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     if opts.noise_guard {
         crate::verdict::apply_noise_guard(&mut record);
     }
-    if let (Some(name), None) = (&opts.save_baseline, &record.failure)
-        && let Err(e) = crate::verdict::save_baseline(&record, name)
-    {
-        tracing::warn!("could not save baseline `{name}`: {e}");
+    if let (Some(name), None) = (&opts.save_baseline, &record.failure) {
+        match crate::verdict::save_baseline(&record, name) {
+            Ok(path) => record.saved_as = Some(path),
+            Err(e) => tracing::warn!("could not save baseline `{name}`: {e}"),
+        }
     }
     if let Err(e) = report::write_report(&record) {
         tracing::warn!(
@@ -199,28 +201,19 @@ async fn drive_stack(
             took: waited.elapsed(),
         });
     }
-    if let (Some(comparison), Some(client)) = (&spec.comparison, &prom) {
+    if let Some(client) = prom.as_ref().filter(|_| spec.comparison.is_some() || spec.repeat > 1) {
         let repetition = Repetition {
             stack,
             client,
             metrics,
             notify,
         };
-        compare::drive_comparison(spec, comparison, repetition, record).await?;
+        match &spec.comparison {
+            Some(comparison) => compare::drive_comparison(spec, comparison, repetition, record).await?,
+            None => repeat::drive_repeated(spec, repetition, record).await?,
+        }
         notify(ProgressEvent::Evaluating);
-        let whole = whole_window(record);
-        return collect_extras(spec, stack.scrape_interval(), client, record, whole).await;
-    }
-    if let (true, Some(client)) = (spec.repeat > 1, &prom) {
-        let repetition = Repetition {
-            stack,
-            client,
-            metrics,
-            notify,
-        };
-        repeat::drive_repeated(spec, repetition, record).await?;
-        notify(ProgressEvent::Evaluating);
-        let whole = whole_window(record);
+        let whole = span(&record.phases, record.started_at);
         return collect_extras(spec, stack.scrape_interval(), client, record, whole).await;
     }
     run_phases(spec, stack, prom.as_ref(), metrics, record, notify).await?;
@@ -239,38 +232,18 @@ async fn judge(
     client: &PromClient,
     record: &mut RunRecord,
 ) -> Result<(), RunError> {
-    let whole = whole_window(record);
+    let whole = span(&record.phases, record.started_at);
     let judging = Instant::now();
     wait_scraped_after(client, whole.end, settle)
         .await
         .map_err(RunError::NotScraped)?;
     tracing::debug!(waited = ?judging.elapsed(), "every target scraped after the last phase");
     for assertion in &spec.assertions {
-        let phase = assertion
-            .during
-            .as_ref()
-            .and_then(|name| record.phases.iter().find(|p| &p.name == name));
-        let verdict = match assertion.client {
-            Some(stat) => evaluate_client(assertion, stat, phase),
-            None => {
-                let window = phase.map_or(whole, |p| p.window);
-                evaluate(client, assertion, window, settle).await
-            }
-        };
+        let phase = phase_of(assertion, &record.phases);
+        let verdict = ask(client, assertion, phase, whole, settle).await;
         record.verdicts.push(verdict);
     }
     collect_extras(spec, settle, client, record, whole).await
-}
-
-/// From the first phase's start to the last one's end.
-fn whole_window(record: &RunRecord) -> Window {
-    Window {
-        start: record
-            .phases
-            .first()
-            .map_or(record.started_at, |p| p.window.start),
-        end: record.phases.last().map_or_else(unix_now, |p| p.window.end),
-    }
 }
 
 /// Snapshots and plots over the whole load, once the verdicts are in.

@@ -184,15 +184,10 @@ pub(super) fn phase_of<'a>(assertion: &Assertion, repetition: &'a [PhaseRecord])
     repetition.iter().find(|p| &p.name == name)
 }
 
-/// The window of the assertion's `during:` phase in this repetition, else the whole repetition.
-pub(super) fn window_of(assertion: &Assertion, repetition: &[PhaseRecord]) -> Window {
-    let whole = Window {
-        start: repetition.first().map_or(0.0, |p| p.window.start),
-        end: repetition.last().map_or(0.0, |p| p.window.end),
-    };
-    assertion
-        .during
-        .as_ref()
-        .and_then(|name| repetition.iter().find(|p| &p.name == name))
-        .map_or(whole, |p| p.window)
+/// From the first of `phases`' start to the last one's end (none: from `since` to now).
+pub(super) fn span(phases: &[PhaseRecord], since: f64) -> Window {
+    Window {
+        start: phases.first().map_or(since, |p| p.window.start),
+        end: phases.last().map_or_else(unix_now, |p| p.window.end),
+    }
 }

@@ -3,14 +3,14 @@
 //! records renamed after the repetition (`steady (run 2)`, `steady (candidate 3)`).
 
 use super::error::RunError;
-use super::phases::{phase_of, run_phases, wait_scraped_after, window_of};
+use super::phases::{phase_of, run_phases, span, wait_scraped_after};
 use super::progress::ProgressEvent;
 use crate::load::EngineMetrics;
 use crate::prom::PromClient;
-use crate::report::{RunRecord, Verdict};
+use crate::report::{PhaseRecord, RunRecord, Verdict};
 use crate::spec::Spec;
 use crate::stack::RunningStack;
-use crate::verdict::{evaluate, evaluate_client};
+use crate::verdict::ask;
 
 /// Where a repetition runs and reports.
 pub(super) struct Repetition<'a, N> {
@@ -37,15 +37,14 @@ impl<N: Fn(ProgressEvent)> Repetition<'_, N> {
         wait_scraped_after(self.client, end, settle)
             .await
             .map_err(RunError::NotScraped)?;
+        let whole = span(this, record.started_at);
         let mut verdicts = Vec::with_capacity(spec.assertions.len());
         for assertion in &spec.assertions {
-            verdicts.push(match assertion.client {
-                Some(stat) => evaluate_client(assertion, stat, phase_of(assertion, this)),
-                None => evaluate(self.client, assertion, window_of(assertion, this), settle).await,
-            });
+            let phase = phase_of(assertion, this);
+            verdicts.push(ask(self.client, assertion, phase, whole, settle).await);
         }
         for phase in this.iter_mut() {
-            phase.name = format!("{} ({label})", phase.name);
+            phase.name = PhaseRecord::repetition_name(&phase.name, label);
         }
         Ok(verdicts)
     }

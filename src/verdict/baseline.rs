@@ -24,34 +24,23 @@ pub fn baseline_name() -> String {
 /// baseline. Under `$PERFGATE_BASELINES` the key is the spec's path made a file name
 /// (`specs/api.yaml` → `specs_api`).
 pub fn baseline_path(spec_path: &Path, name: &str) -> PathBuf {
-    let root = std::env::var_os("PERFGATE_BASELINES")
-        .filter(|v| !v.is_empty())
-        .map_or_else(
-            || {
-                spec_path
-                    .parent()
-                    .unwrap_or(Path::new(""))
-                    .join("baselines")
-            },
-            PathBuf::from,
-        );
-    root.join(spec_key(spec_path)).join(format!("{name}.json"))
-}
-
-/// The folder a spec's baselines live in: its file stem beside the spec, its whole path (made a
-/// file name) under a shared `$PERFGATE_BASELINES`.
-fn spec_key(spec_path: &Path) -> String {
-    let shared = std::env::var_os("PERFGATE_BASELINES").is_some_and(|v| !v.is_empty());
+    let shared = std::env::var_os("PERFGATE_BASELINES").filter(|v| !v.is_empty());
     let stem = spec_path.with_extension("");
-    let key = if shared {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let relative = stem.strip_prefix(&cwd).unwrap_or(&stem);
-        relative.to_string_lossy().into_owned()
-    } else {
-        stem.file_name()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+    let (root, key) = match shared {
+        // One folder for every spec: the key is the spec's whole path.
+        Some(root) => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let relative = stem.strip_prefix(&cwd).unwrap_or(&stem);
+            (PathBuf::from(root), relative.to_string_lossy().into_owned())
+        }
+        None => (
+            spec_path.parent().unwrap_or(Path::new("")).join("baselines"),
+            stem.file_name()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+        ),
     };
-    crate::spec::units::slug(&key)
+    root.join(crate::spec::units::slug(&key))
+        .join(format!("{name}.json"))
 }
 
 /// A baseline name is a file name: letters, digits, `-`, `_`, `.` (no path tricks).

@@ -1,18 +1,36 @@
-//! Judging a `client:` assertion: the HTTP engine's exact statistic of the `during` phase (from
-//! its HDR histogram of every request), read from the phase's outcome instead of Prometheus.
+//! Asking an assertion (`ask`): a `client:` assertion reads the HTTP engine's exact statistic of
+//! the `during` phase (from its HDR histogram of every request) in the phase's outcome; any other
+//! asks Prometheus its query (`evaluate`).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use super::evaluate::judge;
+use super::evaluate::{evaluate, judge};
 use crate::load::PhaseOutcome;
 use crate::load::http::HttpPhaseOutcome;
-use crate::prom::{Sample, Series};
+use crate::prom::{PromClient, Sample, Series};
 use crate::report::{Outcome, PhaseRecord, Verdict, Window};
 use crate::spec::{Assertion, ClientStat};
 
+/// The verdict of `assertion` judged on `phase` (its `during:` phase in this run or repetition,
+/// `None` for the whole load, `whole`): the engine's exact statistic for `client:`, else its
+/// query asked over the phase's window.
+pub async fn ask(
+    client: &PromClient,
+    assertion: &Assertion,
+    phase: Option<&PhaseRecord>,
+    whole: Window,
+    step: Duration,
+) -> Verdict {
+    match assertion.client {
+        Some(stat) => evaluate_client(assertion, stat, phase),
+        None => evaluate(client, assertion, phase.map_or(whole, |p| p.window), step).await,
+    }
+}
+
 /// The verdict of `assertion` (whose statistic is `stat`) on `phase`, the record of its
 /// `during:` phase in this run (or repetition).
-pub fn evaluate_client(assertion: &Assertion, stat: ClientStat, phase: Option<&PhaseRecord>) -> Verdict {
+fn evaluate_client(assertion: &Assertion, stat: ClientStat, phase: Option<&PhaseRecord>) -> Verdict {
     let window = phase.map_or(Window { start: 0.0, end: 0.0 }, |p| p.window);
     let http = phase.and_then(|p| match &p.load {
         Some(PhaseOutcome::Http(outcome)) => Some(outcome),

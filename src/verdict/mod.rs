@@ -20,8 +20,7 @@ pub use baseline::{
     BaselineChoice, apply_baseline, baseline_path, check_baseline_name, save_baseline,
 };
 pub use calibrate::{Calibration, calibrate};
-pub use client::evaluate_client;
-pub use evaluate::evaluate;
+pub use client::ask;
 pub use repeated::{first_not_passed, judge_repeated};
 pub use noise::{apply_noise_guard, disturbances, disturbed_phases};
 pub use versus::judge_versus;

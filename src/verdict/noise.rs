@@ -79,11 +79,7 @@ fn judged_on(verdict: &Verdict, phase: &PhaseRecord) -> bool {
     let Some(during) = &verdict.during else {
         return true;
     };
-    phase.name == *during
-        || phase
-            .name
-            .strip_prefix(during.as_str())
-            .is_some_and(|rest| rest.starts_with(" (") && rest.ends_with(')'))
+    phase.is_of(during)
 }
 
 /// Every FAIL of `record` whose window's phase was disturbed made INCONCLUSIVE.
