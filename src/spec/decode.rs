@@ -8,7 +8,7 @@ use serde_yaml_ng::Value;
 
 use super::diagnostic::{Diagnostic, backticked, did_you_mean};
 use super::locate::{Seg, SourceIndex, Span, YamlPath};
-use super::model::Rate;
+use super::units::Rate;
 use super::units;
 
 /// Most serde errors reported for one item before giving up on it.

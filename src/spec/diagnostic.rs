@@ -5,7 +5,12 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::model::Location;
+/// A 1-based position in a spec file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
 
 /// One problem in a spec file, pointing at the offending text.
 #[derive(Debug, Clone, PartialEq, Eq)]

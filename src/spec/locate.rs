@@ -10,7 +10,7 @@ use std::fmt;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use super::model::Location;
+use super::diagnostic::Location;
 
 /// One step of a path into the document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -7,8 +7,11 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use super::client_stat::ClientStat;
+use super::kinds::ServiceKind;
+pub use super::diagnostic::Location;
 use super::expectation::Expectation;
 use super::tolerance::Tolerance;
+pub use super::units::Rate;
 
 /// A validated spec: references resolved, units parsed, names unique.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,211 +71,6 @@ pub enum BackendChoice {
 pub struct Service {
     pub name: String,
     pub kind: ServiceKind,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ServiceKind {
-    Prometheus(PrometheusService),
-    DemoApi(DemoApiService),
-    Process(ProcessService),
-    OtelCollector(OtelCollectorService),
-    OtlpAdapter(OtlpAdapterService),
-    FfmpegOrigin(FfmpegOriginService),
-}
-
-impl ServiceKind {
-    /// The kind as written in `kind:`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ServiceKind::Prometheus(_) => "prometheus",
-            ServiceKind::DemoApi(_) => "demo-api",
-            ServiceKind::Process(_) => "process",
-            ServiceKind::OtelCollector(_) => "otel-collector",
-            ServiceKind::OtlpAdapter(_) => "otlp-to-prometheus",
-            ServiceKind::FfmpegOrigin(_) => "ffmpeg-origin",
-        }
-    }
-
-    /// Whether services can send OTLP to this one (`otlp: NAME`).
-    pub fn receives_otlp(&self) -> bool {
-        matches!(
-            self,
-            ServiceKind::OtelCollector(_) | ServiceKind::OtlpAdapter(_)
-        )
-    }
-}
-
-/// A live HLS origin: FFmpeg encodes `source` into a rolling playlist (`/live.m3u8`) that
-/// perfgate's own HTTP server serves, with optional injected faults. Serializable: the process
-/// backend hands it to the built-in origin as JSON.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct FfmpegOriginService {
-    pub source: OriginSource,
-    pub width: u32,
-    pub height: u32,
-    pub fps: u32,
-    /// Target segment length (`-hls_time`); keyframes are forced on its boundaries.
-    pub segment: Duration,
-    /// Segments listed in the playlist (`-hls_list_size`); older ones are deleted.
-    pub window: u32,
-    /// Video bitrate in bits per second; `None` = x264's constant quality.
-    pub bitrate: Option<u64>,
-    /// Explicit path to an `ffmpeg` binary; beats `PERFGATE_FFMPEG`, PATH and the cache.
-    pub binary: Option<PathBuf>,
-    pub faults: OriginFaults,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum OriginSource {
-    /// lavfi `testsrc2` plus a 1 kHz sine tone, paced in real time.
-    TestPattern,
-    /// A media file looped forever in real time; relative paths are relative to the spec's folder.
-    File(PathBuf),
-}
-
-/// Per-request degradations of the origin (all off by default).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct OriginFaults {
-    /// Added to every affected response.
-    pub latency: Duration,
-    /// Plus a uniformly random extra delay in `0..jitter`.
-    pub jitter: Duration,
-    /// Share of affected requests answered with `status` instead of the object (0..=1).
-    pub error_rate: f64,
-    pub status: u16,
-    pub applies_to: FaultTarget,
-    /// From this long after the first segment request on, every segment request answers 404.
-    pub segment_404_after: Option<Duration>,
-    /// Seed of the jitter and error draws.
-    pub seed: u64,
-}
-
-impl Default for OriginFaults {
-    fn default() -> Self {
-        Self {
-            latency: Duration::ZERO,
-            jitter: Duration::ZERO,
-            error_rate: 0.0,
-            status: 503,
-            applies_to: FaultTarget::All,
-            segment_404_after: None,
-            seed: 1,
-        }
-    }
-}
-
-/// Which requests `latency`, `jitter` and `error_rate` affect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum FaultTarget {
-    #[default]
-    All,
-    Playlist,
-    Segment,
-}
-
-/// An OpenTelemetry collector between OTLP senders and Prometheus.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OtelCollectorService {
-    /// The `prometheus` service the collector's metrics end up in.
-    pub export_to: String,
-    /// How the metrics reach `export_to`: scraped from the collector (or its companion adapter),
-    /// or remote-written into Prometheus.
-    pub via: OtlpExportMode,
-    pub implementation: CollectorImpl,
-    /// Explicit path to an `otelcol-contrib`/`otelcol` or `rotel-agent` binary.
-    pub binary: Option<PathBuf>,
-    /// The image the docker backend runs it from (an otelcol image unless `implementation:
-    /// rotel`); beats `PERFGATE_IMAGE_OTELCOL`/`_ROTEL`. The process backend ignores it.
-    pub image: Option<String>,
-    pub extra_args: Vec<String>,
-}
-
-/// Which collector runs an `otel-collector` service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CollectorImpl {
-    /// `otelcol-contrib`/`otelcol` when found, else rotel (provisioned from PyPI).
-    #[default]
-    Auto,
-    Otelcol,
-    Rotel,
-}
-
-/// perfgate's own OTLP/HTTP → Prometheus adapter.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OtlpAdapterService {
-    pub export: OtlpExportMode,
-}
-
-/// How translated series reach Prometheus (an adapter's `export:`, a collector's `via:`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OtlpExportMode {
-    /// Exposed on the adapter's `/metrics` (with OTLP timestamps) and scraped.
-    #[default]
-    Scrape,
-    /// Written to the stack's Prometheus through its remote-write receiver.
-    RemoteWrite,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PrometheusService {
-    /// Global scrape interval (and evaluation interval) of the generated config.
-    pub scrape_interval: Duration,
-    /// Explicit path to a `prometheus` binary; beats `PERFGATE_PROMETHEUS`, PATH and the cache.
-    pub binary: Option<PathBuf>,
-    /// The image the docker backend runs it from, instead of one built from the local binary;
-    /// beats `PERFGATE_IMAGE_PROMETHEUS`. The process backend ignores it.
-    pub image: Option<String>,
-    /// Extra command-line flags passed through verbatim.
-    pub extra_args: Vec<String>,
-    /// The Prometheus that assertions and snapshots query (exactly one per stack: the one
-    /// written `gates: true`, else the first not written `gates: false`).
-    pub gates: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemoApiService {
-    /// Seed of the API's latency and error randomness.
-    pub seed: u64,
-    /// Multiplies every simulated latency (1.0 = as documented; 2.0 seeds a regression).
-    pub latency_factor: f64,
-    /// Multiplies every simulated error probability (0.0 = no injected errors).
-    pub error_factor: f64,
-    /// Multiplies the CPU work of GET /api/work (1.0 = about 2 ms per unit; 1.2 seeds a 20 %
-    /// CPU regression). Finite, > 0, at most [`MAX_CPU_FACTOR`](crate::spec::MAX_CPU_FACTOR).
-    pub cpu_factor: f64,
-    /// Service receiving the API's OTLP export; `None` = Prometheus scrapes `/metrics`.
-    pub otlp: Option<String>,
-    /// How often the OTLP exporter sends (cumulative) metrics.
-    pub export_interval: Duration,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProcessService {
-    /// argv; `{{port.NAME}}` and `{{service.PORT}}` placeholders are expanded at start.
-    pub command: Vec<String>,
-    /// Named ports perfgate allocates (value 0) or fixes (non-zero).
-    pub ports: BTreeMap<String, u16>,
-    pub env: BTreeMap<String, String>,
-    pub ready: ReadyCheck,
-    /// Path scraped by Prometheus on the `http` port (or the only port), when the program exports metrics.
-    pub metrics_path: Option<String>,
-    pub startup_timeout: Duration,
-    /// Service receiving the program's OTLP; injects `OTEL_EXPORTER_OTLP_ENDPOINT` and friends.
-    pub otlp: Option<String>,
-    /// Extra resource attributes for `OTEL_RESOURCE_ATTRIBUTES`.
-    pub resource: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReadyCheck {
-    /// GET `path` on the named port answers 2xx.
-    Http { port: String, path: String },
-    /// The named port accepts TCP connections.
-    Tcp { port: String },
-    /// A line of stdout or stderr contains this text.
-    Log { contains: String },
-    /// Nothing to wait for.
-    None,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -429,16 +227,6 @@ pub struct Ramp {
     pub over: Duration,
 }
 
-/// Events per second.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
-pub struct Rate(pub f64);
-
-impl Rate {
-    pub fn per_second(self) -> f64 {
-        self.0
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeightedRequest {
     pub weight: u32,
@@ -506,13 +294,6 @@ pub enum EvalMode {
     AtEnd,
     /// A range query over the window (step = scrape interval); every point must satisfy.
     Throughout,
-}
-
-/// A 1-based position in a spec file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Location {
-    pub line: usize,
-    pub column: usize,
 }
 
 /// A snapshot query: its results are recorded per series and compared with the stored ones.

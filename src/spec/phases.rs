@@ -9,8 +9,9 @@ use serde_yaml_ng::Value;
 use super::decode::Ctx;
 use super::diagnostic::backticked;
 use super::locate::YamlPath;
+use super::kinds::ServiceKind;
 use super::model::{
-    FreshnessPhase, HttpPhase, Method, Phase, PhaseKind, Ramp, ServiceKind, WeightedRequest,
+    FreshnessPhase, HttpPhase, Method, Phase, PhaseKind, Ramp, WeightedRequest,
 };
 use super::raw::{PHASE_KINDS, RawFreshness, RawHttp, RawPhase, RawRequest};
 use super::services::{StackInfo, http_ports};

@@ -5,7 +5,8 @@
 use super::decode::Ctx;
 use super::diagnostic::backticked;
 use super::locate::YamlPath;
-use super::model::{ServiceKind, Stack};
+use super::kinds::ServiceKind;
+use super::model::Stack;
 use super::stack_info::{StackInfo, http_ports};
 
 /// `{{port.NAME}}` must name a port of the same process; `{{service.PORT}}` a port of another.

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -100,152 +99,10 @@ pub(crate) enum RawBackend {
     Docker,
 }
 
-/// Service kinds as written in `kind:`; the ones reserved for later are listed so an unknown
-/// kind's error can tell them apart from typos.
-pub(crate) const SERVICE_KINDS: [&str; 6] = [
-    "prometheus",
-    "demo-api",
-    "process",
-    "otel-collector",
-    "otlp-to-prometheus",
-    "ffmpeg-origin",
-];
-
 /// Only peeks at `kind:`; the rest of the service is read by the kind's own shape.
 #[derive(Debug, Deserialize)]
 pub(crate) struct RawKind {
     pub(crate) kind: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawPrometheus {
-    #[expect(
-        dead_code,
-        reason = "read through RawKind; listed so `kind:` is a known field"
-    )]
-    pub(crate) kind: String,
-    pub(crate) scrape_interval: Option<Text>,
-    pub(crate) binary: Option<PathBuf>,
-    pub(crate) image: Option<String>,
-    #[serde(default)]
-    pub(crate) args: Vec<Text>,
-    pub(crate) gates: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawDemoApi {
-    #[expect(
-        dead_code,
-        reason = "read through RawKind; listed so `kind:` is a known field"
-    )]
-    pub(crate) kind: String,
-    pub(crate) seed: Option<u64>,
-    pub(crate) latency_factor: Option<f64>,
-    pub(crate) error_factor: Option<f64>,
-    pub(crate) cpu_factor: Option<f64>,
-    /// An `otel-collector` or `otlp-to-prometheus` service to export OTLP to.
-    pub(crate) otlp: Option<String>,
-    pub(crate) export_interval: Option<Text>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawProcess {
-    #[expect(
-        dead_code,
-        reason = "read through RawKind; listed so `kind:` is a known field"
-    )]
-    pub(crate) kind: String,
-    pub(crate) command: Vec<Text>,
-    #[serde(default)]
-    pub(crate) ports: BTreeMap<String, u16>,
-    #[serde(default)]
-    pub(crate) env: BTreeMap<String, Text>,
-    /// `none` or a [`RawReady`] mapping; told apart by hand (no `untagged`).
-    pub(crate) ready: Option<Value>,
-    pub(crate) metrics: Option<String>,
-    pub(crate) startup_timeout: Option<Text>,
-    /// An `otel-collector` or `otlp-to-prometheus` service; injects `OTEL_EXPORTER_OTLP_*`.
-    pub(crate) otlp: Option<String>,
-    /// Extra OpenTelemetry resource attributes (`OTEL_RESOURCE_ATTRIBUTES`).
-    #[serde(default)]
-    pub(crate) resource: BTreeMap<String, Text>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawOtelCollector {
-    #[expect(
-        dead_code,
-        reason = "read through RawKind; listed so `kind:` is a known field"
-    )]
-    pub(crate) kind: String,
-    pub(crate) export_to: String,
-    /// `scrape` or `remote-write`: how the collector's metrics reach `export_to`.
-    pub(crate) via: Option<String>,
-    pub(crate) implementation: Option<String>,
-    pub(crate) binary: Option<PathBuf>,
-    pub(crate) image: Option<String>,
-    #[serde(default)]
-    pub(crate) args: Vec<Text>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawOtlpAdapter {
-    #[expect(
-        dead_code,
-        reason = "read through RawKind; listed so `kind:` is a known field"
-    )]
-    pub(crate) kind: String,
-    pub(crate) export: Option<String>,
-}
-
-/// A live HLS origin: FFmpeg encoding into a rolling playlist, served by perfgate.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawFfmpegOrigin {
-    #[expect(
-        dead_code,
-        reason = "read through RawKind; listed so `kind:` is a known field"
-    )]
-    pub(crate) kind: String,
-    /// `testsrc` (default) or `file`.
-    pub(crate) source: Option<String>,
-    /// The media file looped by `source: file`, relative to the spec's folder.
-    pub(crate) path: Option<PathBuf>,
-    pub(crate) resolution: Option<Text>,
-    pub(crate) fps: Option<u32>,
-    pub(crate) segment: Option<Text>,
-    pub(crate) window: Option<u32>,
-    pub(crate) bitrate: Option<Text>,
-    pub(crate) binary: Option<PathBuf>,
-    pub(crate) faults: Option<RawOriginFaults>,
-}
-
-/// Degradations the origin applies per request, to show that gates catch them.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawOriginFaults {
-    pub(crate) latency: Option<Text>,
-    pub(crate) jitter: Option<Text>,
-    pub(crate) error_rate: Option<Text>,
-    pub(crate) status: Option<u16>,
-    pub(crate) applies_to: Option<String>,
-    pub(crate) segment_404_after: Option<Text>,
-    pub(crate) seed: Option<u64>,
-}
-
-/// `{ http: /health }`, `{ http: /health, port: admin }`, `{ tcp: http }` or `{ log: "text" }`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawReady {
-    pub(crate) http: Option<String>,
-    pub(crate) port: Option<String>,
-    pub(crate) tcp: Option<String>,
-    pub(crate) log: Option<String>,
 }
 
 /// One entry of `load:`: a name plus exactly one kind key (`http`, `pause`, `replicate`,

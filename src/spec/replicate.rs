@@ -9,7 +9,8 @@ use serde_yaml_ng::Value;
 use super::decode::Ctx;
 use super::limits::{MAX_COPIES, counted_values};
 use super::locate::YamlPath;
-use super::model::{Endpoint, Rate, ReplicatePhase, ReplicationLabel, ServiceKind};
+use super::kinds::ServiceKind;
+use super::model::{Endpoint, Rate, ReplicatePhase, ReplicationLabel};
 use super::raw::RawReplicate;
 use super::services::StackInfo;
 

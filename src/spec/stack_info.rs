@@ -1,7 +1,7 @@
 //! What the rest of the validator knows of a spec's stack: the services that parsed, every
 //! name written, and which ports of a service speak HTTP.
 
-use super::model::{Service, ServiceKind, Stack};
+use super::model::{Service, Stack};
 
 /// The validated stack, plus what later passes need to know about services that failed.
 pub(crate) struct StackInfo {
@@ -13,12 +13,11 @@ pub(crate) struct StackInfo {
 
 /// The HTTP-capable ports of a service, by name.
 pub(crate) fn http_ports(service: &Service) -> Vec<&str> {
-    match &service.kind {
-        ServiceKind::Prometheus(_)
-        | ServiceKind::DemoApi(_)
-        | ServiceKind::OtlpAdapter(_)
-        | ServiceKind::FfmpegOrigin(_) => vec!["http"],
-        ServiceKind::OtelCollector(_) => vec!["otlp"],
-        ServiceKind::Process(p) => p.ports.keys().map(String::as_str).collect(),
-    }
+    service
+        .kind
+        .ports()
+        .into_iter()
+        .filter(|p| p.http)
+        .map(|p| p.name)
+        .collect()
 }

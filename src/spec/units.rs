@@ -5,9 +5,18 @@
 use std::time::Duration;
 
 use super::expectation::{CompareOp, Expectation, bound_phrase};
-use super::model::Rate;
 pub(crate) use super::number::parse_number;
 use super::tolerance::Tolerance;
+
+/// Events per second.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Rate(pub f64);
+
+impl Rate {
+    pub fn per_second(self) -> f64 {
+        self.0
+    }
+}
 
 const DURATION_UNITS: [(&str, u64); 4] = [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
 

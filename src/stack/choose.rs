@@ -5,7 +5,8 @@
 use super::backend::{Backend, BackendDecision};
 use super::error::StackError;
 use super::images;
-use super::need::{cannot_stand_in, image_instead, needed_tools};
+use super::need::{cannot_stand_in, image_instead};
+use super::plan::needed_tools;
 use crate::spec::{BackendChoice, ServiceKind, Spec};
 
 /// Decides the backend of `spec`. Asking for docker checks that a daemon answers; `auto`

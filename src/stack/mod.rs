@@ -3,10 +3,10 @@
 //!
 //! Layers, bottom up (no module imports one above it; `layers` checks it): `child`,
 //! `ports`, `error`, `ready`, `builtin` (built-ins' environment and
-//! `dispatch_from_env`), `images/` (the docker CLI and local images); `backend`, `need` (which
-//! tools a spec needs, resolved per backend) and `choose`; `plan/` (the backend-neutral plan);
-//! the backends `process` and `docker/`, and `compose`; `launch` (a planned service on a
-//! backend), `running`, `start`.
+//! `dispatch_from_env`), `images/` (the docker CLI and local images); `backend`, `need` (a tool,
+//! resolved per backend); `plan/` (the backend-neutral plan, by kind, and the tools each kind
+//! needs); `choose` (the backend, from those tools); the backends `process` and `docker/`, and
+//! `compose`; `launch` (a planned service on a backend), `running`, `start`.
 
 mod backend;
 mod builtin;

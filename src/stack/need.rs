@@ -1,17 +1,14 @@
-//! The tools a spec needs (Prometheus, the collector each `otel-collector` runs, FFmpeg for
-//! the origin and the swarm) and how each resolves for a backend: processes take it from this
-//! machine; docker takes the image named for it, else the local binary (built into an image
-//! later), else an image found for it. `choose` and the planner share this, so under the docker
-//! backend a tool missing locally comes from the same image `auto` found.
+//! A tool a spec needs (which ones: each kind's planner says, `plan::needed_tools` gathers them)
+//! and how it resolves for a backend: processes take it from this machine; docker takes the
+//! image named for it, else the local binary (built into an image later), else an image found
+//! for it. `choose` and the planner share this, so under the docker backend a tool missing
+//! locally comes from the same image `auto` found.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::backend::Backend;
 use super::error::StackError;
 use super::images;
-use crate::spec::{
-    CollectorImpl, OtelCollectorService, PhaseKind, PrometheusService, ServiceKind, Spec,
-};
 use crate::tools::{self, ResolvedTool, ToolError, ToolSpec};
 
 /// A tool a run resolves, with the binary and the image the spec names for it.
@@ -23,15 +20,8 @@ pub(crate) struct ToolNeed {
 }
 
 impl ToolNeed {
-    pub(crate) fn prometheus(p: &PrometheusService) -> Self {
-        Self {
-            tool: &tools::PROMETHEUS,
-            binary: p.binary.clone(),
-            image: p.image.clone(),
-        }
-    }
-
-    fn ffmpeg(binary: Option<PathBuf>) -> Self {
+    /// FFmpeg: the origin's encoder, the swarm's clients; never in an image of its own.
+    pub(crate) fn ffmpeg(binary: Option<PathBuf>) -> Self {
         Self {
             tool: &tools::FFMPEG,
             binary,
@@ -112,85 +102,4 @@ pub(crate) fn cannot_stand_in(missing: &ToolError, why: &str) -> StackError {
     StackError::NoBackend(format!(
         "{missing}\n  and the docker backend cannot stand in: {why}"
     ))
-}
-
-/// The tools a run of `spec` resolves.
-pub(crate) fn needed_tools(spec: &Spec) -> Vec<ToolNeed> {
-    let mut needed = Vec::new();
-    for service in spec.stack.services.values() {
-        match &service.kind {
-            ServiceKind::Prometheus(p) => needed.push(ToolNeed::prometheus(p)),
-            ServiceKind::OtelCollector(c) => needed.push(collector_tool(c)),
-            ServiceKind::FfmpegOrigin(o) => needed.push(ToolNeed::ffmpeg(o.binary.clone())),
-            ServiceKind::DemoApi(_) | ServiceKind::OtlpAdapter(_) | ServiceKind::Process(_) => {}
-        }
-    }
-    if spec
-        .phases
-        .iter()
-        .any(|p| matches!(p.kind, PhaseKind::Swarm(_)))
-    {
-        needed.push(ToolNeed::ffmpeg(None));
-    }
-    needed
-}
-
-/// The collector a service runs, and the binary and image named for it: `otelcol-contrib`/
-/// `otelcol` when asked for, found, or named by an image (unless `implementation: rotel`);
-/// otherwise rotel (provisioned if needed).
-pub(crate) fn collector_tool(c: &OtelCollectorService) -> ToolNeed {
-    let binary = c.binary.as_deref();
-    let named_rotel = binary.is_some_and(|b| b.file_name().is_some_and(|f| f == "rotel-agent"));
-    let otelcol_found = binary.is_some() && !named_rotel
-        || c.image.is_some()
-        || std::env::var_os(tools::OTELCOL.env_var).is_some_and(|v| !v.is_empty())
-        || ["otelcol-contrib", "otelcol"]
-            .iter()
-            .any(|p| tools::which(p).is_some());
-    let (tool, binary) = match c.implementation {
-        CollectorImpl::Otelcol => (&tools::OTELCOL, otelcol_binary(binary)),
-        CollectorImpl::Auto if otelcol_found => (&tools::OTELCOL, otelcol_binary(binary)),
-        CollectorImpl::Rotel | CollectorImpl::Auto => (
-            &tools::ROTEL,
-            binary
-                .filter(|_| named_rotel || c.implementation == CollectorImpl::Rotel)
-                .map(Path::to_path_buf),
-        ),
-    };
-    ToolNeed {
-        tool,
-        binary,
-        image: c.image.clone(),
-    }
-}
-
-/// The spec's binary, else plain `otelcol` when that is on PATH and `otelcol-contrib` is not.
-fn otelcol_binary(binary: Option<&Path>) -> Option<PathBuf> {
-    match (
-        binary,
-        tools::which("otelcol-contrib"),
-        tools::which("otelcol"),
-    ) {
-        (None, None, Some(plain)) => Some(plain),
-        _ => binary.map(Path::to_path_buf),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_tools_a_spec_needs_include_its_phases() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let names = |spec: &str| -> Vec<&str> {
-            let spec = crate::spec::load(&root.join(spec)).expect("a valid spec");
-            needed_tools(&spec).iter().map(|n| n.tool.name).collect()
-        };
-        assert_eq!(names("specs/quickstart.yaml"), ["prometheus"]);
-        // The origin's encoder and the swarm's clients.
-        let mut swarm = names("specs/hls-swarm.yaml");
-        swarm.sort_unstable();
-        assert_eq!(swarm, ["ffmpeg", "ffmpeg", "prometheus"]);
-    }
 }

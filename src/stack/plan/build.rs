@@ -1,19 +1,17 @@
-//! `plan`: every service of a spec planned for a backend, by kind, in start order; every
-//! Prometheus last, once every scrape target is known.
+//! `plan`: every service of a spec planned for a backend, by kind (`kinds::plan`), in start
+//! order; every Prometheus last, once every scrape target is known. `needed_tools`: what the
+//! spec's services and phases run.
 
 use std::path::Path;
 use std::time::Duration;
 
 use super::context::PlanContext;
-use super::demo_api::plan_demo_api;
-use super::external::plan_external;
+use super::kinds::{self, Planning};
 use super::model::{Part, ScrapeTarget, StackPlan};
-use super::origin::plan_origin;
-use super::otel::{plan_collector, plan_otlp_adapter};
-use super::prometheus;
-use crate::spec::{ServiceKind, Spec};
+use crate::spec::{PhaseKind, Spec};
 use crate::stack::backend::Backend;
 use crate::stack::error::StackError;
+use crate::stack::need::ToolNeed;
 
 /// Plans every service of `spec` into `run_dir` for `backend`: resolves tools (fail fast; under
 /// docker a tool missing here may come from its image), allocates every port, builds command
@@ -33,23 +31,16 @@ pub(crate) fn plan(
     let mut apps = Part::default();
     let mut proms = Vec::new();
     for (name, service) in &spec.stack.services {
-        let part = match &service.kind {
-            ServiceKind::Prometheus(p) => {
-                let (pending, target) = prometheus::resolve(name, p, &ctx)?;
-                proms.push(pending);
-                Part {
-                    services: Vec::new(),
-                    targets: vec![target],
-                }
+        match kinds::plan(name, &service.kind, &ctx)? {
+            Planning::Part(part) => {
+                apps.services.extend(part.services);
+                apps.targets.extend(part.targets);
             }
-            ServiceKind::DemoApi(d) => plan_demo_api(name, d, &ctx)?,
-            ServiceKind::OtlpAdapter(a) => plan_otlp_adapter(name, a, &ctx)?,
-            ServiceKind::OtelCollector(c) => plan_collector(name, c, &ctx)?,
-            ServiceKind::FfmpegOrigin(o) => plan_origin(name, o, &ctx)?,
-            ServiceKind::Process(p) => plan_external(name, p, &ctx)?,
-        };
-        apps.services.extend(part.services);
-        apps.targets.extend(part.targets);
+            Planning::Prometheus(pending, target) => {
+                proms.push(pending);
+                apps.targets.push(target);
+            }
+        }
     }
     apps.services.sort_by_key(|(rank, _)| *rank);
     let mut targets = apps.targets;
@@ -71,4 +62,39 @@ pub(crate) fn plan(
         plan.services.push(pending.plan(&targets, run_dir)?);
     }
     Ok(plan)
+}
+
+/// The tools a run of `spec` resolves: its services', and FFmpeg for a swarm's clients.
+pub(crate) fn needed_tools(spec: &Spec) -> Vec<ToolNeed> {
+    let mut needed = Vec::new();
+    for service in spec.stack.services.values() {
+        needed.extend(kinds::tools(&service.kind));
+    }
+    if spec
+        .phases
+        .iter()
+        .any(|p| matches!(p.kind, PhaseKind::Swarm(_)))
+    {
+        needed.push(ToolNeed::ffmpeg(None));
+    }
+    needed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tools_a_spec_needs_include_its_phases() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let names = |spec: &str| -> Vec<&str> {
+            let spec = crate::spec::load(&root.join(spec)).expect("a valid spec");
+            needed_tools(&spec).iter().map(|n| n.tool.name).collect()
+        };
+        assert_eq!(names("specs/quickstart.yaml"), ["prometheus"]);
+        // The origin's encoder and the swarm's clients.
+        let mut swarm = names("specs/hls-swarm.yaml");
+        swarm.sort_unstable();
+        assert_eq!(swarm, ["ffmpeg", "ffmpeg", "prometheus"]);
+    }
 }

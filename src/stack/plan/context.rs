@@ -108,30 +108,20 @@ fn gating_prometheus(spec: &Spec) -> Option<&str> {
 }
 
 /// The address of every named port of every service (`{{SERVICE.PORT}}` placeholders refer to
-/// them): OTLP receivers keep the address `Receivers` gave them, a process's non-zero ports are
-/// used as written, every other port is a free loopback port.
+/// them), as its kind declares them: an OTLP receiver keeps the address `Receivers` gave it, a
+/// fixed port is used as written, every other port is a free loopback port.
 fn allocate_ports(spec: &Spec, receivers: &Receivers) -> std::io::Result<Addresses> {
     let mut out = Addresses::new();
     for (name, service) in &spec.stack.services {
-        let ports = match &service.kind {
-            ServiceKind::Prometheus(_) | ServiceKind::DemoApi(_) | ServiceKind::FfmpegOrigin(_) => {
-                BTreeMap::from([("http".to_owned(), loopback(free_port()?))])
-            }
-            ServiceKind::OtlpAdapter(_) => {
-                BTreeMap::from([("http".to_owned(), receivers.addr(name)?)])
-            }
-            ServiceKind::OtelCollector(_) => {
-                BTreeMap::from([("otlp".to_owned(), receivers.addr(name)?)])
-            }
-            ServiceKind::Process(p) => p
-                .ports
-                .iter()
-                .map(|(port, &fixed)| {
-                    let port_number = if fixed == 0 { free_port()? } else { fixed };
-                    Ok((port.clone(), loopback(port_number)))
-                })
-                .collect::<std::io::Result<_>>()?,
-        };
+        let mut ports = BTreeMap::new();
+        for port in service.kind.ports() {
+            let addr = match port.number {
+                _ if port.otlp => receivers.addr(name)?,
+                0 => loopback(free_port()?),
+                fixed => loopback(fixed),
+            };
+            ports.insert(port.name.to_owned(), addr);
+        }
         out.insert(name.clone(), ports);
     }
     Ok(out)

@@ -1,66 +1,11 @@
-//! Validation of the OpenTelemetry parts of `stack:`: the `otel-collector` and
-//! `otlp-to-prometheus` kinds, and `otlp:` / `export_to:` references between services.
-
-use std::time::Duration;
-
-use serde_yaml_ng::Value;
+//! The references between services of `stack:`: `otlp:` names an OTLP receiver (an
+//! `otel-collector` or `otlp-to-prometheus` service), `export_to:` a `prometheus` service.
 
 use super::decode::Ctx;
 use super::diagnostic::backticked;
+use super::kinds::ServiceKind;
 use super::locate::YamlPath;
-use super::model::{
-    CollectorImpl, OtelCollectorService, OtlpAdapterService, OtlpExportMode, ServiceKind, Stack,
-};
-use super::raw::{RawOtelCollector, RawOtlpAdapter};
-
-pub(crate) const DEFAULT_EXPORT_INTERVAL: Duration = Duration::from_secs(1);
-const IMPLEMENTATIONS: [&str; 3] = ["auto", "otelcol", "rotel"];
-const EXPORT_MODES: [&str; 2] = ["scrape", "remote-write"];
-
-pub(crate) fn collector(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
-    let raw = ctx.de::<RawOtelCollector>(value, at)?;
-    let implementation = match raw.implementation.as_deref() {
-        None | Some("auto") => CollectorImpl::Auto,
-        Some("otelcol") => CollectorImpl::Otelcol,
-        Some("rotel") => CollectorImpl::Rotel,
-        Some(other) => {
-            ctx.unknown_name(
-                &at.key("implementation"),
-                "collector implementation",
-                other,
-                &IMPLEMENTATIONS,
-            );
-            return None;
-        }
-    };
-    let via = export_mode(ctx, raw.via.as_deref(), &at.key("via"))?;
-    Some(ServiceKind::OtelCollector(OtelCollectorService {
-        export_to: raw.export_to,
-        via,
-        implementation,
-        binary: raw.binary,
-        image: raw.image,
-        extra_args: raw.args.into_iter().map(|t| t.0).collect(),
-    }))
-}
-
-pub(crate) fn adapter(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
-    let raw = ctx.de::<RawOtlpAdapter>(value, at)?;
-    let export = export_mode(ctx, raw.export.as_deref(), &at.key("export"))?;
-    Some(ServiceKind::OtlpAdapter(OtlpAdapterService { export }))
-}
-
-/// An adapter's `export:` or a collector's `via:` (default `scrape`).
-fn export_mode(ctx: &mut Ctx, written: Option<&str>, at: &YamlPath) -> Option<OtlpExportMode> {
-    match written {
-        None | Some("scrape") => Some(OtlpExportMode::Scrape),
-        Some("remote-write") => Some(OtlpExportMode::RemoteWrite),
-        Some(other) => {
-            ctx.unknown_name(at, "export mode", other, &EXPORT_MODES);
-            None
-        }
-    }
-}
+use super::model::Stack;
 
 /// `otlp:` must name a collector or adapter; `export_to:` a `prometheus` service.
 pub(crate) fn check_references(

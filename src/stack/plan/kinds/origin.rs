@@ -5,24 +5,31 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use super::context::PlanContext;
-use super::model::{Part, Planned, Program, Rank, ScrapeTarget};
+use crate::stack::plan::context::PlanContext;
+use crate::stack::plan::model::{Part, Planned, Program, Rank, ScrapeTarget};
+use super::Planning;
 use crate::origin::OriginConfig;
 use crate::spec::{FfmpegOriginService, OriginSource};
 use crate::stack::builtin;
 use crate::stack::error::{StackError, io};
+use crate::stack::need::ToolNeed;
 use crate::stack::ready::Readiness;
 use crate::tools;
 
 /// Beyond the first segment's own length: FFmpeg's start-up and the first encode.
 const STARTUP_SLACK: Duration = Duration::from_secs(20);
 
+/// FFmpeg, the encoder the built-in origin runs.
+pub(crate) fn tools(origin: &FfmpegOriginService) -> Vec<ToolNeed> {
+    vec![ToolNeed::ffmpeg(origin.binary.clone())]
+}
+
 /// A `source: file` path is resolved against the spec's folder.
-pub(crate) fn plan_origin(
+pub(crate) fn plan(
     name: &str,
     origin: &FfmpegOriginService,
     ctx: &PlanContext<'_>,
-) -> Result<Part, StackError> {
+) -> Result<Planning, StackError> {
     let spec_dir = ctx.spec.path.parent().unwrap_or(Path::new(""));
     let addr = ctx.port(name, "http")?;
     let tool = tools::resolve_ffmpeg(origin.binary.as_deref())?;
@@ -61,5 +68,5 @@ pub(crate) fn plan_origin(
         timeout: origin.segment * 2 + STARTUP_SLACK,
     };
     let target = ScrapeTarget::metrics(name, addr, false);
-    Ok(Part::one(Rank::App, planned, Some(target)))
+    Ok(Planning::Part(Part::one(Rank::App, planned, Some(target))))
 }

@@ -2,8 +2,9 @@
 //! `{{port.NAME}}` (its own ports) and `{{SERVICE.PORT}}` (another service's) expanded to port
 //! numbers in its argv and env, `OTEL_*` injected when it names a receiver with `otlp:`.
 
-use super::context::PlanContext;
-use super::model::{Part, Planned, Program, Rank, ScrapeTarget};
+use crate::stack::plan::context::PlanContext;
+use crate::stack::plan::model::{Part, Planned, Program, Rank, ScrapeTarget};
+use super::Planning;
 use super::otel::otel_env;
 use crate::spec::placeholders;
 use crate::spec::{ProcessService, ReadyCheck};
@@ -11,11 +12,11 @@ use crate::stack::error::{StackError, io};
 use crate::stack::ports::http_port;
 use crate::stack::ready::Readiness;
 
-pub(crate) fn plan_external(
+pub(crate) fn plan(
     name: &str,
     p: &ProcessService,
     ctx: &PlanContext<'_>,
-) -> Result<Part, StackError> {
+) -> Result<Planning, StackError> {
     let planned = planned(name, p, ctx).map_err(io(name))?;
     let target = match (&p.metrics_path, http_port(&planned.ports)) {
         (Some(path), Some(addr)) => Some(ScrapeTarget {
@@ -26,7 +27,7 @@ pub(crate) fn plan_external(
         }),
         _ => None,
     };
-    Ok(Part::one(Rank::App, planned, target))
+    Ok(Planning::Part(Part::one(Rank::App, planned, target)))
 }
 
 fn planned(name: &str, p: &ProcessService, ctx: &PlanContext<'_>) -> std::io::Result<Planned> {

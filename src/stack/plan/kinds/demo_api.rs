@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::context::PlanContext;
-use super::model::{Part, Planned, Program, Rank, ScrapeTarget};
+use crate::stack::plan::context::PlanContext;
+use crate::stack::plan::model::{Part, Planned, Program, Rank, ScrapeTarget};
+use super::Planning;
 use crate::demo_api::{DemoApiConfig, OtlpExport};
 use crate::spec::DemoApiService;
 use crate::stack::builtin;
@@ -14,11 +15,11 @@ use crate::stack::ready::Readiness;
 
 const STARTUP: Duration = Duration::from_secs(15);
 
-pub(crate) fn plan_demo_api(
+pub(crate) fn plan(
     name: &str,
     d: &DemoApiService,
     ctx: &PlanContext<'_>,
-) -> Result<Part, StackError> {
+) -> Result<Planning, StackError> {
     let addr = ctx.port(name, "http")?;
     let (otlp, target) = match &d.otlp {
         Some(receiver) => {
@@ -59,5 +60,5 @@ pub(crate) fn plan_demo_api(
         },
         timeout: STARTUP,
     };
-    Ok(Part::one(Rank::App, planned, target))
+    Ok(Planning::Part(Part::one(Rank::App, planned, target)))
 }

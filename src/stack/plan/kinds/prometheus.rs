@@ -7,14 +7,15 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::context::PlanContext;
-pub use super::model::ScrapeTarget;
-use super::model::{Planned, Program};
+use crate::stack::plan::context::PlanContext;
+pub use crate::stack::plan::model::ScrapeTarget;
+use crate::stack::plan::model::{Planned, Program};
+use super::Planning;
 use crate::spec::PrometheusService;
 use crate::stack::error::{StackError, io};
 use crate::stack::need::{ToolNeed, resolve_tool};
 use crate::stack::ready::Readiness;
-use crate::tools::ResolvedTool;
+use crate::tools::{self, ResolvedTool};
 
 const STARTUP: Duration = Duration::from_secs(30);
 
@@ -49,13 +50,27 @@ pub(crate) struct PendingPrometheus {
     addr: SocketAddr,
 }
 
-/// Resolves a Prometheus service's tool (fail fast) and says how it is scraped itself.
-pub(crate) fn resolve(
+/// The Prometheus binary (or image) the spec names, else the one found or provisioned.
+pub(crate) fn tools(service: &PrometheusService) -> Vec<ToolNeed> {
+    vec![tool(service)]
+}
+
+fn tool(service: &PrometheusService) -> ToolNeed {
+    ToolNeed {
+        tool: &tools::PROMETHEUS,
+        binary: service.binary.clone(),
+        image: service.image.clone(),
+    }
+}
+
+/// Resolves a Prometheus service's tool (fail fast) and says how it is scraped itself; its
+/// config is written once every target is known (`PendingPrometheus::plan`).
+pub(crate) fn plan(
     name: &str,
     service: &PrometheusService,
     ctx: &PlanContext<'_>,
-) -> Result<(PendingPrometheus, ScrapeTarget), StackError> {
-    let tool = resolve_tool(&ToolNeed::prometheus(service), ctx.backend)?;
+) -> Result<Planning, StackError> {
+    let tool = resolve_tool(&tool(service), ctx.backend)?;
     let addr = ctx.port(name, "http")?;
     let target = ScrapeTarget::metrics(name, addr, false);
     let pending = PendingPrometheus {
@@ -64,7 +79,7 @@ pub(crate) fn resolve(
         tool,
         addr,
     };
-    Ok((pending, target))
+    Ok(Planning::Prometheus(Box::new(pending), target))
 }
 
 impl PendingPrometheus {

@@ -6,17 +6,18 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::context::PlanContext;
-use super::model::{Part, Planned, Program, Rank, ScrapeTarget};
+use crate::stack::plan::context::PlanContext;
+use crate::stack::plan::model::{Part, Planned, Program, Rank, ScrapeTarget};
 use super::otelcol::{OtelcolExport, OtelcolPorts, otelcol_config};
+use super::Planning;
 use crate::otlp::AdapterConfig;
-use crate::spec::{OtelCollectorService, OtlpAdapterService, OtlpExportMode};
+use crate::spec::{CollectorImpl, OtelCollectorService, OtlpAdapterService, OtlpExportMode};
 use crate::stack::builtin;
 use crate::stack::error::{StackError, io};
-use crate::stack::need::{collector_tool, resolve_tool};
+use crate::stack::need::{ToolNeed, resolve_tool};
 use crate::stack::ports::{free_port, loopback};
 use crate::stack::ready::Readiness;
 use crate::tools::{self, ResolvedTool};
@@ -28,11 +29,11 @@ pub(crate) fn plan_otlp_adapter(
     name: &str,
     a: &OtlpAdapterService,
     ctx: &PlanContext<'_>,
-) -> Result<Part, StackError> {
+) -> Result<Planning, StackError> {
     let addr = ctx.receivers.addr(name).map_err(io(name))?;
     let remote_write = (a.export == OtlpExportMode::RemoteWrite).then(|| ctx.prom_write.clone());
     let (planned, target) = plan_adapter(name, name, addr, remote_write);
-    Ok(Part::one(Rank::Adapter, planned, Some(target)))
+    Ok(Planning::Part(Part::one(Rank::Adapter, planned, Some(target))))
 }
 
 /// perfgate's adapter as a built-in service, scraped with its series' own `job`/`instance`.
@@ -65,13 +66,59 @@ fn plan_adapter(
     (planned, target)
 }
 
+/// The collector a service runs.
+pub(crate) fn collector_tools(c: &OtelCollectorService) -> Vec<ToolNeed> {
+    vec![collector_tool(c)]
+}
+
+/// The collector a service runs, and the binary and image named for it: `otelcol-contrib`/
+/// `otelcol` when asked for, found, or named by an image (unless `implementation: rotel`);
+/// otherwise rotel (provisioned if needed).
+fn collector_tool(c: &OtelCollectorService) -> ToolNeed {
+    let binary = c.binary.as_deref();
+    let named_rotel = binary.is_some_and(|b| b.file_name().is_some_and(|f| f == "rotel-agent"));
+    let otelcol_found = binary.is_some() && !named_rotel
+        || c.image.is_some()
+        || std::env::var_os(tools::OTELCOL.env_var).is_some_and(|v| !v.is_empty())
+        || ["otelcol-contrib", "otelcol"]
+            .iter()
+            .any(|p| tools::which(p).is_some());
+    let (tool, binary) = match c.implementation {
+        CollectorImpl::Otelcol => (&tools::OTELCOL, otelcol_binary(binary)),
+        CollectorImpl::Auto if otelcol_found => (&tools::OTELCOL, otelcol_binary(binary)),
+        CollectorImpl::Rotel | CollectorImpl::Auto => (
+            &tools::ROTEL,
+            binary
+                .filter(|_| named_rotel || c.implementation == CollectorImpl::Rotel)
+                .map(Path::to_path_buf),
+        ),
+    };
+    ToolNeed {
+        tool,
+        binary,
+        image: c.image.clone(),
+    }
+}
+
+/// The spec's binary, else plain `otelcol` when that is on PATH and `otelcol-contrib` is not.
+fn otelcol_binary(binary: Option<&Path>) -> Option<PathBuf> {
+    match (
+        binary,
+        tools::which("otelcol-contrib"),
+        tools::which("otelcol"),
+    ) {
+        (None, None, Some(plain)) => Some(plain),
+        _ => binary.map(Path::to_path_buf),
+    }
+}
+
 /// A collector: its own process (plus, for rotel, a companion adapter started first) and what
 /// Prometheus scrapes. With `via: remote-write` it writes into the gating Prometheus.
 pub(crate) fn plan_collector(
     name: &str,
     c: &OtelCollectorService,
     ctx: &PlanContext<'_>,
-) -> Result<Part, StackError> {
+) -> Result<Planning, StackError> {
     let otlp = ctx.receivers.addr(name).map_err(io(name))?;
     let grpc = loopback(free_port().map_err(io(name))?);
     let tool = resolve_tool(&collector_tool(c), ctx.backend)?;
@@ -92,7 +139,7 @@ pub(crate) fn plan_collector(
     }
     collector.args.extend(c.extra_args.iter().cloned());
     tracing::info!(service = %name, collector = %tool.name, version = %tool.version, location = %tool.location(), "collector");
-    Ok(collector.finish(tool))
+    Ok(Planning::Part(collector.finish(tool)))
 }
 
 /// A collector being planned: its command line, ports and what comes with it.
@@ -226,7 +273,7 @@ fn encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{CollectorImpl, Spec};
+    use crate::spec::Spec;
     use crate::stack::backend::Backend;
     use crate::stack::plan::context::Receivers;
     use std::os::unix::fs::PermissionsExt as _;
@@ -275,8 +322,11 @@ mod tests {
         let c = collector(fake_otelcol(dir.path()), OtlpExportMode::RemoteWrite);
         let write = "http://127.0.0.1:9090/api/v1/write";
         let spec = quickstart();
-        let Part { services, targets } =
-            plan_collector("collector", &c, &context(&spec, dir.path(), write)).unwrap();
+        let Ok(Planning::Part(Part { services, targets })) =
+            plan_collector("collector", &c, &context(&spec, dir.path(), write))
+        else {
+            panic!("a collector is planned");
+        };
         assert_eq!(services.len(), 1, "no companion adapter for otelcol");
         let p = &services[0].1;
         assert_eq!(p.tool().map(|t| t.name), Some("otelcol-contrib"));
@@ -305,7 +355,11 @@ mod tests {
         let c = collector(fake_otelcol(dir.path()), OtlpExportMode::Scrape);
         let spec = quickstart();
         let context = context(&spec, dir.path(), "http://x/api/v1/write");
-        let Part { services, targets } = plan_collector("collector", &c, &context).unwrap();
+        let Ok(Planning::Part(Part { services, targets })) =
+            plan_collector("collector", &c, &context)
+        else {
+            panic!("a collector is planned");
+        };
         let exporter = services[0].1.ports["exporter"];
         let scraped: Vec<(&str, SocketAddr, bool)> = targets
             .iter()

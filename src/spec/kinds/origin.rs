@@ -1,17 +1,21 @@
-//! Validation of the `ffmpeg-origin` service kind: its source, picture, segmenting and faults,
-//! each range checked with a located error.
+//! The `ffmpeg-origin` service kind (a live HLS origin): its shape, its model, and the
+//! validation of its source, picture, segmenting and faults, each range checked with a located
+//! error.
 
 use std::fmt::Display;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_yaml_ng::Value;
 
-use super::decode::{Ctx, key_name};
-use super::locate::YamlPath;
-use super::model::{FaultTarget, FfmpegOriginService, OriginFaults, OriginSource, ServiceKind};
-use super::raw::{RawFfmpegOrigin, RawOriginFaults};
-use super::units::{parse_duration, parse_number, parse_ratio};
+use super::{Port, ServiceKind};
+use crate::spec::decode::{Ctx, key_name};
+use crate::spec::locate::YamlPath;
+use crate::spec::raw::Text;
+use crate::spec::units::{parse_duration, parse_number, parse_ratio};
+
+pub(crate) const KIND: &str = "ffmpeg-origin";
 
 const SOURCES: [&str; 2] = ["testsrc", "file"];
 const FAULT_TARGETS: [&str; 3] = ["all", "playlist", "segment"];
@@ -30,7 +34,116 @@ const BITRATE: (u64, u64) = (50_000, 50_000_000);
 const MAX_DELAY: Duration = Duration::from_secs(60);
 const ERROR_STATUS: (u16, u16) = (400, 599);
 
-pub(crate) fn origin(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
+/// A live HLS origin: FFmpeg encoding into a rolling playlist, served by perfgate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFfmpegOrigin {
+    #[expect(
+        dead_code,
+        reason = "read through RawKind; listed so `kind:` is a known field"
+    )]
+    pub(crate) kind: String,
+    /// `testsrc` (default) or `file`.
+    pub(crate) source: Option<String>,
+    /// The media file looped by `source: file`, relative to the spec's folder.
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) resolution: Option<Text>,
+    pub(crate) fps: Option<u32>,
+    pub(crate) segment: Option<Text>,
+    pub(crate) window: Option<u32>,
+    pub(crate) bitrate: Option<Text>,
+    pub(crate) binary: Option<PathBuf>,
+    pub(crate) faults: Option<RawOriginFaults>,
+}
+
+/// Degradations the origin applies per request, to show that gates catch them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOriginFaults {
+    pub(crate) latency: Option<Text>,
+    pub(crate) jitter: Option<Text>,
+    pub(crate) error_rate: Option<Text>,
+    pub(crate) status: Option<u16>,
+    pub(crate) applies_to: Option<String>,
+    pub(crate) segment_404_after: Option<Text>,
+    pub(crate) seed: Option<u64>,
+}
+
+/// A live HLS origin: FFmpeg encodes `source` into a rolling playlist (`/live.m3u8`) that
+/// perfgate's own HTTP server serves, with optional injected faults. Serializable: the process
+/// backend hands it to the built-in origin as JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FfmpegOriginService {
+    pub source: OriginSource,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    /// Target segment length (`-hls_time`); keyframes are forced on its boundaries.
+    pub segment: Duration,
+    /// Segments listed in the playlist (`-hls_list_size`); older ones are deleted.
+    pub window: u32,
+    /// Video bitrate in bits per second; `None` = x264's constant quality.
+    pub bitrate: Option<u64>,
+    /// Explicit path to an `ffmpeg` binary; beats `PERFGATE_FFMPEG`, PATH and the cache.
+    pub binary: Option<PathBuf>,
+    pub faults: OriginFaults,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum OriginSource {
+    /// lavfi `testsrc2` plus a 1 kHz sine tone, paced in real time.
+    TestPattern,
+    /// A media file looped forever in real time; relative paths are relative to the spec's folder.
+    File(PathBuf),
+}
+
+/// Per-request degradations of the origin (all off by default).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OriginFaults {
+    /// Added to every affected response.
+    pub latency: Duration,
+    /// Plus a uniformly random extra delay in `0..jitter`.
+    pub jitter: Duration,
+    /// Share of affected requests answered with `status` instead of the object (0..=1).
+    pub error_rate: f64,
+    pub status: u16,
+    pub applies_to: FaultTarget,
+    /// From this long after the first segment request on, every segment request answers 404.
+    pub segment_404_after: Option<Duration>,
+    /// Seed of the jitter and error draws.
+    pub seed: u64,
+}
+
+impl Default for OriginFaults {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            error_rate: 0.0,
+            status: 503,
+            applies_to: FaultTarget::All,
+            segment_404_after: None,
+            seed: 1,
+        }
+    }
+}
+
+/// Which requests `latency`, `jitter` and `error_rate` affect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum FaultTarget {
+    #[default]
+    All,
+    Playlist,
+    Segment,
+}
+
+impl FfmpegOriginService {
+    pub(crate) fn ports(&self) -> Vec<Port<'_>> {
+        vec![Port::http("http")]
+    }
+}
+
+pub(crate) fn validate(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
     let raw = ctx.de::<RawFfmpegOrigin>(value, at)?;
     let source = source(ctx, raw.source.as_deref(), raw.path, at);
     let size = match &raw.resolution {
