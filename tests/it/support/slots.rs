@@ -4,7 +4,7 @@
 //! libtest's threads. Three kinds of turn, each a guard released on drop (also on a panic):
 //!
 //! - [`heavy`]: a test that brings up a stack, FFmpeg or a `perfgate run` holds one of
-//!   [`SLOTS`] slots while it runs, so however many test threads there are, at most two such
+//!   [`SLOTS`] slots while it runs, so however many test threads there are, at most five such
 //!   tests share the cores (latency gates stay meaningful).
 //! - [`alone`]: a test that reads process-wide state other tests change (perfgate's registry
 //!   of live children, `perfgate::reaper::live_groups`) waits until no heavy test runs, and keeps
@@ -23,8 +23,10 @@
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-/// Heavy tests running at once.
-pub const SLOTS: usize = 2;
+/// Heavy tests running at once. Most of a stack test is waiting (Prometheus's first
+/// service-discovery tick, about 5 s; scrapes; timed phases), so five share two cores; libtest
+/// runs more threads than that (`.cargo/config.toml`), so tests waiting for a turn cost nothing.
+pub const SLOTS: usize = 5;
 
 struct State {
     heavy: usize,
