@@ -1,11 +1,14 @@
 //! Nothing of a run outlives it, whatever kills it: SIGKILL of `perfgate run` mid-phase leaves
-//! no service process of that run alive within 10 s (its keeper kills them). Each test looks
-//! only at the processes of its own run (other tests run beside it).
+//! no service process of that run alive within 10 s on the process backend, and no container,
+//! network or `docker logs --follow` follower on the docker backend (its keeper removes them).
+//! Each test looks only at the processes and containers of its own run (other tests run
+//! beside it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::docker::{daemon_or_skip, leftovers};
 use crate::support::slots;
 
 /// How long after the SIGKILL nothing of the run may be left.
@@ -133,9 +136,18 @@ fn wait_for_phase(out: &Path, run: &mut Child) {
     }
 }
 
-/// SIGKILLs `run` and waits until none of `procs` runs, or `GONE_WITHIN` passed: the ones
-/// still running.
-fn kill_and_wait(run: &mut Child, procs: &[(Proc, String)]) -> Vec<String> {
+/// The processes of `procs` still running, as `PID COMMAND`.
+fn running(procs: &[(Proc, String)]) -> Vec<String> {
+    procs
+        .iter()
+        .filter(|(p, _)| alive(*p))
+        .map(|(p, cmd)| format!("{} {cmd}", p.pid))
+        .collect()
+}
+
+/// SIGKILLs `run` and waits until `left` says nothing is left, or `GONE_WITHIN` passed: what
+/// was left then.
+fn kill_and_wait(run: &mut Child, left: impl Fn() -> Vec<String>) -> Vec<String> {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(run.id() as i32),
         nix::sys::signal::Signal::SIGKILL,
@@ -144,13 +156,9 @@ fn kill_and_wait(run: &mut Child, procs: &[(Proc, String)]) -> Vec<String> {
     run.wait().expect("perfgate reaped");
     let deadline = Instant::now() + GONE_WITHIN;
     loop {
-        let left: Vec<String> = procs
-            .iter()
-            .filter(|(p, _)| alive(*p))
-            .map(|(p, cmd)| format!("{} {cmd}", p.pid))
-            .collect();
-        if left.is_empty() || Instant::now() >= deadline {
-            return left;
+        let now_left = left();
+        if now_left.is_empty() || Instant::now() >= deadline {
+            return now_left;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -168,10 +176,52 @@ fn sigkill_mid_phase_leaves_no_service_process() {
         .filter(|(_, cmd)| cmd.contains("prometheus") || cmd.contains("perfgate"))
         .count();
     assert!(services >= 2, "expected prometheus and the api: {procs:?}");
-    let left = kill_and_wait(&mut run, &procs);
+    let left = kill_and_wait(&mut run, || running(&procs));
     assert!(
         left.is_empty(),
         "still running {GONE_WITHIN:?} after SIGKILL of perfgate:\n{}",
+        left.join("\n")
+    );
+}
+
+#[test]
+fn sigkill_mid_phase_leaves_no_container_network_or_log_follower() {
+    if !daemon_or_skip("sigkill_mid_phase_leaves_no_container_network_or_log_follower") {
+        return;
+    }
+    let _turn = slots::one_of("docker");
+    let out = out_dir("docker");
+    let mut run = start_run("fixtures/specs/docker/panicking.yaml", &out);
+    wait_for_phase(&out, &mut run);
+    let pid = run.id();
+    let procs = descendants(pid);
+    let followers = procs
+        .iter()
+        .filter(|(_, c)| c.contains("logs --follow"))
+        .count();
+    assert!(
+        followers >= 2,
+        "expected a log follower per service: {procs:?}"
+    );
+    let (containers, networks) = leftovers(pid);
+    assert!(
+        containers.lines().count() >= 3 && networks.lines().count() == 1,
+        "expected the pod, prometheus, the api and one network: {containers} {networks}"
+    );
+    let left = kill_and_wait(&mut run, || {
+        let (containers, networks) = leftovers(pid);
+        let mut left = running(&procs);
+        left.extend(
+            containers
+                .lines()
+                .chain(networks.lines())
+                .map(str::to_owned),
+        );
+        left
+    });
+    assert!(
+        left.is_empty(),
+        "left {GONE_WITHIN:?} after SIGKILL of perfgate:\n{}",
         left.join("\n")
     );
 }
