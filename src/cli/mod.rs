@@ -2,6 +2,7 @@
 
 mod args;
 mod calibrate_cmd;
+mod clean_cmd;
 mod diff_cmd;
 mod images_cmd;
 mod progress;
@@ -42,6 +43,7 @@ pub fn run() -> ExitCode {
         Command::Images(command) => images_cmd::run(command),
         Command::Compose(args) => images_cmd::compose(args),
         Command::Swarm(args) => swarm_cmd::run(*args),
+        Command::Clean => clean_cmd::clean(),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,
             Err(e) => {

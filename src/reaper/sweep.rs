@@ -11,8 +11,6 @@ use super::keeper::{journal_dir, read_journal};
 /// What a sweep removed.
 #[derive(Debug, Default)]
 pub struct Swept {
-    /// Runs whose journal was replayed.
-    pub runs: usize,
     /// Process groups killed.
     pub groups: usize,
     pub containers: Vec<String>,
@@ -38,8 +36,7 @@ impl std::fmt::Display for Swept {
         }
         write!(
             f,
-            "removed what {} dead run(s) left: {} process group(s), {} container(s), {} network(s)",
-            self.runs,
+            "removed what killed runs left: {} process group(s), {} container(s), {} network(s)",
             self.groups,
             self.containers.len(),
             self.networks.len()
@@ -63,15 +60,14 @@ pub fn sweep(docker: bool) -> Swept {
             if owner.alive() || keeper.is_some_and(|k| k.alive()) {
                 continue;
             }
-            swept.runs += 1;
             swept.add(held.release(owner));
             let _ = std::fs::remove_file(&path);
         }
     }
     if docker {
-        let containers = dead_owners(&["ps", "--all"]);
+        let containers = dead_owners(&["ps", "--all"], "{{.Names}}");
         remove(&["rm", "--force", "--volumes"], &containers);
-        let networks = dead_owners(&["network", "ls"]);
+        let networks = dead_owners(&["network", "ls"], "{{.Name}}");
         remove(&["network", "rm"], &networks);
         swept.containers.extend(containers);
         swept.networks.extend(networks);
@@ -79,10 +75,11 @@ pub fn sweep(docker: bool) -> Swept {
     swept
 }
 
-/// Containers or networks (`list`: `docker ps --all` or `docker network ls`) labelled with an
-/// owner of this host that is gone.
-fn dead_owners(list: &[&str]) -> BTreeSet<String> {
-    let format = format!("{{{{.ID}}}} {{{{.Label \"{OWNER_LABEL}\"}}}} {{{{.Label \"{HOST_LABEL}\"}}}}");
+/// Containers or networks (`list`: `docker ps --all` or `docker network ls`, `name`: the
+/// format of their name) labelled with an owner of this host that is gone.
+fn dead_owners(list: &[&str], name: &str) -> BTreeSet<String> {
+    let format =
+        format!("{name} {{{{.Label \"{OWNER_LABEL}\"}}}} {{{{.Label \"{HOST_LABEL}\"}}}}");
     let filter = format!("label={OWNER_LABEL}");
     let mut args = list.to_vec();
     args.extend(["--filter", &filter, "--format", &format]);

@@ -1,14 +1,15 @@
 //! Nothing of a run outlives it, whatever kills it: SIGKILL of `perfgate run` mid-phase leaves
 //! no service process of that run alive within 10 s on the process backend, and no container,
 //! network or `docker logs --follow` follower on the docker backend (its keeper removes them).
-//! Each test looks only at the processes and containers of its own run (other tests run
-//! beside it).
+//! What a run and its keeper both killed left is swept at the start of the next run, and by
+//! `perfgate clean` (containers and networks of gone owners of this host only). Each test looks
+//! only at the processes and containers of its own run (other tests run beside it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::docker::{daemon_or_skip, leftovers};
+use crate::support::docker::{daemon_or_skip, docker, leftovers};
 use crate::support::slots;
 
 /// How long after the SIGKILL nothing of the run may be left.
@@ -69,13 +70,20 @@ fn descendants(root: u32) -> Vec<(Proc, String)> {
     found
 }
 
+/// `perfgate ARGS`, its reports under `out`, its keepers' journals in `out/state`.
+fn perfgate(args: &[&str], out: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    cmd.current_dir(root())
+        .args(args)
+        .env("PERFGATE_OUT", out)
+        .env("PERFGATE_STATE_DIR", out.join("state"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
 /// `perfgate run SPEC` in the background, its report under `out`.
 fn start_run(spec: &str, out: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_perfgate"))
-        .current_dir(root())
-        .args(["run", "--quiet", spec])
-        .env("PERFGATE_OUT", out)
-        .env("NO_COLOR", "1")
+    perfgate(&["run", "--quiet", spec], out)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -224,4 +232,89 @@ fn sigkill_mid_phase_leaves_no_container_network_or_log_follower() {
         "left {GONE_WITHIN:?} after SIGKILL of perfgate:\n{}",
         left.join("\n")
     );
+}
+
+/// Whether process `pid` is a keeper (`PERFGATE_KEEPER_OF` in its environment).
+fn is_keeper(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+        env.split(|&b| b == 0)
+            .any(|v| v.starts_with(b"PERFGATE_KEEPER_OF="))
+    })
+}
+
+#[test]
+fn what_a_run_and_its_keeper_both_killed_left_is_swept_by_the_next_run() {
+    let _turn = slots::heavy();
+    let out = out_dir("sweep");
+    let mut run = start_run("fixtures/specs/gates/panicking.yaml", &out);
+    wait_for_phase(&out, &mut run);
+    let procs = descendants(run.id());
+    let (keepers, services): (Vec<_>, Vec<_>) =
+        procs.into_iter().partition(|(p, _)| is_keeper(p.pid));
+    assert_eq!(keepers.len(), 1, "one keeper per run: {keepers:?}");
+    let kill = |p: Proc| {
+        let pid = nix::unistd::Pid::from_raw(p.pid as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).expect("SIGKILL");
+    };
+    kill(keepers[0].0);
+    let left = kill_and_wait(&mut run, || running(&keepers));
+    assert!(left.is_empty(), "the keeper survived SIGKILL: {left:?}");
+    // Without their keeper, the services outlive the run (as every run's did before keepers).
+    assert_eq!(running(&services).len(), services.len(), "{services:?}");
+    let next = perfgate(&["run", "fixtures/specs/cli/dies_at_start.yaml"], &out)
+        .output()
+        .expect("perfgate runs");
+    let stderr = String::from_utf8_lossy(&next.stderr);
+    assert!(stderr.contains("removed what killed runs left"), "{stderr}");
+    let deadline = Instant::now() + GONE_WITHIN;
+    while !running(&services).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        running(&services),
+        Vec::<String>::new(),
+        "left after the sweep"
+    );
+}
+
+#[test]
+fn perfgate_clean_removes_networks_of_a_gone_owner_of_this_host_only() {
+    if !daemon_or_skip("perfgate_clean_removes_networks_of_a_gone_owner_of_this_host_only") {
+        return;
+    }
+    let _turn = slots::one_of("docker");
+    let out = out_dir("clean");
+    let me = std::process::id();
+    let start = stat(me).expect("this process").2;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    let create = |name: &str, owner: String, host: &str| {
+        let (owner, host) = (
+            format!("dev.perfgate.owner={owner}"),
+            format!("dev.perfgate.host={}", host.trim()),
+        );
+        docker(&[
+            "network", "create", "--label", &owner, "--label", &host, name,
+        ]);
+    };
+    let [gone, live, elsewhere] =
+        ["gone", "live", "elsewhere"].map(|n| format!("perfgate-clean-{me}-{n}"));
+    // The same pid with another start time: a process that is gone.
+    create(&gone, format!("{me}:{}", start + 1), &host);
+    create(&live, format!("{me}:{start}"), &host);
+    create(&elsewhere, format!("{me}:{}", start + 1), "another-host");
+    let clean = perfgate(&["clean"], &out).output().expect("perfgate runs");
+    let stdout = String::from_utf8_lossy(&clean.stdout);
+    let networks = docker(&["network", "ls", "--format", "{{.Name}}"]);
+    let _ = Command::new("docker")
+        .args(["network", "rm", &live, &elsewhere, &gone])
+        .output();
+    assert!(clean.status.success(), "{stdout}");
+    assert!(stdout.contains(&gone), "{stdout}");
+    assert!(!networks.lines().any(|n| n == gone), "{networks}");
+    for kept in [&live, &elsewhere] {
+        assert!(
+            networks.lines().any(|n| n == kept),
+            "{kept} removed: {stdout}"
+        );
+    }
 }
