@@ -318,3 +318,48 @@ fn perfgate_clean_removes_networks_of_a_gone_owner_of_this_host_only() {
         );
     }
 }
+
+/// Interrupts during docker bring-up, at most (the test stays under about a minute).
+const INTERRUPTS: usize = 10;
+
+#[test]
+fn ctrl_c_at_random_moments_of_a_docker_bring_up_leaves_no_container() {
+    use rand::{Rng, SeedableRng};
+    if !daemon_or_skip("ctrl_c_at_random_moments_of_a_docker_bring_up_leaves_no_container") {
+        return;
+    }
+    let _turn = slots::one_of("docker");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let began = Instant::now();
+    let (mut tries, mut with_containers) = (0, 0);
+    while tries < INTERRUPTS && began.elapsed() < Duration::from_secs(50) {
+        tries += 1;
+        let out = out_dir(&format!("interrupt-{tries}"));
+        let mut run = start_run("fixtures/specs/docker/panicking.yaml", &out);
+        // Bring-up (pod, prometheus, api) takes a few seconds here; interrupt anywhere in it.
+        std::thread::sleep(Duration::from_millis(rng.random_range(0..4000)));
+        let pid = run.id();
+        if !leftovers(pid).0.is_empty() {
+            with_containers += 1;
+        }
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .expect("SIGINT");
+        run.wait().expect("perfgate exits");
+        let (containers, networks) = leftovers(pid);
+        assert!(
+            containers.is_empty() && networks.is_empty(),
+            "interrupt {tries} (seed {seed}) left containers [{containers}] networks [{networks}]"
+        );
+    }
+    eprintln!("{tries} interrupts, {with_containers} with containers up, seed {seed}");
+    assert!(
+        with_containers >= 2,
+        "only {with_containers} of {tries} interrupts came with containers up (seed {seed})"
+    );
+}
