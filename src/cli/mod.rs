@@ -32,6 +32,10 @@ pub fn run() -> ExitCode {
         }
     };
     init_tracing(cli.verbose);
+    // Whatever a command starts (a stack, `perfgate swarm`'s clients) gets a keeper.
+    if let Ok(exe) = std::env::current_exe() {
+        crate::reaper::keep_with(exe);
+    }
     let exit = match cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Validate(args) => validate_cmd::validate(args),

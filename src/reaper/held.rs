@@ -128,12 +128,22 @@ impl Held {
                 }
             }
             ("-g", Some(pgid)) => {
-                pgid.parse().map(|p| self.groups.remove(&p)).ok();
+                if let Ok(pgid) = pgid.parse() {
+                    self.groups.remove(&pgid);
+                }
             }
-            ("+c", Some(name)) => drop(self.containers.insert(name.to_owned())),
-            ("-c", Some(name)) => drop(self.containers.remove(name)),
-            ("+n", Some(name)) => drop(self.networks.insert(name.to_owned())),
-            ("-n", Some(name)) => drop(self.networks.remove(name)),
+            ("+c", Some(name)) => {
+                self.containers.insert(name.to_owned());
+            }
+            ("-c", Some(name)) => {
+                self.containers.remove(name);
+            }
+            ("+n", Some(name)) => {
+                self.networks.insert(name.to_owned());
+            }
+            ("-n", Some(name)) => {
+                self.networks.remove(name);
+            }
             _ => {}
         }
     }
@@ -249,12 +259,25 @@ mod tests {
     }
 
     #[test]
-    fn a_group_whose_leader_is_another_process_is_not_ours() {
-        let me = Owner::me().expect("this process");
-        let pgid = nix::unistd::getpgrp().as_raw();
-        let leader_start = start_time(pgid as u32).expect("the group leader runs");
-        assert!(group_is_ours(pgid, leader_start));
-        assert!(!group_is_ours(pgid, leader_start + 1));
-        assert!(!group_is_ours(-1, me.start));
+    fn a_group_is_ours_while_its_leader_or_its_members_remain() {
+        use std::os::unix::process::CommandExt;
+        // The leader leaves a member behind and exits.
+        let mut leader = Command::new("sh")
+            .args(["-c", "sleep 30 >/dev/null & echo started"])
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("sh");
+        let pgid = leader.id() as i32;
+        let start = start_time(leader.id()).expect("the leader runs");
+        assert!(group_is_ours(pgid, start));
+        assert!(!group_is_ours(pgid, start + 1), "another process with that pid");
+        let mut line = String::new();
+        let mut stdout = leader.stdout.take().expect("piped");
+        std::io::Read::read_to_string(&mut stdout, &mut line).expect("output");
+        leader.wait().expect("the leader exits");
+        assert!(group_is_ours(pgid, start), "the member keeps the group");
+        killpg(Pid::from_raw(pgid), Signal::SIGKILL).expect("kill the member");
+        assert!(!group_is_ours(-1, start));
     }
 }
