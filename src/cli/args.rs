@@ -48,6 +48,10 @@ pub enum Command {
     Images(ImagesCommand),
     /// Pull an HLS stream with a supervised swarm of FFmpeg clients; live view and summary.
     Swarm(Box<SwarmArgs>),
+    /// Remove what killed runs left behind (every run does this first): process groups of runs
+    /// whose keeper died with them, containers and networks labelled with a gone owner of this
+    /// host; says what it removed.
+    Clean,
 }
 
 #[derive(Debug, Args)]

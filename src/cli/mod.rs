@@ -2,6 +2,7 @@
 
 mod args;
 mod calibrate_cmd;
+mod clean_cmd;
 mod diff_cmd;
 mod images_cmd;
 mod progress;
@@ -31,6 +32,10 @@ pub fn run() -> ExitCode {
         }
     };
     init_tracing(cli.verbose);
+    // Whatever a command starts (a stack, `perfgate swarm`'s clients) gets a keeper.
+    if let Ok(exe) = std::env::current_exe() {
+        crate::reaper::keep_with(exe);
+    }
     let exit = match cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Validate(args) => validate_cmd::validate(args),
@@ -42,6 +47,7 @@ pub fn run() -> ExitCode {
         Command::Images(command) => images_cmd::run(command),
         Command::Compose(args) => images_cmd::compose(args),
         Command::Swarm(args) => swarm_cmd::run(*args),
+        Command::Clean => clean_cmd::clean(),
         Command::DemoApi(args) => match crate::demo_api::run(args.into_config()) {
             Ok(()) => Exit::Success,
             Err(e) => {

@@ -88,8 +88,12 @@ pub(crate) fn origin(config: &OriginConfig) -> BTreeMap<String, String> {
     builtin("ffmpeg-origin", [(ORIGIN_ARGS, config.to_json())])
 }
 
-/// If this process was started as a built-in service, runs it and returns its exit code.
+/// If this process was started as a built-in service (or as a run's keeper: see
+/// `reaper::keep_from_env`), runs it and returns its exit code.
 pub fn dispatch_from_env() -> Option<ExitCode> {
+    if let Some(code) = crate::reaper::keep_from_env() {
+        return Some(code);
+    }
     let which = std::env::var_os(BUILTIN)?;
     Some(run_builtin(&which))
 }

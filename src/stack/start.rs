@@ -1,10 +1,11 @@
 //! `start`: a spec's stack planned (`plan`), then each service launched by the chosen backend
 //! (`process` or `docker`) and waited for until ready, in start order.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::backend::{Backend, BackendDecision};
+use super::builtin;
 use super::choose::choose_backend;
 use super::docker::{Pod, published_ports};
 use super::error::StackError;
@@ -42,6 +43,7 @@ pub async fn start(
     let run_dir = &std::path::absolute(&opts.run_dir).unwrap_or_else(|_| opts.run_dir.clone());
     let plan = plan(spec, &opts.extra_targets, run_dir, backend)?;
     let host = opts.host_executable.clone();
+    keep_and_sweep(host.as_deref(), backend).await;
     // Declared before the stack: on an early return its services go first, then the pod.
     let launcher = match backend {
         Backend::Process => Launcher::Process { host },
@@ -72,4 +74,20 @@ pub async fn start(
     stack.launcher = Some(launcher);
     stack.bring_up = began.elapsed();
     Ok(stack)
+}
+
+/// A keeper for what this stack starts, from the executable hosting built-ins (which runs
+/// keepers too), after a sweep of what dead runs left (their containers too on docker).
+async fn keep_and_sweep(host: Option<&Path>, backend: Backend) {
+    if let Some(exe) = host
+        .map(Path::to_path_buf)
+        .or_else(|| builtin::host_executable().ok())
+    {
+        crate::reaper::keep_with(exe);
+    }
+    let docker = matches!(backend, Backend::Docker);
+    match tokio::task::spawn_blocking(move || crate::reaper::sweep(docker)).await {
+        Ok(swept) if !swept.is_empty() => tracing::warn!("{swept}"),
+        _ => {}
+    }
 }

@@ -16,46 +16,12 @@ use std::time::{Duration, Instant};
 
 use perfgate::run::{ProgressEvent, RunOptions, run_spec};
 
-use crate::support::docker::daemon_or_skip;
+use crate::support::docker::{daemon_or_skip, docker, leftovers};
 use crate::support::slots;
 
 // Tests that count the daemon's containers and networks, or build and tag images, take
 // `slots::one_of("docker")`: one at a time. The daemon may be shared with other perfgate
 // processes (other test runs on the same machine): they look only at their own runs.
-
-/// The run label every container of perfgate's docker backend carries; its value, also the
-/// run network's name, is `perfgate-<pid of the perfgate process>-<n>`.
-const RUN_LABEL: &str = "dev.perfgate.run";
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker CLI");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// Containers (ids, one a line) and run networks of the runs of perfgate process `pid`.
-fn leftovers(pid: u32) -> (String, String) {
-    let run = format!("perfgate-{pid}-");
-    let label = format!("{{{{.ID}}}} {{{{.Label \"{RUN_LABEL}\"}}}}");
-    let filter = format!("label={RUN_LABEL}");
-    let listed = docker(&["ps", "--all", "--format", &label, "--filter", &filter]);
-    let containers: Vec<&str> = listed
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter(|(_, value)| value.starts_with(&run))
-        .map(|(id, _)| id)
-        .collect();
-    let networks = docker(&["network", "ls", "--format", "{{.Name}}"]);
-    let networks: Vec<&str> = networks.lines().filter(|n| n.starts_with(&run)).collect();
-    (containers.join("\n"), networks.join("\n"))
-}
 
 /// `cmd.output()` that also returns the child's pid.
 fn output_and_pid(cmd: &mut Command) -> (u32, std::process::Output) {

@@ -18,6 +18,7 @@ mod otel;
 mod repeat;
 mod replicate;
 mod reports;
+mod sigkill;
 mod snapshots_e2e;
 mod spec_errors;
 mod swarm;

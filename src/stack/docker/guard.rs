@@ -1,5 +1,6 @@
-//! A container (a service's, or the pod) registered with the reaper and removed on `remove` or
-//! drop; the run's network removed with the pod.
+//! A container (a service's, or the pod) registered with the reaper by name before it is
+//! created and removed on `remove` or drop; the run's network, created labelled with the run's
+//! owner and removed with the pod.
 
 use testcontainers::{ContainerAsync, GenericImage};
 
@@ -10,6 +11,8 @@ use crate::stack::images;
 pub(crate) struct ContainerGuard {
     container: Option<ContainerAsync<GenericImage>>,
     pub(crate) id: String,
+    /// The name it was registered under before it was created.
+    name: String,
 }
 
 impl std::fmt::Debug for ContainerGuard {
@@ -20,10 +23,28 @@ impl std::fmt::Debug for ContainerGuard {
 
 /// Removal on drop, through the CLI: testcontainers' own drop needs a tokio runtime in context,
 /// which a drop during a panic's unwinding may not have (a second panic would abort).
-fn force_remove(container: ContainerAsync<GenericImage>, id: &str) {
+fn force_remove(container: ContainerAsync<GenericImage>, id: &str, name: &str) {
     std::mem::forget(container);
     let _ = images::docker(&["rm", "--force", "--volumes", id]);
-    reaper::unregister_docker(Some(id), None);
+    reaper::unregister_docker(Some(name), None);
+}
+
+/// Registers container `name` for removal before it is created (so an interrupt while it is
+/// being created still removes it); refused once perfgate is shutting down.
+pub(crate) fn register_container(name: &str) -> Result<(), String> {
+    reaper::register_docker(Some(name), None).map_err(|e| e.to_string())
+}
+
+/// Creates the run's network, labelled with the run's owner (registered first).
+pub(crate) fn create_network(network: &str) -> Result<(), String> {
+    reaper::register_docker(None, Some(network)).map_err(|e| e.to_string())?;
+    let mut args = vec!["network".to_owned(), "create".to_owned()];
+    for (key, value) in reaper::docker_labels() {
+        args.extend(["--label".to_owned(), format!("{key}={value}")]);
+    }
+    args.push(network.to_owned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    images::docker(&args).map(drop).map_err(|e| e.to_string())
 }
 
 /// testcontainers removes a network it created when its last container goes; this makes sure
@@ -34,13 +55,13 @@ pub(crate) fn remove_network(network: &str) {
 }
 
 impl ContainerGuard {
-    pub(crate) fn new(container: ContainerAsync<GenericImage>) -> Result<Self, String> {
-        let id = container.id().to_owned();
-        reaper::register_docker(Some(&id), None).map_err(|e| e.to_string())?;
-        Ok(Self {
+    /// Guards `container`, registered as `name` (`register_container`) before it was created.
+    pub(crate) fn new(container: ContainerAsync<GenericImage>, name: &str) -> Self {
+        Self {
+            id: container.id().to_owned(),
             container: Some(container),
-            id,
-        })
+            name: name.to_owned(),
+        }
     }
 
     /// How the container ended, for "it died" messages.
@@ -59,7 +80,7 @@ impl ContainerGuard {
             Some(c) => c.rm().await.map_err(|e| e.to_string()),
             None => Ok(()),
         };
-        reaper::unregister_docker(Some(&self.id), None);
+        reaper::unregister_docker(Some(&self.name), None);
         removed
     }
 }
@@ -67,7 +88,7 @@ impl ContainerGuard {
 impl Drop for ContainerGuard {
     fn drop(&mut self) {
         if let Some(c) = self.container.take() {
-            force_remove(c, &self.id);
+            force_remove(c, &self.id, &self.name);
         }
     }
 }

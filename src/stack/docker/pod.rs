@@ -23,8 +23,7 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{GenericImage, ImageExt};
 
 use super::container::{ServiceImage, container_command, docker_error, service_image};
-use super::guard::{ContainerGuard, remove_network};
-use crate::reaper;
+use super::guard::{ContainerGuard, create_network, register_container, remove_network};
 use crate::stack::builtin;
 use crate::stack::error::StackError;
 use crate::stack::images::{self, ImageRecipe};
@@ -72,6 +71,18 @@ fn generic(image: &str) -> GenericImage {
     }
 }
 
+/// `request` with the run's label and its owner's (`reaper::docker_labels`).
+fn labelled(
+    request: GenericImage,
+    network: &str,
+) -> testcontainers::core::ContainerRequest<GenericImage> {
+    let mut request = request.with_label(RUN_LABEL, network);
+    for (key, value) in crate::reaper::docker_labels() {
+        request = request.with_label(key, value);
+    }
+    request
+}
+
 impl Pod {
     /// Starts the pod on a new network, publishing `ports` on 127.0.0.1 under the same numbers.
     pub(crate) async fn start(ports: Vec<u16>, host: Option<&Path>) -> Result<Pod, StackError> {
@@ -84,12 +95,13 @@ impl Pod {
         let recipe =
             images::perfgate_recipe(host).map_err(|e| docker_error("pod")(e.to_string()))?;
         let perfgate_image = ensure(recipe, "pod").await?;
-        reaper::register_docker(None, Some(&network))
-            .map_err(|e| docker_error("pod")(e.to_string()))?;
+        create_network(&network).map_err(docker_error("pod"))?;
+        let name = format!("{network}-pod");
+        register_container(&name).map_err(docker_error("pod"))?;
         let (key, value) = builtin::builtin_env(builtin::POD);
-        let mut request = generic(&perfgate_image)
+        let mut request = labelled(generic(&perfgate_image), &network)
             .with_network(&network)
-            .with_label(RUN_LABEL, &network)
+            .with_container_name(&name)
             .with_env_var(key, value);
         for &port in &ports {
             request = request.with_mapped_port(port, ContainerPort::Tcp(port));
@@ -109,7 +121,7 @@ impl Pod {
             .start()
             .await
             .map_err(|e| docker_error("pod")(e.to_string()))?;
-        let container = ContainerGuard::new(container).map_err(docker_error("pod"))?;
+        let container = ContainerGuard::new(container, &name);
         Ok(Pod {
             id: container.id.clone(),
             container: Some(container),
@@ -133,10 +145,12 @@ impl Pod {
         // As the user running perfgate: what it writes into the run folder stays theirs, and an
         // image with a user of its own (an official one) can still write there.
         let user = format!("{}:{}", nix::unistd::getuid(), nix::unistd::getgid());
-        let mut request = generic(&image)
+        let container_name = format!("{}-{name}", self.network);
+        register_container(&container_name).map_err(docker_error(name))?;
+        let mut request = labelled(generic(&image), &self.network)
+            .with_container_name(&container_name)
             .with_cmd(args)
             .with_user(user)
-            .with_label(RUN_LABEL, &self.network)
             .with_mount(Mount::bind_mount(
                 run_dir.to_string_lossy(),
                 run_dir.to_string_lossy(),
@@ -154,7 +168,7 @@ impl Pod {
             .start()
             .await
             .map_err(|e| docker_error(name)(e.to_string()))?;
-        let guard = ContainerGuard::new(container).map_err(docker_error(name))?;
+        let guard = ContainerGuard::new(container, &container_name);
         tracing::info!(service = %name, image, container = %guard.id, "container started");
         let mut follow = Command::new("docker");
         follow.args(["logs", "--follow", &guard.id]);

@@ -107,16 +107,13 @@ fn version_of(tool: &ToolSpec, image: &str, id: &str) -> Result<Version, String>
         CHECKS.fetch_add(1, Ordering::Relaxed)
     );
     reaper::register_docker(Some(&name), None).map_err(|e| e.to_string())?;
-    let args = [
-        "run",
-        "--rm",
-        "--name",
-        &name,
-        "--network",
-        "none",
-        image,
-        tool.version_flag,
-    ];
+    let labels: Vec<String> = reaper::docker_labels()
+        .into_iter()
+        .map(|(key, value)| format!("--label={key}={value}"))
+        .collect();
+    let mut args = vec!["run", "--rm", "--name", &name, "--network", "none"];
+    args.extend(labels.iter().map(String::as_str));
+    args.extend([image, tool.version_flag]);
     let out = output_within(&args, VERSION_LIMIT);
     if !matches!(out, Ok(Some(_))) {
         // Exited by itself, `--rm` has removed it; otherwise it may still run.

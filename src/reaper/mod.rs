@@ -1,9 +1,20 @@
-//! The registry of live child process groups, and the signal handler that kills them.
+//! The registry of live child process groups, containers and networks; the signal handler
+//! that removes them; the keeper that removes them when perfgate itself is killed (`keeper`);
+//! the sweep of what dead runs left (`sweep`).
 //!
-//! `Drop` guards cover panics and normal returns; this covers Ctrl-C and SIGTERM, which would
-//! otherwise end perfgate without unwinding.
+//! `Drop` guards cover panics and normal returns; the signal thread covers Ctrl-C and SIGTERM,
+//! which would otherwise end perfgate without unwinding; the keeper covers SIGKILL, which no
+//! code of perfgate's own process outlives.
+
+mod held;
+mod keeper;
+mod sweep;
+
+pub use keeper::keep_from_env;
+pub use sweep::sweep;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -20,6 +31,35 @@ struct Registry {
     containers: BTreeSet<String>,
     networks: BTreeSet<String>,
     closed: bool,
+    keeper: Keeper,
+}
+
+/// The keeper of this process: none asked for yet, the executable to start one from when
+/// something is first registered, started, or failed to start (said once).
+#[derive(Debug)]
+enum Keeper {
+    None,
+    From(PathBuf),
+    Running(keeper::Link),
+    Failed,
+}
+
+impl Registry {
+    /// Sends `line` to the keeper, starting it first if an executable was given.
+    fn tell(&mut self, line: impl FnOnce(&mut keeper::Link)) {
+        if let Keeper::From(exe) = &self.keeper {
+            self.keeper = match keeper::Link::spawn(exe) {
+                Ok(link) => Keeper::Running(link),
+                Err(err) => {
+                    tracing::warn!("no keeper (services would outlive a SIGKILL): {err}");
+                    Keeper::Failed
+                }
+            };
+        }
+        if let Keeper::Running(link) = &mut self.keeper {
+            line(link);
+        }
+    }
 }
 
 static LIVE: Mutex<Registry> = Mutex::new(Registry {
@@ -27,9 +67,8 @@ static LIVE: Mutex<Registry> = Mutex::new(Registry {
     containers: BTreeSet::new(),
     networks: BTreeSet::new(),
     closed: false,
+    keeper: Keeper::None,
 });
-/// How long `kill_all` waits for `docker rm -f` of the run's containers and networks.
-const REMOVE_WITHIN: Duration = Duration::from_secs(15);
 static HANDLER: Once = Once::new();
 /// How long `kill_all` waits for killed leaders to be gone.
 const REAP_WITHIN: Duration = Duration::from_secs(2);
@@ -54,12 +93,32 @@ pub(crate) fn register_spawn<C>(
     let child = spawn()?;
     if let Some(id) = pid(&child) {
         live.groups.insert(id as i32);
+        live.tell(|k| k.tell_group(id as i32));
     }
     Ok(child)
 }
 
+/// Has a keeper started from `exe` (perfgate, or a binary whose `main` calls
+/// `stack::dispatch_from_env` first) when something is first registered, so nothing
+/// registered outlives a SIGKILL of this process. The first executable given is kept.
+pub(crate) fn keep_with(exe: PathBuf) {
+    let mut live = live();
+    if matches!(live.keeper, Keeper::None) {
+        live.keeper = Keeper::From(exe);
+    }
+}
+
+/// The docker labels of everything this process creates: its owner (`PID:START`) and host, so
+/// its keeper and later sweeps find it.
+pub(crate) fn docker_labels() -> Vec<(&'static str, String)> {
+    let owner = held::Owner::me().map(|o| o.to_string()).unwrap_or_default();
+    vec![(held::OWNER_LABEL, owner), (held::HOST_LABEL, held::host_name())]
+}
+
 pub(crate) fn unregister(pgid: Pid) {
-    live().groups.remove(&pgid.as_raw());
+    let mut live = live();
+    live.groups.remove(&pgid.as_raw());
+    live.tell(|k| k.tell(&format!("-g {pgid}")));
 }
 
 /// SIGKILLs whatever is left of group `pgid` and forgets it: the end of every child's life, once
@@ -69,7 +128,8 @@ pub(crate) fn kill_group(pgid: Pid) {
     unregister(pgid);
 }
 
-/// A container (by id) or a network (by name) for `kill_all` to remove; refused once it ran.
+/// A container or a network (by name, before it is created) for `kill_all` and the keeper to
+/// remove; refused once `kill_all` ran, so nothing new is created then.
 pub(crate) fn register_docker(
     container: Option<&str>,
     network: Option<&str>,
@@ -78,6 +138,12 @@ pub(crate) fn register_docker(
     if live.closed {
         return Err(std::io::Error::other("perfgate is shutting down"));
     }
+    live.tell(|k| k.tell("d"));
+    for (sign, name) in [("+c", container), ("+n", network)] {
+        if let Some(name) = name {
+            live.tell(|k| k.tell(&format!("{sign} {name}")));
+        }
+    }
     live.containers.extend(container.map(str::to_owned));
     live.networks.extend(network.map(str::to_owned));
     Ok(())
@@ -85,11 +151,13 @@ pub(crate) fn register_docker(
 
 pub(crate) fn unregister_docker(container: Option<&str>, network: Option<&str>) {
     let mut live = live();
-    if let Some(id) = container {
-        live.containers.remove(id);
+    if let Some(name) = container {
+        live.containers.remove(name);
+        live.tell(|k| k.tell(&format!("-c {name}")));
     }
     if let Some(name) = network {
         live.networks.remove(name);
+        live.tell(|k| k.tell(&format!("-n {name}")));
     }
 }
 
@@ -102,17 +170,20 @@ pub fn live_groups() -> Vec<u32> {
 /// Kills every registered group at once (SIGKILL: we are about to exit), refuses every later
 /// spawn, and reaps the group leaders (bounded wait), so none is still running when perfgate
 /// exits: SIGKILL takes effect asynchronously, a process mid-exec can run on for a moment.
+/// Then removes the containers and networks, and lets the keeper finish (it removes what
+/// carries this process's label, such as a container still being created).
 pub fn kill_all() {
     let mut live = live();
     live.closed = true;
     let groups = std::mem::take(&mut live.groups);
     let containers = std::mem::take(&mut live.containers);
     let networks = std::mem::take(&mut live.networks);
+    let keeper = std::mem::replace(&mut live.keeper, Keeper::Failed);
     for &pgid in &groups {
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
     }
     let deadline = Instant::now() + REAP_WITHIN;
-    for pgid in groups {
+    for &pgid in &groups {
         while Instant::now() < deadline {
             match waitpid(Pid::from_raw(pgid), Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
@@ -121,32 +192,20 @@ pub fn kill_all() {
             }
         }
     }
-    remove_docker(&["rm", "--force", "--volumes"], containers);
-    remove_docker(&["network", "rm"], networks);
-}
-
-/// `docker ARGS NAMES…`, waited for at most `REMOVE_WITHIN`.
-fn remove_docker(args: &[&str], names: BTreeSet<String>) {
-    if names.is_empty() {
-        return;
-    }
-    let Ok(mut child) = Command::new("docker")
-        .args(args)
-        .args(&names)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-    else {
-        return;
-    };
-    let deadline = Instant::now() + REMOVE_WITHIN;
-    while Instant::now() < deadline {
-        if !matches!(child.try_wait(), Ok(None)) {
-            return;
+    held::remove(&["rm", "--force", "--volumes"], &containers);
+    held::remove(&["network", "rm"], &networks);
+    if let Keeper::Running(mut link) = keeper {
+        // Handled: the keeper need only look for what carries this process's label.
+        for pgid in &groups {
+            link.tell(&format!("-g {pgid}"));
         }
-        std::thread::sleep(Duration::from_millis(20));
+        for (sign, names) in [("-c", &containers), ("-n", &networks)] {
+            for name in names {
+                link.tell(&format!("{sign} {name}"));
+            }
+        }
+        link.finish();
     }
-    let _ = child.kill();
 }
 
 /// Installs (once per process) a thread that waits for SIGINT/SIGTERM/SIGHUP, kills every live
