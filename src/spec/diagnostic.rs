@@ -142,12 +142,13 @@ impl fmt::Display for DiagnosticView<'_> {
         let pad = " ".repeat(*width);
         let source_line = line.checked_sub(1).and_then(|i| lines.get(i));
         match source_line {
-            Some(text) => {
+            Some(whole) => {
                 writeln!(f, "{pad}--> {}:{line}:{column}", path.display())?;
                 writeln!(f, "{pad} |")?;
+                let (text, start) = clip(whole, column.saturating_sub(1));
                 writeln!(f, "{line:>width$} | {text}")?;
                 let chars = text.chars().count();
-                let start = column.saturating_sub(1).min(chars);
+                let start = start.min(chars);
                 let len = d.len.min(chars.saturating_sub(start)).max(1);
                 let indent: String = text
                     .chars()
@@ -163,6 +164,27 @@ impl fmt::Display for DiagnosticView<'_> {
         }
         Ok(())
     }
+}
+
+/// Characters of a source line shown around the caret: a line longer than this (a minified or
+/// generated spec) is cut to a window, marked `…` where cut.
+const SHOWN_CHARS: usize = 120;
+
+/// `line` cut to [`SHOWN_CHARS`] around the character at `at`, and where `at` is in the cut.
+fn clip(line: &str, at: usize) -> (String, usize) {
+    let chars = line.chars().count();
+    if chars <= SHOWN_CHARS {
+        return (line.to_owned(), at);
+    }
+    let first = at.saturating_sub(SHOWN_CHARS / 2).min(chars - SHOWN_CHARS);
+    let mut shown: String = line.chars().skip(first).take(SHOWN_CHARS).collect();
+    if first + SHOWN_CHARS < chars {
+        shown.push('…');
+    }
+    if first == 0 {
+        return (shown, at);
+    }
+    (format!("…{shown}"), at - first + 1)
 }
 
 /// The candidate closest to `word` by edit distance (a swap counts once), if close enough to be
@@ -237,6 +259,20 @@ mod tests {
         #[case] expected: Option<&str>,
     ) {
         assert_eq!(did_you_mean(word, candidates.iter().copied()), expected);
+    }
+
+    #[test]
+    fn a_long_line_is_shown_cut_around_the_caret() {
+        let text = format!("{}x{}", "[".repeat(5000), "]".repeat(5000));
+        let d = Diagnostic::new(Location { line: 1, column: 5001 }, 1, "here");
+        let shown = render(Path::new("s.yaml"), &text, &[d]);
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines.iter().all(|l| l.chars().count() < 140), "{shown}");
+        let source = lines[3].split(" | ").nth(1).unwrap();
+        let caret = lines[4].split(" | ").nth(1).unwrap();
+        let at = caret.chars().position(|c| c == '^').unwrap();
+        assert_eq!(source.chars().nth(at), Some('x'), "{shown}");
+        assert!(source.starts_with('…') && source.ends_with('…'), "{shown}");
     }
 
     #[test]

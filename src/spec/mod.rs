@@ -2,6 +2,7 @@
 //!
 //! [`load`] / [`parse`] are the entry points; [`model`] is what the rest of perfgate consumes.
 
+mod bounded;
 mod compare;
 mod decode;
 mod client_stat;
@@ -52,9 +53,5 @@ pub use validate::parse;
 
 /// Reads and validates the spec at `path` (shown as given in every diagnostic).
 pub fn load(path: &Path) -> Result<Spec, SpecError> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        let d = Diagnostic::new(Location::default(), 1, format!("cannot read spec: {e}"));
-        SpecError::new(path, "", vec![d])
-    })?;
-    parse(&source, path)
+    parse(&bounded::read(path)?, path)
 }

@@ -69,6 +69,7 @@ pub(crate) fn stack(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> StackInfo {
         }
     }
     choose_gating(ctx, &mut services, &written_gates, &services_at);
+    check_fixed_ports(ctx, &services, &services_at);
     let stack = Stack { backend, services };
     super::placeholders::check(ctx, &stack, &services_at);
     super::references::check_references(ctx, &stack, &names, &services_at);
@@ -106,6 +107,27 @@ fn service(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
         ctx.unknown_name(&kind_at, "service kind", &kind, &names);
     }
     None
+}
+
+/// Two services cannot listen on one fixed port: the second would fail to bind (or, if it
+/// survives that, the run would measure the first). A port written once and copied (a
+/// `compare:` candidate) is reported by `compare`.
+fn check_fixed_ports(ctx: &mut Ctx, services: &IndexMap<String, Service>, services_at: &YamlPath) {
+    let mut first_at: Vec<(u16, &str, &str, YamlPath)> = Vec::new();
+    for (name, service) in services {
+        for port in service.kind.ports().into_iter().filter(|p| p.number != 0) {
+            let at = services_at.key(name).key("ports").key(port.name);
+            let written = |path: &YamlPath| ctx.index.value_or_key(path).location;
+            match first_at.iter().find(|(number, ..)| *number == port.number) {
+                Some((_, _, _, other_at)) if written(other_at) == written(&at) => {}
+                Some((number, other, other_port, _)) => {
+                    ctx.at_value(&at, format!("port {number} is also `{other}`'s `{other_port}` port"))
+                        .hint = Some("give each service its own port, or `0` to let perfgate choose".into());
+                }
+                None => first_at.push((port.number, name, port.name, at)),
+            }
+        }
+    }
 }
 
 /// Chooses the Prometheus that assertions and snapshots query: the one written `gates: true`

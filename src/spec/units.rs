@@ -37,6 +37,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "invalid duration `{text}` (hint: write e.g. `30s`, `500ms` or `1m30s`; units are h, m, s, ms)"
         )
     };
+    if let Some(positive) = text.strip_prefix('-') {
+        return Err(format!(
+            "invalid duration `{text}`: a duration must be positive (hint: `{}`)",
+            positive.trim()
+        ));
+    }
     let mut rest = text;
     let mut millis: u64 = 0;
     let mut last_unit = None::<usize>;

@@ -22,6 +22,9 @@ use super::{compare, phases, services, snapshots};
 pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
     let fail = |diagnostics: Vec<Diagnostic>| SpecError::new(path, source, diagnostics);
     let start = Location { line: 1, column: 1 };
+    if let Some(too_deep) = super::bounded::too_deep(source) {
+        return Err(fail(vec![too_deep]));
+    }
     let parsed = serde_yaml_ng::from_str::<Value>(source);
     let index = SourceIndex::build(source);
     if let Ok(index) = &index
@@ -41,7 +44,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
     }
     let mut root = match parsed {
         Ok(root) => root,
-        Err(e) => return Err(fail(vec![yaml_error(&e)])),
+        Err(e) => return Err(fail(vec![yaml_error(&e, source)])),
     };
     let index = index.map_err(|(location, message)| {
         fail(vec![Diagnostic::new(
@@ -79,7 +82,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
 }
 
 /// A YAML syntax error from libyaml, whose messages say what construct was being read.
-fn yaml_error(e: &serde_yaml_ng::Error) -> Diagnostic {
+fn yaml_error(e: &serde_yaml_ng::Error, source: &str) -> Diagnostic {
     let location = e
         .location()
         .map_or(Location { line: 1, column: 1 }, |l| Location {
@@ -97,10 +100,19 @@ fn yaml_error(e: &serde_yaml_ng::Error) -> Diagnostic {
     };
     let problem = problem.split(" at line ").next().unwrap_or(problem);
     let d = Diagnostic::new(location, 1, format!("invalid YAML: {problem}"));
+    if problem.contains("cannot start any token") && tab_at(source, location) {
+        return d.with_hint("YAML does not allow tabs for indentation; indent with spaces");
+    }
     match context {
         Some(context) => d.with_hint(format!("found while {context}")),
         None => d,
     }
+}
+
+/// Whether the character at `at` (1-based) of `source` is a tab.
+fn tab_at(source: &str, at: Location) -> bool {
+    let line = source.lines().nth(at.line.saturating_sub(1)).unwrap_or("");
+    line.chars().nth(at.column.saturating_sub(1)) == Some('\t')
 }
 
 fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {

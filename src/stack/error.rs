@@ -16,6 +16,10 @@ pub enum StackError {
         source: std::io::Error,
     },
     #[error(
+        "service `{service}` could not be started: program `{program}` not found (hint: `command:` starts with a program on PATH or a path to an executable file)"
+    )]
+    ProgramNotFound { service: String, program: String },
+    #[error(
         "service `{service}` exited before it was ready ({status})\n  log: {log}\n  last lines:\n{tail}"
     )]
     Died {
@@ -43,6 +47,19 @@ pub enum StackError {
         check: String,
         log: PathBuf,
         tail: String,
+    },
+    /// A port the spec fixes is taken by another program: the run would measure that one.
+    #[error(
+        "service `{service}`: port `{port}` ({number}) is already in use{holder}: {source} (hint: stop that program or let perfgate choose the port: `{port}: 0`)"
+    )]
+    PortTaken {
+        service: String,
+        port: String,
+        number: u16,
+        /// `, by pid N (comm)` when /proc shows who holds it, else empty.
+        holder: String,
+        #[source]
+        source: std::io::Error,
     },
     /// No backend can run the spec (`auto` with a tool that neither this machine nor an image
     /// has, or a bad `$PERFGATE_BACKEND`).

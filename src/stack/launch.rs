@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::child::ChildProcess;
 use super::docker::{ContainerGuard, Pod};
 use super::error::StackError;
-use super::plan::Planned;
+use super::plan::{Planned, Program};
 use super::process;
 use super::ready::{Readiness, wait_ready};
 
@@ -161,8 +161,17 @@ fn spawn(planned: &Planned, command: Command, run_dir: &Path) -> Result<ChildPro
         _ => Vec::new(),
     };
     let log = run_dir.join(format!("{}.log", planned.name));
-    ChildProcess::spawn(&planned.name, command, &log, watch).map_err(|source| StackError::Spawn {
-        service: planned.name.clone(),
-        source,
+    let program = command.get_program().to_owned();
+    ChildProcess::spawn(&planned.name, command, &log, watch).map_err(|source| {
+        match (&planned.program, source.kind()) {
+            (Program::External(_), std::io::ErrorKind::NotFound) => StackError::ProgramNotFound {
+                service: planned.name.clone(),
+                program: program.to_string_lossy().into_owned(),
+            },
+            _ => StackError::Spawn {
+                service: planned.name.clone(),
+                source,
+            },
+        }
     })
 }

@@ -41,9 +41,11 @@ pub async fn start(
     let began = Instant::now();
     // Absolute, so that generated configs name the same files inside a container.
     let run_dir = &std::path::absolute(&opts.run_dir).unwrap_or_else(|_| opts.run_dir.clone());
-    let plan = plan(spec, &opts.extra_targets, run_dir, backend)?;
+    let mut plan = plan(spec, &opts.extra_targets, run_dir, backend)?;
     let host = opts.host_executable.clone();
     keep_and_sweep(host.as_deref(), backend).await;
+    // The services bind their ports from here on.
+    drop(std::mem::take(&mut plan.reserved));
     // Declared before the stack: on an early return its services go first, then the pod.
     let launcher = match backend {
         Backend::Process => Launcher::Process { host },

@@ -175,3 +175,59 @@ fn a_freshness_phase_that_times_out_fails_its_gate_with_infinity() {
     // Prometheus read perfgate's +Inf as infinity, not as a parse error or a missing series.
     assert_eq!(gate.series[0].samples[0].v, f64::INFINITY);
 }
+
+/// The reproduction: another program on the port a spec fixes, and a service that would
+/// survive its own failed bind. The run stops before starting anything, naming the port and the
+/// program holding it (here this test process), instead of measuring the other program.
+#[test]
+fn a_fixed_port_another_program_holds_fails_the_stack_naming_it() {
+    let _turn = slots::heavy();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let port = other.local_addr().unwrap().port();
+    let record = run_text(&read_fixture("fixed_port.yaml").replace("PORT", &port.to_string()));
+    assert_eq!(record.exit(), perfgate::error::Exit::StackFailed);
+    let message = &record.failure.as_ref().expect("a failure").message;
+    let holder = format!("pid {} (", std::process::id());
+    for needle in [&format!("port `http` ({port}) is already in use"), &holder] {
+        assert!(
+            message.contains(needle.as_str()),
+            "{needle:?} missing from:\n{message}"
+        );
+    }
+    assert!(
+        record.services.is_empty(),
+        "something started: {:?}",
+        record.services
+    );
+}
+
+#[test]
+fn a_program_that_does_not_exist_is_named() {
+    let _turn = slots::heavy();
+    let text = read_fixture("fixed_port.yaml")
+        .replace("PORT", "0")
+        .replace("command: [sh, -c,", "command: [./no-such-server,");
+    let record = run_text(&text);
+    assert_eq!(record.exit(), perfgate::error::Exit::StackFailed);
+    let message = &record.failure.as_ref().expect("a failure").message;
+    let needle = "service `web` could not be started: program `./no-such-server` not found";
+    assert!(
+        message.contains(needle),
+        "{needle:?} missing from:\n{message}"
+    );
+}
+
+fn read_fixture(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).expect("fixture")
+}
+
+/// Runs a spec written by the test (in a temporary folder).
+fn run_text(text: &str) -> RunRecord {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spec.yaml");
+    std::fs::write(&path, text).unwrap();
+    let spec = spec::load(&path).expect("the test's spec is valid");
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(run_spec(&spec, &options()))
+}

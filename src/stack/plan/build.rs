@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::context::PlanContext;
 use super::kinds::{self, Planning};
 use super::model::{Part, ScrapeTarget, StackPlan};
+use crate::stack::ports::Reserved;
 use crate::spec::{PhaseKind, Spec};
 use crate::stack::backend::Backend;
 use crate::stack::error::StackError;
@@ -50,6 +51,7 @@ pub(crate) fn plan(
         prometheus: None,
         scrape_interval: Duration::from_secs(1),
         scrape_targets: 0,
+        reserved: Reserved::default(),
     };
     // Every Prometheus scrapes every target, each other included; the gating one is the one
     // assertions query and remote-writing adapters write to.
@@ -61,6 +63,7 @@ pub(crate) fn plan(
         }
         plan.services.push(pending.plan(&targets, run_dir)?);
     }
+    plan.reserved = ctx.reserved.into_inner();
     Ok(plan)
 }
 

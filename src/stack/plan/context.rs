@@ -2,6 +2,7 @@
 //! address allocated before any service is planned (OTLP receivers, named ports, the gating
 //! Prometheus's remote-write URL), so that senders can be configured whatever the spec's order.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::path::Path;
 use crate::spec::{ServiceKind, Spec};
 use crate::stack::backend::Backend;
 use crate::stack::error::{StackError, io};
-use crate::stack::ports::{free_port, loopback};
+use crate::stack::ports::{PortTaken, Reserved, loopback};
 
 /// The OTLP/HTTP address of every service that receives OTLP, allocated before anything starts
 /// so senders can be configured whatever the spec's order.
@@ -17,11 +18,11 @@ use crate::stack::ports::{free_port, loopback};
 pub(crate) struct Receivers(pub(crate) BTreeMap<String, SocketAddr>);
 
 impl Receivers {
-    pub(crate) fn allocate(spec: &Spec) -> std::io::Result<Self> {
+    pub(crate) fn allocate(spec: &Spec, reserved: &mut Reserved) -> std::io::Result<Self> {
         let mut out = BTreeMap::new();
         for (name, service) in &spec.stack.services {
             if service.kind.receives_otlp() {
-                out.insert(name.clone(), loopback(free_port()?));
+                out.insert(name.clone(), reserved.free()?);
             }
         }
         Ok(Self(out))
@@ -54,6 +55,8 @@ pub(crate) struct PlanContext<'a> {
     pub(crate) gating: Option<&'a str>,
     /// Its remote-write receiver's URL, well formed even without a Prometheus.
     pub(crate) prom_write: String,
+    /// Every port of the run, held until its services start.
+    pub(crate) reserved: RefCell<Reserved>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -63,10 +66,11 @@ impl<'a> PlanContext<'a> {
         run_dir: &'a Path,
         backend: Backend,
     ) -> Result<Self, StackError> {
-        let receivers = Receivers::allocate(spec).map_err(io("stack"))?;
+        let mut reserved = Reserved::default();
+        let receivers = Receivers::allocate(spec, &mut reserved).map_err(io("stack"))?;
         // Every service's ports up front: adapters writing to Prometheus and `{{SERVICE.PORT}}`
         // placeholders need them whatever the spec's order.
-        let addresses = allocate_ports(spec, &receivers).map_err(io("stack"))?;
+        let addresses = allocate_ports(spec, &receivers, &mut reserved)?;
         let gating = gating_prometheus(spec);
         let gate_addr = match gating {
             Some(name) => port_of(&addresses, name, "http").map_err(io(name))?,
@@ -81,7 +85,14 @@ impl<'a> PlanContext<'a> {
             addresses,
             gating,
             prom_write: format!("http://{gate_addr}/api/v1/write"),
+            reserved: RefCell::new(reserved),
         })
+    }
+
+    /// A free loopback port for a part of `service` no spec names (a collector's gRPC
+    /// receiver, rotel's companion adapter), reserved with the run's others.
+    pub(crate) fn free_port(&self, service: &str) -> Result<SocketAddr, StackError> {
+        self.reserved.borrow_mut().free().map_err(io(service))
     }
 
     /// The address of `service`'s port `port`, allocated up front.
@@ -110,21 +121,37 @@ fn gating_prometheus(spec: &Spec) -> Option<&str> {
 /// The address of every named port of every service (`{{SERVICE.PORT}}` placeholders refer to
 /// them), as its kind declares them: an OTLP receiver keeps the address `Receivers` gave it, a
 /// fixed port is used as written, every other port is a free loopback port.
-fn allocate_ports(spec: &Spec, receivers: &Receivers) -> std::io::Result<Addresses> {
+fn allocate_ports(
+    spec: &Spec,
+    receivers: &Receivers,
+    reserved: &mut Reserved,
+) -> Result<Addresses, StackError> {
     let mut out = Addresses::new();
     for (name, service) in &spec.stack.services {
         let mut ports = BTreeMap::new();
         for port in service.kind.ports() {
             let addr = match port.number {
-                _ if port.otlp => receivers.addr(name)?,
-                0 => loopback(free_port()?),
-                fixed => loopback(fixed),
+                _ if port.otlp => receivers.addr(name).map_err(io(name))?,
+                0 => reserved.free().map_err(io(name))?,
+                fixed => reserved.fixed(fixed).map_err(|taken| port_taken(name, port.name, taken))?,
             };
             ports.insert(port.name.to_owned(), addr);
         }
         out.insert(name.clone(), ports);
     }
     Ok(out)
+}
+
+fn port_taken(service: &str, port: &str, taken: PortTaken) -> StackError {
+    StackError::PortTaken {
+        service: service.to_owned(),
+        port: port.to_owned(),
+        number: taken.port,
+        holder: taken
+            .holder
+            .map_or_else(String::new, |holder| format!(", by {holder}")),
+        source: taken.source,
+    }
 }
 
 fn port_of(addresses: &Addresses, service: &str, port: &str) -> std::io::Result<SocketAddr> {

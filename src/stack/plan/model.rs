@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::stack::ports::Reserved;
 use crate::stack::ready::Readiness;
 use crate::tools::ResolvedTool;
 
@@ -103,4 +104,6 @@ pub(crate) struct StackPlan {
     pub(crate) prometheus: Option<SocketAddr>,
     pub(crate) scrape_interval: Duration,
     pub(crate) scrape_targets: usize,
+    /// Every port of the plan, held bound until the services are about to start.
+    pub(crate) reserved: Reserved,
 }

@@ -18,7 +18,6 @@ use crate::spec::{CollectorImpl, OtelCollectorService, OtlpAdapterService, OtlpE
 use crate::stack::builtin;
 use crate::stack::error::{StackError, io};
 use crate::stack::need::{ToolNeed, resolve_tool};
-use crate::stack::ports::{free_port, loopback};
 use crate::stack::ready::Readiness;
 use crate::tools::{self, ResolvedTool};
 
@@ -120,7 +119,7 @@ pub(crate) fn plan_collector(
     ctx: &PlanContext<'_>,
 ) -> Result<Planning, StackError> {
     let otlp = ctx.receivers.addr(name).map_err(io(name))?;
-    let grpc = loopback(free_port().map_err(io(name))?);
+    let grpc = ctx.free_port(name)?;
     let tool = resolve_tool(&collector_tool(c), ctx.backend)?;
     let write_url = (c.via == OtlpExportMode::RemoteWrite).then(|| ctx.prom_write.clone());
     let mut collector = Collector {
@@ -133,9 +132,9 @@ pub(crate) fn plan_collector(
         part: Part::default(),
     };
     if tool.name == tools::ROTEL.name {
-        collector.rotel(write_url, ctx.run_dir)?;
+        collector.rotel(write_url, ctx)?;
     } else {
-        collector.otelcol(write_url, ctx.run_dir)?;
+        collector.otelcol(write_url, ctx)?;
     }
     collector.args.extend(c.extra_args.iter().cloned());
     tracing::info!(service = %name, collector = %tool.name, version = %tool.version, location = %tool.location(), "collector");
@@ -157,10 +156,10 @@ struct Collector<'a> {
 impl Collector<'_> {
     /// rotel exports OTLP only: into a companion adapter, which Prometheus scrapes or which
     /// remote-writes (`write_url`).
-    fn rotel(&mut self, write_url: Option<String>, run_dir: &Path) -> Result<(), StackError> {
+    fn rotel(&mut self, write_url: Option<String>, ctx: &PlanContext<'_>) -> Result<(), StackError> {
         let name = self.name;
         let adapter_name = format!("{name}-to-prometheus");
-        let adapter_addr = loopback(free_port().map_err(io(name))?);
+        let adapter_addr = ctx.free_port(name)?;
         let (adapter, target) = plan_adapter(&adapter_name, name, adapter_addr, write_url);
         self.part.services.push((Rank::Collector, adapter));
         self.part.targets.push(target);
@@ -176,7 +175,7 @@ impl Collector<'_> {
             "--enable-internal-telemetry".to_owned(),
             format!(
                 "--pid-file={}",
-                run_dir.join(format!("{name}.pid")).display()
+                ctx.run_dir.join(format!("{name}.pid")).display()
             ),
         ]);
         // rotel colours its log whether or not it writes to a terminal.
@@ -186,13 +185,13 @@ impl Collector<'_> {
 
     /// otelcol: a generated config, scraped on its exporter's port or remote-writing
     /// (`write_url`), and its own telemetry scraped too.
-    fn otelcol(&mut self, write_url: Option<String>, run_dir: &Path) -> Result<(), StackError> {
+    fn otelcol(&mut self, write_url: Option<String>, ctx: &PlanContext<'_>) -> Result<(), StackError> {
         let name = self.name;
-        let telemetry = loopback(free_port().map_err(io(name))?);
+        let telemetry = ctx.free_port(name)?;
         let export = match write_url {
             Some(url) => OtelcolExport::RemoteWrite(url),
             None => {
-                let exporter = loopback(free_port().map_err(io(name))?);
+                let exporter = ctx.free_port(name)?;
                 self.ports.insert("exporter".into(), exporter);
                 self.part
                     .targets
@@ -200,7 +199,7 @@ impl Collector<'_> {
                 OtelcolExport::Scrape(exporter)
             }
         };
-        let config = run_dir.join(format!("{name}.otelcol.yaml"));
+        let config = ctx.run_dir.join(format!("{name}.otelcol.yaml"));
         let text = otelcol_config(&OtelcolPorts {
             http: self.otlp,
             grpc: self.grpc,
@@ -289,10 +288,11 @@ mod tests {
             spec,
             run_dir,
             backend: Backend::Process,
-            receivers: Receivers(BTreeMap::from([("collector".into(), loopback(4318))])),
+            receivers: Receivers(BTreeMap::from([("collector".into(), crate::stack::ports::loopback(4318))])),
             addresses: Default::default(),
             gating: None,
             prom_write: write.to_owned(),
+            reserved: Default::default(),
         }
     }
 
