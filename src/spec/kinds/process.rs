@@ -97,10 +97,8 @@ impl ProcessService {
 
 pub(crate) fn validate(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<ServiceKind> {
     let raw = ctx.de::<RawProcess>(value, at)?;
-    let mut ok = true;
     if raw.command.is_empty() {
         ctx.at_value(&at.key("command"), "`command` is empty (hint: write the program and its arguments, e.g. `[python3, -m, http.server]`)");
-        ok = false;
     }
     let ports = raw.ports;
     let port_names: Vec<&str> = ports.keys().map(String::as_str).collect();
@@ -110,7 +108,6 @@ pub(crate) fn validate(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<Se
                 &at.key("ports").key(name),
                 format!("invalid port name `{name}` (hint: use letters, digits, `_` and `-`)"),
             );
-            ok = false;
         }
     }
     let ready = match &raw.ready {
@@ -125,10 +122,8 @@ pub(crate) fn validate(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<Se
                 &path,
                 format!("metrics path `{metrics}` must start with `/` (hint: `/{metrics}`)"),
             );
-            ok = false;
         } else if default_port(&port_names).is_none() {
             ctx.at_value(&path, "a metrics path needs an `http` port or exactly one port (hint: declare `ports: { http: 0 }`)");
-            ok = false;
         }
     }
     let startup_timeout = ctx.optional_duration(
@@ -136,15 +131,15 @@ pub(crate) fn validate(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<Se
         raw.startup_timeout.as_ref().map(|t| t.0.as_str()),
         DEFAULT_STARTUP_TIMEOUT,
     );
-    if !ok {
-        return None;
-    }
+    // A service with a problem (already reported) is still returned, with defaults in place of
+    // what was wrong, so the checks that look at every service (placeholders, ports) report
+    // their problems in the same run; the spec is refused either way.
     Some(ServiceKind::Process(ProcessService {
         command: raw.command.into_iter().map(|t| t.0).collect(),
         env: raw.env.into_iter().map(|(k, v)| (k, v.0)).collect(),
-        ready: ready?,
+        ready: ready.unwrap_or(ReadyCheck::None),
         metrics_path: raw.metrics,
-        startup_timeout: startup_timeout?,
+        startup_timeout: startup_timeout.unwrap_or(DEFAULT_STARTUP_TIMEOUT),
         ports,
         otlp: raw.otlp,
         resource: raw.resource.into_iter().map(|(k, v)| (k, v.0)).collect(),
