@@ -26,7 +26,8 @@ fn main_for_dir(dir: &Path) -> ExitCode {
     libtest_mimic::run(&args, trials).exit_code()
 }
 
-/// One trial per assertion of every `*.yaml` spec in `dir` (sorted), named `<spec>::<id>`.
+/// One trial per assertion of every `*.yaml` spec in `dir` (files sorted, trials interleaved),
+/// named `<spec>::<id>`.
 /// A spec that does not validate becomes one failing trial `<file stem>::spec_is_valid`.
 fn trials_for_dir(dir: &Path) -> Vec<Trial> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
@@ -43,7 +44,23 @@ fn trials_for_dir(dir: &Path) -> Vec<Trial> {
         }
     };
     files.sort();
-    files.iter().flat_map(|f| trials_for_file(f)).collect()
+    interleave(files.iter().map(|f| trials_for_file(f)).collect())
+}
+
+/// The specs' trials taken in turn (the first of every spec, then the second, …): the test
+/// threads then start different specs' stacks, and one comes up while another loads
+/// (`gate::once`) instead of every thread waiting on the same spec's run.
+fn interleave(per_spec: Vec<Vec<Trial>>) -> Vec<Trial> {
+    let mut queues: Vec<std::vec::IntoIter<Trial>> =
+        per_spec.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::new();
+    loop {
+        let before = out.len();
+        out.extend(queues.iter_mut().filter_map(Iterator::next));
+        if out.len() == before {
+            return out;
+        }
+    }
 }
 
 fn trials_for_file(path: &Path) -> Vec<Trial> {
@@ -115,5 +132,24 @@ fn check(spec: &Spec, id: &str) -> Result<(), Failed> {
     match &verdict.outcome {
         Outcome::Pass => Ok(()),
         _ => Err(failure_message(&record, verdict).unwrap_or_default().into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trials_are_taken_from_every_spec_in_turn() {
+        let spec = |name: &str, n: usize| -> Vec<Trial> {
+            (1..=n)
+                .map(|i| Trial::test(format!("{name}::{i}"), || Ok(())))
+                .collect()
+        };
+        let names: Vec<String> = interleave(vec![spec("a", 3), spec("b", 1), spec("c", 2)])
+            .iter()
+            .map(|t| t.name().to_owned())
+            .collect();
+        assert_eq!(names, ["a::1", "b::1", "c::1", "a::2", "c::2", "a::3"]);
     }
 }

@@ -1,7 +1,8 @@
 //! Running each spec's stack once per test run, however the test runner slices the run.
 //!
-//! `cargo test`: one process, many threads; a per-spec `OnceLock` and a global lock (specs
-//! run one after another). cargo-nextest: one process per test case; the first process to
+//! `cargo test`: one process, many threads; a per-spec `OnceLock`, and one turn at the load
+//! for all specs (`RunOptions::load_turns`): a spec's stack comes up while another's loads,
+//! but no two loads share the cores. cargo-nextest: one process per test case; the first process to
 //! take a spec's lock file runs the stack and writes the record to a results file keyed by the
 //! spec's content hash and `NEXTEST_RUN_ID`; the others wait on the lock and read it.
 
@@ -9,7 +10,9 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+
+use tokio::sync::Semaphore;
 
 use crate::report::{RunRecord, read_record};
 use crate::run::{RunOptions, default_out_dir, run_spec};
@@ -18,7 +21,8 @@ use crate::spec::Spec;
 type Cell = Arc<OnceLock<Result<RunRecord, String>>>;
 
 static CELLS: Mutex<Option<HashMap<String, Cell>>> = Mutex::new(None);
-static ONE_STACK_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// One load at a time in this process.
+static LOAD_TURNS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(1)));
 
 /// The record of `spec`'s run in this test run, running it if nobody has yet.
 pub(super) fn results_for(spec: &Spec) -> Result<RunRecord, String> {
@@ -35,23 +39,22 @@ pub(super) fn results_for(spec: &Spec) -> Result<RunRecord, String> {
     };
     cell.get_or_init(|| match std::env::var("NEXTEST_RUN_ID") {
         Ok(run) if !run.is_empty() => shared_across_processes(spec, &run),
-        _ => {
-            let _one = ONE_STACK_AT_A_TIME
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            run_blocking(spec)
-        }
+        _ => run_blocking(spec, Some(Arc::clone(&LOAD_TURNS))),
     })
     .clone()
 }
 
-fn run_blocking(spec: &Spec) -> Result<RunRecord, String> {
+fn run_blocking(spec: &Spec, load_turns: Option<Arc<Semaphore>>) -> Result<RunRecord, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
-    Ok(runtime.block_on(run_spec(spec, &RunOptions::default())))
+    let opts = RunOptions {
+        load_turns,
+        ..RunOptions::default()
+    };
+    Ok(runtime.block_on(run_spec(spec, &opts)))
 }
 
 fn shared_dir() -> PathBuf {
@@ -84,7 +87,7 @@ fn shared_across_processes(spec: &Spec, run: &str) -> Result<RunRecord, String> 
     stacks
         .lock()
         .map_err(|e| format!("{}: {e}", stacks_path.display()))?;
-    let record = run_blocking(spec)?;
+    let record = run_blocking(spec, None)?;
     let json = serde_json::to_string(&record).map_err(|e| e.to_string())?;
     let tmp = dir.join(format!("{base}.json.tmp"));
     std::fs::write(&tmp, json)

@@ -21,10 +21,12 @@ mod phases;
 mod progress;
 mod repeat;
 mod repetition;
+mod turn;
 
 use error::RunError;
 use phases::{phase_of, run_phases, span, wait_scraped_after, wait_targets_up};
 use repetition::Repetition;
+use turn::LoadTurn;
 pub use progress::ProgressEvent;
 
 #[derive(Clone)]
@@ -48,6 +50,11 @@ pub struct RunOptions {
     /// The backend, when the caller has chosen it (the CLI, to print it first); `None`: chosen
     /// at the start of the run.
     pub backend: Option<stack::BackendDecision>,
+    /// Turns at the load shared by runs on one machine (one permit: one load at a time): a run
+    /// takes its turn once its stack is up and scraped and holds it until its stack is down,
+    /// so other runs come up meanwhile (the libtest harness runs its specs so). `None`: the run
+    /// waits for no one.
+    pub load_turns: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Default for RunOptions {
@@ -60,6 +67,7 @@ impl Default for RunOptions {
             save_baseline: None,
             noise_guard: std::env::var("PERFGATE_NOISE_GUARD").map_or(true, |v| v != "off"),
             backend: None,
+            load_turns: None,
         }
     }
 }
@@ -165,6 +173,8 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
         host_executable: opts.host_executable.clone(),
         backend: Some(backend),
     };
+    let mut turn = LoadTurn::new(opts.load_turns.as_ref());
+    turn.take_early(spec).await;
     let mut stack = stack::start(spec, &options).await?;
     record.services = stack.records();
     record.bring_up_ms = stack.bring_up.as_millis() as u64;
@@ -173,10 +183,11 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
         took: stack.bring_up,
     });
 
-    let outcome = drive_stack(spec, &mut stack, &metrics, record, &notify).await;
+    let outcome = drive_stack(spec, &mut stack, &metrics, record, &notify, &mut turn).await;
     let stopping = Instant::now();
     let stopped = stack.shutdown().await;
     tracing::debug!(took = ?stopping.elapsed(), "stack stopped");
+    drop(turn);
     let _ = stop_tx.send(());
     let _ = exporter.await;
     outcome?;
@@ -189,6 +200,7 @@ async fn drive_stack(
     metrics: &Arc<EngineMetrics>,
     record: &mut RunRecord,
     notify: &impl Fn(ProgressEvent),
+    turn: &mut LoadTurn,
 ) -> Result<(), RunError> {
     let prom = stack.prometheus().map(PromClient::new);
     if let Some(client) = &prom {
@@ -201,6 +213,7 @@ async fn drive_stack(
             took: waited.elapsed(),
         });
     }
+    turn.take().await;
     if let Some(client) = prom.as_ref().filter(|_| spec.comparison.is_some() || spec.repeat > 1) {
         let repetition = Repetition {
             stack,

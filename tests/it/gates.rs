@@ -231,3 +231,48 @@ fn run_text(text: &str) -> RunRecord {
         .expect("runtime")
         .block_on(run_spec(&spec, &options()))
 }
+
+/// Two runs sharing turns at the load (as the libtest harness runs its specs): the second's
+/// stack comes up while the first loads, and no two phases overlap.
+#[test]
+fn runs_sharing_turns_overlap_bring_up_but_never_load() {
+    let (_one, _two) = (slots::heavy(), slots::heavy());
+    let turns = Arc::new(tokio::sync::Semaphore::new(1));
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let opts = RunOptions {
+                load_turns: Some(Arc::clone(&turns)),
+                ..options()
+            };
+            std::thread::spawn(move || run("turns.yaml", opts))
+        })
+        .collect();
+    let mut records: Vec<RunRecord> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    for record in &records {
+        assert_eq!(record.failure, None, "run failed");
+        assert!(
+            record.verdicts.iter().all(|v| v.outcome.passed()),
+            "{:?}",
+            record.verdicts
+        );
+    }
+    records.sort_by(|a, b| {
+        a.phases[0]
+            .window
+            .start
+            .total_cmp(&b.phases[0].window.start)
+    });
+    let (first, second) = (&records[0].phases[0].window, &records[1].phases[0].window);
+    assert!(
+        first.end <= second.start,
+        "loads overlapped: {first:?} and {second:?}"
+    );
+    // A stack coming up after the first run ended would wait ≥ 5 s for Prometheus's first
+    // discovery tick alone; one that came up meanwhile only waits for the first's verdicts
+    // and teardown.
+    let gap = second.start - first.end;
+    assert!(
+        gap < 4.5,
+        "the second load started {gap:.1} s after the first ended"
+    );
+}

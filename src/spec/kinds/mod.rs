@@ -68,6 +68,19 @@ impl ServiceKind {
         }
     }
 
+    /// Whether a service of this kind works with no load on it (an encoder producing a live
+    /// stream), or may (a program perfgate does not know): its bring-up would disturb another
+    /// run's load (`RunOptions::load_turns`).
+    pub fn works_unloaded(&self) -> bool {
+        match self {
+            ServiceKind::FfmpegOrigin(_) | ServiceKind::Process(_) => true,
+            ServiceKind::Prometheus(_)
+            | ServiceKind::DemoApi(_)
+            | ServiceKind::OtelCollector(_)
+            | ServiceKind::OtlpAdapter(_) => false,
+        }
+    }
+
     /// Whether services can send OTLP to this one (`otlp: NAME`).
     pub fn receives_otlp(&self) -> bool {
         self.ports().iter().any(|p| p.otlp)
