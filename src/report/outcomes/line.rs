@@ -2,7 +2,7 @@
 
 use crate::load::PhaseOutcome;
 use crate::load::freshness::FreshnessOutcome;
-use crate::load::http::{ErrorCounts, HttpPhaseOutcome};
+use crate::load::http::HttpPhaseOutcome;
 
 /// Non-2xx statuses named on an HTTP phase's line, the largest shares first; the rest are added
 /// up as `other`.
@@ -45,7 +45,7 @@ fn http(o: &HttpPhaseOutcome) -> Vec<String> {
     parts.extend(rates(o.requested_rate, o.achieved_rate));
     parts.push(done(o.completed));
     parts.extend(not_2xx(o));
-    parts.extend(transport_errors(&o.errors));
+    parts.extend(transport_errors(o));
     if let Some(p99) = finite(o.latency.p99) {
         parts.push(format!("p99 {:.1}ms", p99 * 1000.0));
     }
@@ -84,7 +84,7 @@ fn not_2xx(o: &HttpPhaseOutcome) -> Vec<String> {
         return Vec::new();
     }
     // Stable: equal shares keep the order of their codes.
-    shares.sort_by(|a, b| b.0.cmp(&a.0));
+    shares.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
     if shares.len() > SHOWN_STATUSES {
         let rest = shares.split_off(SHOWN_STATUSES - 1);
         shares.push((rest.iter().map(|(n, _)| n).sum(), "other".to_owned()));
@@ -105,7 +105,8 @@ fn not_2xx(o: &HttpPhaseOutcome) -> Vec<String> {
 
 /// Requests that ended without a response, by kind: `42 transport errors (2 timeout, 40
 /// connect)`.
-fn transport_errors(e: &ErrorCounts) -> Option<String> {
+fn transport_errors(o: &HttpPhaseOutcome) -> Option<String> {
+    let e = &o.errors;
     let kinds: Vec<String> = [(e.timeout, "timeout"), (e.connect, "connect"), (e.io, "io")]
         .into_iter()
         .filter(|(n, _)| *n > 0)
@@ -132,7 +133,7 @@ fn freshness(o: &FreshnessOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::http::{LatencySummary, StatusClasses};
+    use crate::load::http::{ErrorCounts, LatencySummary, StatusClasses};
 
     /// A 100/s phase of 50 s whose responses had `statuses`, p99 1.8 ms.
     fn http_outcome(statuses: &[(u16, u64)], errors: ErrorCounts) -> HttpPhaseOutcome {
