@@ -72,6 +72,8 @@ pub mod bench;
 mod boundaries;
 pub mod cli;
 pub mod gate;
+#[cfg(test)]
+mod metrics_doc;
 
 pub use error::Exit;
 pub use report::{Outcome, RunRecord, Verdict};

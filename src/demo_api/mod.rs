@@ -12,6 +12,8 @@ mod work;
 mod tests;
 
 pub use otel::OtlpExport;
+#[cfg(test)]
+pub(crate) use telemetry::exposition;
 pub use server::{DemoApiConfig, run};
 #[cfg(any(test, feature = "internals"))]
 pub use {server::serve, work::{ITERATIONS_PER_UNIT, burn, iterations}};

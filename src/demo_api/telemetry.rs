@@ -181,6 +181,15 @@ impl PrometheusTelemetry {
     }
 }
 
+/// The registry after one request, so every family has a series (the text encoder leaves empty
+/// families out), encoded: for the metrics reference's test.
+#[cfg(test)]
+pub(crate) fn exposition() -> String {
+    let telemetry = PrometheusTelemetry::new();
+    telemetry.request_finished("GET", "/health", 200, Duration::from_millis(1));
+    telemetry.encode().unwrap_or_default()
+}
+
 impl Telemetry for PrometheusTelemetry {
     fn request_started(&self) {
         self.in_flight.inc();

@@ -42,6 +42,18 @@ impl EngineMetrics {
         }
     }
 
+    /// Every registry encoded with a series in each family (the text encoder leaves empty
+    /// families out), for the metrics reference's test.
+    #[cfg(test)]
+    pub(crate) fn exposition_of_every_family() -> String {
+        let metrics = Self::new();
+        metrics.http.touch_every_family("p");
+        let _ = metrics.replicate.phase("p");
+        metrics.swarm.create("p", 1, true);
+        metrics.freshness.set("p", 1.0);
+        metrics.encode().unwrap_or_default()
+    }
+
     /// Every registry in the OpenMetrics text format.
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::with_capacity(8 * 1024);

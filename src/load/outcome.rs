@@ -69,6 +69,7 @@ mod tests {
             completed_by_endpoint: [("/health".to_owned(), 120)].into(),
             ok: 118,
             status_classes: StatusClasses::default(),
+            statuses: [(200, 118), (503, 2)].into(),
             errors: ErrorCounts::default(),
             dropped: 0,
             latency: LatencySummary::default(),

@@ -169,6 +169,15 @@ impl OriginMetrics {
     }
 }
 
+/// The registry with a series in every family (the text encoder leaves empty families out),
+/// encoded: for the metrics reference's test.
+#[cfg(test)]
+pub(crate) fn exposition() -> String {
+    let metrics = OriginMetrics::new(503);
+    metrics.request(Object::Segment, 200, 1, Duration::from_millis(1));
+    metrics.encode().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

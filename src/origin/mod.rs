@@ -12,6 +12,8 @@ mod playlist;
 mod server;
 
 pub use config::OriginConfig;
+#[cfg(test)]
+pub(crate) use metrics::exposition;
 pub use server::run;
 #[cfg(any(test, feature = "internals"))]
 pub use playlist::Playlist;

@@ -15,6 +15,8 @@ mod translate;
 mod tests;
 
 pub use remote_sink::RemoteWriteSink;
+#[cfg(test)]
+pub(crate) use stats::exposition;
 pub use server::{AdapterConfig, run};
 #[cfg(any(test, feature = "internals"))]
 pub use {server::serve, translate::{Translation, translate}};

@@ -182,6 +182,17 @@ impl Stats {
     }
 }
 
+/// The adapter's own series as its `/metrics` ends with them, after one request (the text
+/// encoder leaves empty families out): for the metrics reference's test.
+#[cfg(test)]
+pub(crate) fn exposition() -> String {
+    let stats = Stats::default();
+    stats.request("metrics", 200);
+    let mut out = String::new();
+    stats.render(&ScrapeStore::new(), &mut out);
+    out
+}
+
 /// Prometheus-client's OpenMetrics text (without `# EOF`) in the text format 0.0.4: a counter
 /// family is named as its samples are (`…_total`), so its `# TYPE` line applies to them, and
 /// its help is as registered (OpenMetrics' encoder adds a period).

@@ -16,6 +16,7 @@ fn outcome(by_endpoint: &[(&str, u64)]) -> HttpPhaseOutcome {
             .collect(),
         ok: 0,
         status_classes: StatusClasses::default(),
+        statuses: Default::default(),
         errors: ErrorCounts::default(),
         dropped: 0,
         latency: LatencySummary::default(),

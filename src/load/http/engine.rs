@@ -181,6 +181,7 @@ fn outcome(
         completed_by_endpoint: aggregate.completed_by_endpoint(),
         ok: aggregate.ok,
         status_classes: aggregate.classes.clone(),
+        statuses: aggregate.statuses.clone(),
         latency: aggregate.latency(),
         dispatch_lag,
         errors: aggregate.errors.clone(),

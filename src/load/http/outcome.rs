@@ -36,6 +36,9 @@ pub struct HttpPhaseOutcome {
     /// Responses with a status below 400.
     pub ok: u64,
     pub status_classes: StatusClasses,
+    /// Responses by status code; absent from older records.
+    #[serde(default)]
+    pub statuses: BTreeMap<u16, u64>,
     pub errors: ErrorCounts,
     /// Arrivals not sent because `max_in_flight` requests were outstanding.
     pub dropped: u64,
@@ -176,6 +179,8 @@ pub(crate) struct Aggregate {
     pub completed: u64,
     pub ok: u64,
     pub classes: StatusClasses,
+    /// Responses by status code.
+    pub statuses: BTreeMap<u16, u64>,
     pub errors: ErrorCounts,
     /// (method, endpoint) labels per mix entry, for lazily created request counters.
     labels: Vec<(&'static str, String)>,
@@ -209,6 +214,7 @@ impl Aggregate {
             completed: 0,
             ok: 0,
             classes: StatusClasses::default(),
+            statuses: BTreeMap::new(),
             errors: ErrorCounts::default(),
             labels: requests
                 .iter()
@@ -225,6 +231,7 @@ impl Aggregate {
         let key = match record.result {
             Ok(status) => {
                 self.completed += 1;
+                *self.statuses.entry(status).or_default() += 1;
                 if let Some(n) = self.completed_by_request.get_mut(record.request) {
                     *n += 1;
                 }

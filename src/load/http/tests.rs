@@ -184,6 +184,8 @@ async fn mix_weights_are_honoured_on_the_wire() {
     );
     assert!(total >= 950.0, "{outcome:#?}");
     assert_eq!(outcome.errors.status_4xx as f64, observed[2]);
+    let statuses: Vec<(u16, f64)> = outcome.statuses.iter().map(|(c, n)| (*c, *n as f64)).collect();
+    assert_eq!(statuses, [(200, observed[0] + observed[1]), (404, observed[2])]);
     // Chi-square with 2 degrees of freedom; 13.8 is the 0.1 % critical value.
     let chi2: f64 = observed
         .iter()
