@@ -3,6 +3,7 @@
 use crate::load::PhaseOutcome;
 use crate::load::freshness::FreshnessOutcome;
 use crate::load::http::HttpPhaseOutcome;
+use crate::load::replicate::ReplicateOutcome;
 
 /// Non-2xx statuses named on an HTTP phase's line, the largest shares first; the rest are added
 /// up as `other`.
@@ -14,12 +15,7 @@ pub(crate) fn phase_line(outcome: &PhaseOutcome) -> String {
     let parts = match outcome {
         PhaseOutcome::Http(o) => http(o),
         PhaseOutcome::Freshness(o) => vec![freshness(o)],
-        PhaseOutcome::Replicate(o) => {
-            let mut parts = Vec::new();
-            parts.extend(rates(o.requested_rate, o.achieved_rate));
-            parts.push(done(o.completed));
-            parts
-        }
+        PhaseOutcome::Replicate(o) => replicate(o),
         PhaseOutcome::Swarm(o) => vec![done(o.completed)],
         PhaseOutcome::Unrecognised(_) => Vec::new(),
     };
@@ -34,6 +30,20 @@ fn finite(v: f64) -> Option<f64> {
 fn rates(requested: Option<f64>, achieved: f64) -> Option<String> {
     let (req, got) = (requested.and_then(finite)?, finite(achieved)?);
     Some(format!("{got:.1}/s of {req:.0}/s"))
+}
+
+/// A dry run says what it would have written, never "done"; a real one its drops.
+fn replicate(o: &ReplicateOutcome) -> Vec<String> {
+    let mut parts: Vec<String> = rates(o.requested_rate, o.achieved_rate).into_iter().collect();
+    if o.dry_run {
+        parts.push(format!("dry run: would write {} samples", o.completed));
+        return parts;
+    }
+    parts.push(done(o.completed));
+    if o.samples_dropped > 0 {
+        parts.push(format!("{} dropped", o.samples_dropped));
+    }
+    parts
 }
 
 fn done(completed: u64) -> String {
@@ -159,6 +169,27 @@ mod tests {
             duration: 50.0,
             wall_duration: 50.0,
         }
+    }
+
+    fn replicate_outcome(dry_run: bool, dropped: u64) -> ReplicateOutcome {
+        serde_json::from_value(serde_json::json!({
+            "phase": "copy", "dry_run": dry_run, "source_metrics": 4, "excluded_metrics": 0,
+            "source_series": 8, "source_samples": 80, "copies_per_series": 10,
+            "series_written": 80, "samples_written": 800, "metadata_written": 4,
+            "completed": 800, "requests": 8, "retries": 0, "bytes_sent": 1000,
+            "bytes_uncompressed": 4000, "samples_dropped": dropped, "dropped": {},
+            "messages": [], "requested_rate": null, "achieved_rate": 400.0,
+            "wall_duration": 2.0, "timed_out": false
+        }))
+        .expect("a replicate outcome")
+    }
+
+    #[test]
+    fn a_dry_run_says_what_it_would_write_and_a_real_one_its_drops() {
+        let line = |o| phase_line(&PhaseOutcome::Replicate(o));
+        assert_eq!(line(replicate_outcome(true, 0)), "dry run: would write 800 samples");
+        assert_eq!(line(replicate_outcome(false, 0)), "800 done");
+        assert_eq!(line(replicate_outcome(false, 12)), "800 done, 12 dropped");
     }
 
     fn line(o: HttpPhaseOutcome) -> String {
