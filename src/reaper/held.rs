@@ -165,19 +165,40 @@ impl Held {
         let mut containers: BTreeSet<String> = self.containers.clone();
         let mut networks: BTreeSet<String> = self.networks.clone();
         if self.docker {
-            containers.extend(labelled(&["ps", "--all", "--quiet"], owner));
-            networks.extend(labelled(&["network", "ls", "--quiet"], owner));
+            let (labelled_containers, labelled_networks) = labelled_by(owner);
+            containers.extend(labelled_containers);
+            networks.extend(labelled_networks);
         }
-        remove(&["rm", "--force", "--volumes"], &containers);
-        remove(&["network", "rm"], &networks);
+        remove_all(&containers, &networks);
         released.containers = containers.into_iter().collect();
         released.networks = networks.into_iter().collect();
         released
     }
 }
 
+/// Removes every container and network labelled with `owner`, registered or not (a create
+/// request still in flight when the owner died is found by its label only).
+pub(crate) fn remove_labelled(owner: Owner) {
+    let (containers, networks) = labelled_by(owner);
+    remove_all(&containers, &networks);
+}
+
+/// The containers, then the networks, labelled with `owner`.
+fn labelled_by(owner: Owner) -> (BTreeSet<String>, BTreeSet<String>) {
+    (
+        labelled(&["ps", "--all", "--quiet"], owner).into_iter().collect(),
+        labelled(&["network", "ls", "--quiet"], owner).into_iter().collect(),
+    )
+}
+
+/// Removes `containers` (with their volumes), then `networks` (once nothing is attached).
+pub(crate) fn remove_all(containers: &BTreeSet<String>, networks: &BTreeSet<String>) {
+    remove(&["rm", "--force", "--volumes"], containers);
+    remove(&["network", "rm"], networks);
+}
+
 /// Containers or networks (`list`: a `docker … --quiet` listing) labelled with `owner`.
-pub(crate) fn labelled(list: &[&str], owner: Owner) -> Vec<String> {
+fn labelled(list: &[&str], owner: Owner) -> Vec<String> {
     let filter = format!("label={OWNER_LABEL}={owner}");
     let mut args = list.to_vec();
     args.extend(["--filter", &filter]);
@@ -185,7 +206,7 @@ pub(crate) fn labelled(list: &[&str], owner: Owner) -> Vec<String> {
 }
 
 /// `docker ARGS NAMES…` (nothing when `names` is empty), waited for at most `DOCKER_WITHIN`.
-pub(crate) fn remove(args: &[&str], names: &BTreeSet<String>) {
+fn remove(args: &[&str], names: &BTreeSet<String>) {
     if !names.is_empty() {
         let mut all = args.to_vec();
         all.extend(names.iter().map(String::as_str));

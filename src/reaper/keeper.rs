@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use super::held::{Held, Owner, labelled, remove, start_time};
+use super::held::{Held, Owner, remove_labelled, start_time};
 
 /// The keeper's environment variable: the owner it keeps (`PID:START`).
 const OWNER_VAR: &str = "PERFGATE_KEEPER_OF";
@@ -100,8 +100,7 @@ fn keep(owner: Owner) {
     }
     if held.docker {
         std::thread::sleep(SETTLE);
-        remove(&["rm", "--force", "--volumes"], &labelled(&["ps", "--all", "--quiet"], owner).into_iter().collect());
-        remove(&["network", "rm"], &labelled(&["network", "ls", "--quiet"], owner).into_iter().collect());
+        remove_labelled(owner);
     }
     journal.remove();
 }

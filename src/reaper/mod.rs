@@ -192,8 +192,7 @@ pub fn kill_all() {
             }
         }
     }
-    held::remove(&["rm", "--force", "--volumes"], &containers);
-    held::remove(&["network", "rm"], &networks);
+    held::remove_all(&containers, &networks);
     if let Keeper::Running(mut link) = keeper {
         // Handled: the keeper need only look for what carries this process's label.
         for pgid in &groups {

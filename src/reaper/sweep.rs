@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::held::{HOST_LABEL, OWNER_LABEL, Owner, Released, docker_lines, host_name, remove};
+use super::held::{HOST_LABEL, OWNER_LABEL, Owner, Released, docker_lines, host_name, remove_all};
 use super::keeper::{journal_dir, read_journal};
 
 /// What a sweep removed.
@@ -66,9 +66,8 @@ pub fn sweep(docker: bool) -> Swept {
     }
     if docker {
         let containers = dead_owners(&["ps", "--all"], "{{.Names}}");
-        remove(&["rm", "--force", "--volumes"], &containers);
         let networks = dead_owners(&["network", "ls"], "{{.Name}}");
-        remove(&["network", "rm"], &networks);
+        remove_all(&containers, &networks);
         swept.containers.extend(containers);
         swept.networks.extend(networks);
     }
