@@ -34,7 +34,7 @@ impl Owner {
     /// Whether this very process still runs (a zombie counts as gone).
     pub(crate) fn alive(&self) -> bool {
         stat_fields(self.pid).is_some_and(|f| {
-            f.first().is_some_and(|s| s != "Z") && f.get(19).and_then(|s| s.parse().ok()) == Some(self.start)
+            f.first().is_some_and(|s| s != "Z") && start_of(&f) == Some(self.start)
         })
     }
 }
@@ -65,7 +65,12 @@ fn stat_fields(pid: u32) -> Option<Vec<String>> {
 
 /// When process `pid` started (clock ticks after boot).
 pub(crate) fn start_time(pid: u32) -> Option<u64> {
-    stat_fields(pid)?.get(19)?.parse().ok()
+    start_of(&stat_fields(pid)?)
+}
+
+/// The start time among `stat_fields` (field 22 of the whole line).
+fn start_of(fields: &[String]) -> Option<u64> {
+    fields.get(19)?.parse().ok()
 }
 
 /// Whether group `pgid`, whose leader started at `start`, is still the group perfgate made:
