@@ -30,9 +30,13 @@ fn options() -> RunOptions {
 
 fn run(name: &str, opts: RunOptions) -> RunRecord {
     let spec = spec::load(&fixture(name)).expect("fixture spec is valid");
+    run_blocking(&spec, &opts)
+}
+
+fn run_blocking(spec: &spec::Spec, opts: &RunOptions) -> RunRecord {
     tokio::runtime::Runtime::new()
         .expect("runtime")
-        .block_on(run_spec(&spec, &opts))
+        .block_on(run_spec(spec, opts))
 }
 
 /// True while a process with this pid exists (zombies included).
@@ -227,9 +231,7 @@ fn run_text(text: &str) -> RunRecord {
     let path = dir.path().join("spec.yaml");
     std::fs::write(&path, text).unwrap();
     let spec = spec::load(&path).expect("the test's spec is valid");
-    tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(run_spec(&spec, &options()))
+    run_blocking(&spec, &options())
 }
 
 /// Two runs sharing turns at the load (as the libtest harness runs its specs): the second's
