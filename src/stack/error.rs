@@ -50,14 +50,15 @@ pub enum StackError {
     },
     /// A port the spec fixes is taken by another program: the run would measure that one.
     #[error(
-        "service `{service}`: port `{port}` ({number}) is already in use{holder}: {source} (hint: stop that program or let perfgate choose the port: `{port}: 0`)"
+        "service `{service}`: port `{port}` ({number}) is already in use{by}: {source} (hint: stop that program or let perfgate choose the port: `{port}: 0`)",
+        by = .holder.as_ref().map(|holder| format!(", by {holder}")).unwrap_or_default()
     )]
     PortTaken {
         service: String,
         port: String,
         number: u16,
-        /// `, by pid N (comm)` when /proc shows who holds it, else empty.
-        holder: String,
+        /// `pid N (comm)`, when /proc shows who holds it.
+        holder: Option<String>,
         #[source]
         source: std::io::Error,
     },

@@ -147,9 +147,7 @@ fn port_taken(service: &str, port: &str, taken: PortTaken) -> StackError {
         service: service.to_owned(),
         port: port.to_owned(),
         number: taken.port,
-        holder: taken
-            .holder
-            .map_or_else(String::new, |holder| format!(", by {holder}")),
+        holder: taken.holder,
         source: taken.source,
     }
 }
