@@ -153,8 +153,8 @@ fn check_snapshots(spec: &Spec, record: &RunRecord, mut exit: Exit, color: bool)
 /// Where `run_spec` saved the baseline, or why it did not.
 fn report_saved_baseline(record: &RunRecord, name: &str) {
     let path = crate::verdict::baseline_path(&record.spec_path, name);
-    if record.failure.is_some() {
-        eprintln!("baseline `{name}` not saved: the run broke");
+    if let Some(why) = crate::verdict::unfit_for_baseline(record) {
+        eprintln!("baseline `{name}` not saved: {why}");
     } else if record.saved_as.as_ref() == Some(&path) {
         println!("baseline `{name}` saved: {}", path.display());
         for (phase, limits) in crate::verdict::disturbed_phases(record) {

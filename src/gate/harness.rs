@@ -27,7 +27,7 @@ fn main_for_dir(dir: &Path) -> ExitCode {
 }
 
 /// One trial per assertion of every `*.yaml` spec in `dir` (files sorted, trials interleaved),
-/// named `<spec>::<id>`.
+/// named `<spec>::<id>`, and one per phase's built-in delivery verdict, `<spec>::<phase>::delivered`.
 /// A spec that does not validate becomes one failing trial `<file stem>::spec_is_valid`.
 fn trials_for_dir(dir: &Path) -> Vec<Trial> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
@@ -94,7 +94,16 @@ fn trials_for_spec(spec: Spec) -> Vec<Trial> {
             check_snapshot_trial(&spec, &id)
         })
     });
-    gates.chain(snapshots).collect()
+    let deliveries = spec
+        .phases
+        .iter()
+        .filter(|p| p.delivery.is_some())
+        .map(|p| {
+            let spec = std::sync::Arc::clone(&spec);
+            let id = crate::report::delivery_id(&p.name);
+            Trial::test(format!("{}::{id}", spec.name), move || check(&spec, &id))
+        });
+    gates.chain(deliveries).chain(snapshots).collect()
 }
 
 /// The insta comparison of one snapshot query, bound to this trial.

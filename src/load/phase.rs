@@ -281,6 +281,7 @@ mod tests {
                     headers: BTreeMap::new(),
                 }],
             }),
+            delivery: None,
         }
     }
 
@@ -306,6 +307,7 @@ mod tests {
         let phase = Phase {
             name: "rest".into(),
             kind: PhaseKind::Pause(Duration::from_millis(20)),
+            delivery: None,
         };
         let prepared = PhaseRun::prepare(&phase, &stack, None).await.unwrap();
         let started = Instant::now();

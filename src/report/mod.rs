@@ -2,6 +2,7 @@
 //! report.html (with SVG plots), run-to-run diffs. Pure functions of a `RunRecord`; nothing
 //! here talks to a service.
 
+mod delivery;
 mod diff;
 mod failure;
 mod files;
@@ -15,6 +16,7 @@ mod summary;
 mod svg;
 mod table;
 
+pub use delivery::{DeliveryCheck, delivery_id};
 pub use diff::diff_records;
 pub use failure::{failure_message, format_value};
 pub use files::{read_record, write_report};

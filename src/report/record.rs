@@ -304,6 +304,40 @@ impl Outcome {
     }
 }
 
+/// Records for the tests of what reads and rewrites them (the verdict guards, baselines).
+#[cfg(test)]
+impl RunRecord {
+    /// A record of spec `s` (`specs/s.yaml`) with no phase and no verdict.
+    pub(crate) fn minimal(run_id: &str) -> Self {
+        serde_json::from_value(serde_json::json!({
+            "spec": "s", "spec_path": "specs/s.yaml", "run_id": run_id, "report_dir": "out",
+            "started_at": 0.0, "bring_up_ms": 0, "first_scrape_ms": 0, "services": [],
+            "phases": [], "verdicts": [], "failure": null,
+        }))
+        .expect("a minimal record")
+    }
+}
+
+#[cfg(test)]
+impl Verdict {
+    /// Gate `id` (query `q`, `< 1`) judged on `during` over the window 0..1 s, with `outcome`.
+    pub(crate) fn judged(id: &str, during: Option<&str>, outcome: Outcome) -> Self {
+        Self {
+            id: id.into(),
+            name: id.into(),
+            query: "q".into(),
+            spec_query: "q".into(),
+            during: during.map(str::to_owned),
+            window: Window { start: 0.0, end: 1.0 },
+            evaluated_at: 1.0,
+            expectation: "< 1".into(),
+            mode: "every series".into(),
+            series: Vec::new(),
+            outcome,
+        }
+    }
+}
+
 impl RunRecord {
     pub fn verdict(&self, id: &str) -> Option<&Verdict> {
         self.verdicts.iter().find(|v| v.id == id)

@@ -25,6 +25,7 @@ pub fn verdict_table(record: &RunRecord, color: bool) -> String {
         let observed = match (&v.outcome, v.series.as_slice()) {
             (Outcome::Error { message }, _) => message.chars().take(60).collect(),
             (_, []) => "no series".to_string(),
+            (_, series) if v.is_delivery() => super::delivery::observed_line(series),
             (_, [one]) if one.samples.len() == 1 => format_value(one.samples[0].v),
             (_, series) => {
                 let points: Vec<f64> = series

@@ -116,15 +116,15 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
     }
     let choice = BaselineChoice::new(opts.baseline.as_deref(), opts.save_baseline.as_deref());
     crate::verdict::apply_baseline(spec, &mut record, &choice);
+    let deliveries = crate::verdict::judge_deliveries(spec, &record.phases);
+    record.verdicts.extend(deliveries);
     // After every verdict is final: a baseline re-judges from the values.
+    crate::verdict::apply_delivery_guard(&mut record);
     if opts.noise_guard {
         crate::verdict::apply_noise_guard(&mut record);
     }
-    if let (Some(name), None) = (&opts.save_baseline, &record.failure) {
-        match crate::verdict::save_baseline(&record, name) {
-            Ok(path) => record.saved_as = Some(path),
-            Err(e) => tracing::warn!("could not save baseline `{name}`: {e}"),
-        }
+    if let Some(name) = &opts.save_baseline {
+        save_as_baseline(&mut record, name);
     }
     if let Err(e) = report::write_report(&record) {
         tracing::warn!(
@@ -133,6 +133,18 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
         );
     }
     record
+}
+
+/// Saves `record` as baseline `name`, unless it is unfit to be one.
+fn save_as_baseline(record: &mut RunRecord, name: &str) {
+    if let Some(why) = crate::verdict::unfit_for_baseline(record) {
+        tracing::debug!("not saved as baseline `{name}`: {why}");
+        return;
+    }
+    match crate::verdict::save_baseline(record, name) {
+        Ok(path) => record.saved_as = Some(path),
+        Err(e) => tracing::warn!("could not save baseline `{name}`: {e}"),
+    }
 }
 
 async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result<(), RunError> {

@@ -5,6 +5,7 @@
 mod bounded;
 mod compare;
 mod decode;
+mod delivery;
 mod client_stat;
 mod diagnostic;
 mod expectation;
@@ -37,6 +38,7 @@ mod tests;
 use std::path::Path;
 
 pub use client_stat::ClientStat;
+pub use delivery::Delivery;
 pub use diagnostic::{Diagnostic, SpecError};
 pub use expectation::{CompareOp, Expectation, Side, Versus};
 pub use tolerance::{Tolerance, round_significant};

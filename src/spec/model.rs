@@ -77,6 +77,9 @@ pub struct Service {
 pub struct Phase {
     pub name: String,
     pub kind: PhaseKind,
+    /// The limits of its built-in `<phase>::delivered` verdict; `None`: no such verdict
+    /// (`delivered: off`, or a `pause`).
+    pub delivery: Option<super::delivery::Delivery>,
 }
 
 impl Phase {

@@ -56,8 +56,11 @@ pub(crate) fn load(ctx: &mut Ctx, items: &[Value], at: &YamlPath, stack: &StackI
             names.push(name.clone());
         }
         let previous = i.checked_sub(1).and_then(|p| items.get(p));
+        let delivered = raw.delivered.clone();
         if let Some(kind) = phase_kind(ctx, raw, &path, stack, previous, phases.last()) {
-            phases.push(Phase { name, kind });
+            let at = path.key("delivered");
+            let delivery = super::delivery::delivery(ctx, delivered.as_ref(), kind.name(), &at);
+            phases.push(Phase { name, kind, delivery });
         }
     }
     LoadInfo { phases, names }

@@ -116,6 +116,8 @@ pub(crate) struct RawPhase {
     pub(crate) replicate: Option<RawReplicate>,
     pub(crate) freshness: Option<RawFreshness>,
     pub(crate) swarm: Option<RawSwarm>,
+    /// The built-in health verdict's limits, or `off` (read by `delivery`).
+    pub(crate) delivered: Option<Value>,
 }
 
 pub(crate) const PHASE_KINDS: [&str; 5] = ["http", "pause", "replicate", "freshness", "swarm"];

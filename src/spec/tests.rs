@@ -257,7 +257,7 @@ fn stack_problems(
 )]
 #[case::several_unknown_keys(
     "  - { phase: p, paus: 1s, http: { target: api, rat: 1/s, duration: 9s, mix: [{ get: / }] } }",
-    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause`, `replicate`, `freshness`, `swarm` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
+    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause`, `replicate`, `freshness`, `swarm`, `delivered` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
 )]
 #[case::replicate_unknown_to(
     "  - { phase: r, replicate: { from: prometheus, to: prom, labels: { a: 2 } } }",
@@ -278,6 +278,22 @@ fn stack_problems(
 #[case::freshness_empty_query(
     "  - { phase: f, freshness: { query: \" \", timeout: 5 } }",
     "9:37 `query` is empty (hint: the service's own count of the load's requests, e.g. `sum(http_requests_total{job=\"api\"})`)\n9:51 duration `5` has no unit (hint: write `5s`)"
+)]
+#[case::delivered_limit_of_another_kind(
+    "  - { phase: p, http: { target: api, rate: 1/s, duration: 9s, mix: [{ get: / }] }, delivered: { dropped: 3 } }",
+    "9:97 `dropped` is not a limit of `http` phases (hint: limits of `http` phases: `rate`, `transport_errors`, `send_lag`)"
+)]
+#[case::delivered_on_a_pause(
+    "  - { phase: p, pause: 1s, delivered: { rate: 90% } }",
+    "9:28 a `pause` phase delivers no load: it has no `delivered:` verdict (hint: remove `delivered:` from this phase)"
+)]
+#[case::delivered_share_out_of_range(
+    "  - { phase: p, http: { target: api, rate: 1/s, duration: 9s, mix: [{ get: / }] }, delivered: { rate: 150%, send_lag: 0s } }",
+    "9:103 delivered rate share `150%` is out of range (hint: from 0 to 100%, e.g. `5%` or `0.05`)\n9:119 `send_lag` must be longer than zero"
+)]
+#[case::delivered_neither_off_nor_a_map(
+    "  - { phase: p, http: { target: api, rate: 1/s, duration: 9s, mix: [{ get: / }] }, delivered: 3 }",
+    "9:95 `delivered:` is `off` or a map of limits (hint: limits of `http` phases: `rate`, `transport_errors`, `send_lag`)"
 )]
 fn load_problems(#[case] load: &str, #[case] expected: &str) {
     let source = spec("", load, "");

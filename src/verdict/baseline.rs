@@ -57,6 +57,23 @@ pub fn check_baseline_name(name: &str) -> Result<String, String> {
 }
 
 /// Saves `record` as baseline `name` of its spec; returns where.
+/// Why `record` must not become a baseline, if it must not: its run broke, or a phase did not
+/// deliver its load (values measured under less load than asked would mislead later runs).
+pub fn unfit_for_baseline(record: &RunRecord) -> Option<String> {
+    if record.failure.is_some() {
+        return Some("the run broke".to_owned());
+    }
+    let undelivered: Vec<&str> = record
+        .verdicts
+        .iter()
+        .filter(|v| v.is_delivery() && !v.outcome.passed())
+        .filter_map(|v| v.during.as_deref())
+        .collect();
+    (!undelivered.is_empty()).then(|| {
+        format!("phase `{}` did not deliver its load", undelivered.join("`, `"))
+    })
+}
+
 pub fn save_baseline(record: &RunRecord, name: &str) -> std::io::Result<PathBuf> {
     check_baseline_name(name).map_err(std::io::Error::other)?;
     let path = baseline_path(&record.spec_path, name);
@@ -313,12 +330,7 @@ mod tests {
     }
 
     fn record(run_id: &str, verdicts: Vec<Verdict>) -> RunRecord {
-        let mut r: RunRecord = serde_json::from_value(serde_json::json!({
-            "spec": "s", "spec_path": "specs/s.yaml", "run_id": run_id, "report_dir": "out",
-            "started_at": 0.0, "bring_up_ms": 0, "first_scrape_ms": 0, "services": [],
-            "phases": [], "verdicts": [], "failure": null
-        }))
-        .expect("a minimal record");
+        let mut r = RunRecord::minimal(run_id);
         r.verdicts = verdicts;
         r
     }

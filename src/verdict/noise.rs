@@ -85,7 +85,8 @@ fn judged_on(verdict: &Verdict, phase: &PhaseRecord) -> bool {
 /// Every FAIL of `record` whose window's phase was disturbed made INCONCLUSIVE.
 pub fn apply_noise_guard(record: &mut RunRecord) {
     let phases = &record.phases;
-    for verdict in &mut record.verdicts {
+    // A delivery verdict is about the load, not the service: a busy machine is its reason.
+    for verdict in record.verdicts.iter_mut().filter(|v| !v.is_delivery()) {
         let disturbed: Vec<(&str, &[String])> = phases
             .iter()
             .filter(|p| judged_on(verdict, p))
@@ -197,30 +198,14 @@ mod tests {
     }
 
     fn verdict(id: &str, during: Option<&str>) -> Verdict {
-        Verdict {
-            id: id.into(),
-            name: id.into(),
-            query: "q".into(),
-            spec_query: "q".into(),
-            during: during.map(str::to_owned),
-            window: Window { start: 0.0, end: 1.0 },
-            evaluated_at: 1.0,
-            expectation: "< 1".into(),
-            mode: "every series".into(),
-            series: Vec::new(),
-            outcome: Outcome::Fail {
-                reasons: vec!["too slow".into()],
-            },
-        }
+        let too_slow = Outcome::Fail {
+            reasons: vec!["too slow".into()],
+        };
+        Verdict::judged(id, during, too_slow)
     }
 
     fn record(phases: Vec<PhaseRecord>, verdicts: Vec<Verdict>) -> RunRecord {
-        let json = serde_json::json!({
-            "spec": "s", "spec_path": "s.yaml", "run_id": "r", "report_dir": "/tmp/r",
-            "started_at": 0.0, "bring_up_ms": 0, "first_scrape_ms": 0, "services": [],
-            "phases": [], "verdicts": [], "failure": null,
-        });
-        let mut record: RunRecord = serde_json::from_value(json).expect("a minimal record");
+        let mut record = RunRecord::minimal("r");
         record.phases = phases;
         record.verdicts = verdicts;
         record

@@ -221,6 +221,35 @@ fn a_program_that_does_not_exist_is_named() {
     );
 }
 
+/// The reproduction: a target with nothing listening. The load never reached it, so the
+/// run fails on the phase's delivery verdict, which names the refused connections, and the gate
+/// that would pass under any load is INCONCLUSIVE instead of PASS.
+#[test]
+fn a_load_that_never_reached_its_target_fails_its_delivery_verdict() {
+    let _turn = slots::heavy();
+    let record = run("undelivered.yaml", options());
+    assert_eq!(record.failure, None, "run failed");
+    let delivered = record
+        .verdict("steady::delivered")
+        .expect("a delivery verdict");
+    let Outcome::Fail { reasons } = &delivered.outcome else {
+        panic!("expected a failure, got {:?}", delivered.outcome);
+    };
+    assert!(
+        reasons[0].starts_with("answered 0 of 20 planned requests (0 %"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("requests got no response (100 %"),
+        "{reasons:?}"
+    );
+    let gate = record.verdict("prometheus_is_up").unwrap();
+    assert_eq!(gate.outcome.word(), "INCONCLUSIVE", "{:?}", gate.outcome);
+    assert_eq!(record.exit(), perfgate::error::Exit::GateFailed);
+    let message = failure_message(&record, delivered).unwrap();
+    assert!(message.contains("because:  answered 0 of 20"), "{message}");
+}
+
 fn read_fixture(name: &str) -> String {
     std::fs::read_to_string(fixture(name)).expect("fixture")
 }

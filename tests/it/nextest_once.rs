@@ -38,8 +38,8 @@ fn nextest_brings_each_stack_up_once() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "nextest failed:\n{stderr}");
     assert!(
-        stderr.contains("3 tests run: 3 passed"),
-        "expected the 3 gates of once.yaml to run and pass:\n{stderr}"
+        stderr.contains("4 tests run: 4 passed"),
+        "expected the 3 gates and the one delivery verdict of once.yaml to run and pass:\n{stderr}"
     );
     let runs: Vec<_> = std::fs::read_dir(out.join("once"))
         .expect("a report folder for the spec")

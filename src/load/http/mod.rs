@@ -19,4 +19,4 @@ pub use outcome::{
     HttpPhaseOutcome, HttpProgress,
 };
 #[cfg(any(test, feature = "internals"))]
-pub use outcome::{ErrorCounts, LatencySummary, StatusClasses};
+pub use outcome::{ErrorCounts, LagSummary, LatencySummary, StatusClasses};
