@@ -6,7 +6,9 @@ use std::path::Path;
 use super::args::RunArgs;
 use super::progress;
 use crate::error::Exit;
-use crate::report::{RunRecord, failure_message, phase_table, snapshot_table, verdict_table};
+use crate::report::{
+    FailureKind, RunRecord, failure_message, phase_table, snapshot_table, verdict_table,
+};
 use crate::run::{RunOptions, default_out_dir, run_spec};
 use crate::spec::{self, Spec};
 
@@ -105,6 +107,14 @@ fn run_one(
         report_saved_baseline(&record, name);
     }
     println!("report: {}", record.report_dir.display());
+    if record
+        .failure
+        .as_ref()
+        .is_some_and(|f| f.kind == FailureKind::Interrupted)
+    {
+        // The signal thread exits with the signal's code (130 for Ctrl-C) once the report is in.
+        crate::reaper::exit_as_signalled();
+    }
     exit
 }
 

@@ -2,20 +2,17 @@
 //!
 //! `cargo test`: one process, many threads; a per-spec `OnceLock`, and one turn at the load
 //! for all specs (`RunOptions::load_turns`): a spec's stack comes up while another's loads,
-//! but no two loads share the cores. cargo-nextest: one process per test case; the first process to
-//! take a spec's lock file runs the stack and writes the record to a results file keyed by the
-//! spec's content hash and `NEXTEST_RUN_ID`; the others wait on the lock and read it.
+//! but no two loads share the cores. cargo-nextest: one process per test case, the record
+//! shared through files (`shared`).
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use tokio::sync::Semaphore;
 
-use crate::report::{RunRecord, read_record};
-use crate::run::{RunOptions, default_out_dir, run_spec};
+use super::shared::shared_across_processes;
+use crate::report::RunRecord;
+use crate::run::{RunOptions, run_spec};
 use crate::spec::Spec;
 
 type Cell = Arc<OnceLock<Result<RunRecord, String>>>;
@@ -38,7 +35,9 @@ pub(super) fn results_for(spec: &Spec) -> Result<RunRecord, String> {
         )
     };
     cell.get_or_init(|| match std::env::var("NEXTEST_RUN_ID") {
-        Ok(run) if !run.is_empty() => shared_across_processes(spec, &run),
+        Ok(run) if !run.is_empty() => {
+            shared_across_processes(spec, &run, || run_blocking(spec, None))
+        }
         _ => run_blocking(spec, Some(Arc::clone(&LOAD_TURNS))),
     })
     .clone()
@@ -55,55 +54,4 @@ fn run_blocking(spec: &Spec, load_turns: Option<Arc<Semaphore>>) -> Result<RunRe
         ..RunOptions::default()
     };
     Ok(runtime.block_on(run_spec(spec, &opts)))
-}
-
-fn shared_dir() -> PathBuf {
-    default_out_dir().join("shared")
-}
-
-/// Content hash of the spec file (plus its path), so an edited spec is never served stale.
-fn spec_key(spec: &Spec) -> String {
-    let mut h = std::hash::DefaultHasher::new();
-    spec.path.hash(&mut h);
-    std::fs::read(&spec.path).unwrap_or_default().hash(&mut h);
-    format!("{}-{:016x}", spec.name, h.finish())
-}
-
-fn shared_across_processes(spec: &Spec, run: &str) -> Result<RunRecord, String> {
-    let dir = shared_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let base = format!("{}-{}", spec_key(spec), sanitize(run));
-    let lock_path = dir.join(format!("{base}.lock"));
-    let results = dir.join(format!("{base}.json"));
-    let lock = File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
-    lock.lock()
-        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
-    if let Ok(record) = read_record(&results) {
-        return Ok(record);
-    }
-    let stacks_path = dir.join("one-stack-at-a-time.lock");
-    let stacks =
-        File::create(&stacks_path).map_err(|e| format!("{}: {e}", stacks_path.display()))?;
-    stacks
-        .lock()
-        .map_err(|e| format!("{}: {e}", stacks_path.display()))?;
-    let record = run_blocking(spec, None)?;
-    let json = serde_json::to_string(&record).map_err(|e| e.to_string())?;
-    let tmp = dir.join(format!("{base}.json.tmp"));
-    std::fs::write(&tmp, json)
-        .and_then(|()| std::fs::rename(&tmp, &results))
-        .map_err(|e| format!("{}: {e}", results.display()))?;
-    Ok(record)
-}
-
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }

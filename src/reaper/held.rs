@@ -31,6 +31,12 @@ impl Owner {
         start_time(pid).map(|start| Owner { pid, start })
     }
 
+    /// This process's parent (under cargo-nextest: the test runner).
+    pub(crate) fn parent() -> Option<Owner> {
+        let pid = nix::unistd::getppid().as_raw() as u32;
+        start_time(pid).map(|start| Owner { pid, start })
+    }
+
     /// Whether this very process still runs (a zombie counts as gone).
     pub(crate) fn alive(&self) -> bool {
         stat_fields(self.pid).is_some_and(|f| {

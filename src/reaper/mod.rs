@@ -7,9 +7,12 @@
 //! code of perfgate's own process outlives.
 
 mod held;
+mod interrupt;
 mod keeper;
 mod sweep;
 
+pub(crate) use held::Owner;
+pub use interrupt::{exit_as_signalled, finishing, interrupted};
 pub use keeper::keep_from_env;
 pub use sweep::sweep;
 
@@ -207,8 +210,9 @@ pub fn kill_all() {
     }
 }
 
-/// Installs (once per process) a thread that waits for SIGINT/SIGTERM/SIGHUP, kills every live
-/// group and exits with 128 + signal, as a shell would report.
+/// Installs (once per process) a thread that waits for SIGINT/SIGTERM/SIGHUP, lets the runs in
+/// flight write their reports (`interrupt`: at most `GRACE`, a second signal cuts it short),
+/// kills every live group and exits with 128 + signal, as a shell would report.
 pub fn install_signal_handler() {
     HANDLER.call_once(|| {
         let spawned = std::thread::Builder::new()
@@ -234,7 +238,15 @@ pub fn install_signal_handler() {
                         _ = term.recv() => 143,
                         _ = hup.recv() => 129,
                     };
-                    eprintln!("perfgate: interrupted; stopping every service");
+                    eprintln!("perfgate: interrupted; writing what was measured, then stopping every service (again to stop at once)");
+                    let again = async {
+                        tokio::select! {
+                            _ = int.recv() => {}
+                            _ = term.recv() => {}
+                            _ = hup.recv() => {}
+                        }
+                    };
+                    interrupt::let_runs_finish(code, again).await;
                     kill_all();
                     std::process::exit(code);
                 });

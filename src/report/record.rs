@@ -151,6 +151,9 @@ impl PartialEq for Failure {
 pub enum FailureKind {
     StackFailed,
     RunFailed,
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) ended the run; the record holds what was measured
+    /// before it.
+    Interrupted,
 }
 
 /// A time window in unix seconds.

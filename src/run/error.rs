@@ -22,6 +22,17 @@ pub(crate) enum RunError {
     NotScraped(String),
     #[error("teardown: {0}")]
     Teardown(#[source] StackError),
+    #[error("interrupted by {} after {phases} phase(s) had run; this report holds what was measured before it", signal_name(*.signal))]
+    Interrupted { signal: i32, phases: usize },
+}
+
+/// `SIGINT` for exit code 130, as perfgate exits on each signal (128 + its number).
+fn signal_name(code: i32) -> &'static str {
+    match code {
+        129 => "SIGHUP",
+        143 => "SIGTERM",
+        _ => "SIGINT",
+    }
 }
 
 impl RunError {
@@ -32,6 +43,7 @@ impl RunError {
             }
             Self::TargetsDown(_) => FailureKind::StackFailed,
             Self::Phase(_) | Self::NotScraped(_) | Self::Teardown(_) => FailureKind::RunFailed,
+            Self::Interrupted { .. } => FailureKind::Interrupted,
         }
     }
 }

@@ -111,7 +111,15 @@ pub async fn run_spec(spec: &Spec, opts: &RunOptions) -> RunRecord {
         baseline: None,
         saved_as: None,
     };
-    if let Err(error) = drive(spec, opts, &mut record).await {
+    // Held until the report is written: a signal lets this run write it before perfgate exits.
+    let _finishing = crate::reaper::finishing();
+    let ended = tokio::select! {
+        outcome = drive(spec, opts, &mut record) => Ok(outcome),
+        signal = crate::reaper::interrupted() => Err(signal),
+    };
+    let phases = record.phases.len();
+    let outcome = ended.unwrap_or_else(|signal| Err(RunError::Interrupted { signal, phases }));
+    if let Err(error) = outcome {
         record.failure = Some(error.into());
     }
     let choice = BaselineChoice::new(opts.baseline.as_deref(), opts.save_baseline.as_deref());

@@ -175,7 +175,7 @@ fn children(pid: u32) -> Vec<u32> {
 }
 
 #[test]
-fn ctrl_c_stops_every_service_and_exits_130() {
+fn ctrl_c_stops_every_service_writes_the_report_and_exits_130() {
     let _turn = slots::heavy();
     let dir = out_dir("ctrl-c");
     let mut child = perfgate(&["run", "fixtures/specs/gates/panicking.yaml"], &dir)
@@ -206,5 +206,23 @@ fn ctrl_c_stops_every_service_and_exits_130() {
             stat.is_empty() || stat.contains(") Z "),
             "pid {pid} survived Ctrl-C: {stat}"
         );
+    }
+    // What CI reads was written before perfgate exited, marked interrupted.
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("panicking"))
+        .expect("a report folder")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let json = std::fs::read_to_string(runs[0].join("report.json")).expect("report.json");
+    let record: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(record["failure"]["kind"], "interrupted", "{json}");
+    let message = record["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("interrupted by SIGINT after"),
+        "{message}"
+    );
+    for file in ["summary.md", "junit.xml"] {
+        let text = std::fs::read_to_string(runs[0].join(file)).expect(file);
+        assert!(text.contains("interrupted by SIGINT"), "{file}:\n{text}");
     }
 }

@@ -47,4 +47,19 @@ fn nextest_brings_each_stack_up_once() {
         .filter(|e| e.path().join("report.json").is_file())
         .collect();
     assert_eq!(runs.len(), 1, "the stack came up {} times", runs.len());
+    // The run left who ran it: the nextest runner, gone now, so the next run removes its files.
+    let owners: Vec<String> = std::fs::read_dir(out.join("shared"))
+        .expect("the shared folder")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("runner-") && n.ends_with(".owner"))
+        .collect();
+    assert_eq!(owners.len(), 1, "{owners:?}");
+    let owner = std::fs::read_to_string(out.join("shared").join(&owners[0])).unwrap();
+    let (pid, start) = owner.trim().split_once(':').expect("PID:START");
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let same = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(19))
+        .is_some_and(|s| s == start);
+    assert!(!same, "the runner {owner} of a finished nextest run is still alive");
 }
