@@ -62,6 +62,17 @@ pub enum StackError {
         #[source]
         source: std::io::Error,
     },
+    /// A process service's readiness port is answered by a program outside its process group:
+    /// the run would measure that program.
+    #[error(
+        "service `{service}` looked ready, but port {port} is held by {holder}, outside the service's process group {group} (hint: stop that program; if the service hands its port to another program on purpose, such as `docker run -p`, make its readiness a log line: `ready: {{ log: \"…\" }}`)"
+    )]
+    AnsweredByAnother {
+        service: String,
+        port: u16,
+        holder: String,
+        group: u32,
+    },
     /// No backend can run the spec (`auto` with a tool that neither this machine nor an image
     /// has, or a bad `$PERFGATE_BACKEND`).
     #[error("{0}")]

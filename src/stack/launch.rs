@@ -13,6 +13,27 @@ use super::plan::{Planned, Program};
 use super::process;
 use super::ready::{Readiness, wait_ready};
 
+/// A process service's readiness port, once it answered, is held by the service's own process
+/// group `group` (or by nothing this user can see): not by a program that took the port in the
+/// moment between its release and the service's bind.
+fn own_listener(planned: &Planned, group: u32) -> Result<(), StackError> {
+    let (Readiness::Http { addr, .. } | Readiness::Tcp(addr)) = &planned.ready else {
+        return Ok(());
+    };
+    let listeners = super::ports::listeners_of(addr.port());
+    match listeners.iter().find(|l| l.group != Some(group)) {
+        Some(other) if listeners.iter().all(|l| l.group != Some(group)) => {
+            Err(StackError::AnsweredByAnother {
+                service: planned.name.clone(),
+                port: addr.port(),
+                holder: other.to_string(),
+                group,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What runs a service.
 #[derive(Debug)]
 pub(crate) enum Handle {
@@ -140,6 +161,9 @@ impl Launcher {
             },
             e => e,
         })?;
+        if let Handle::Process(child) = &handle {
+            own_listener(planned, child.pid())?;
+        }
         let ready_after = started.elapsed();
         tracing::info!(service = %planned.name, kind = planned.kind, ?ready_after, "ready");
         Ok((handle, ready_after))

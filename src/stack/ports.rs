@@ -1,6 +1,6 @@
 //! Loopback ports: a run's ports reserved together (free ones asked of the kernel, fixed ones
-//! checked free, all held until the services start), who holds a busy port, and which of a
-//! service's ports is its HTTP one.
+//! checked free, all held until the services start), who holds a busy port (and in which
+//! process group), and which of a service's ports is its HTTP one.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -52,29 +52,63 @@ pub(crate) struct PortTaken {
 /// The process listening on TCP `port` (IPv4 or IPv6), as `pid N (comm)`, when this user can
 /// see it in /proc.
 pub(crate) fn listener_of(port: u16) -> Option<String> {
+    listeners_of(port).first().map(Listener::to_string)
+}
+
+/// A process holding a listening socket.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Listener {
+    pub(crate) pid: u32,
+    pub(crate) comm: String,
+    /// Its process group (field 5 of `/proc/PID/stat`).
+    pub(crate) group: Option<u32>,
+}
+
+impl std::fmt::Display for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {} ({})", self.pid, self.comm)
+    }
+}
+
+/// Every process this user can see in /proc holding a socket listening on TCP `port`.
+pub(crate) fn listeners_of(port: u16) -> Vec<Listener> {
     let inodes: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
         .iter()
         .filter_map(|table| std::fs::read_to_string(table).ok())
         .flat_map(|text| listening_inodes(&text, port))
         .collect();
-    let wanted: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
-            continue;
-        };
-        let holds = fds.flatten().any(|fd| {
-            std::fs::read_link(fd.path())
-                .is_ok_and(|target| wanted.iter().any(|w| target.as_os_str() == w.as_str()))
-        });
-        if holds {
-            let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-            return Some(format!("pid {pid} ({})", comm.trim()));
-        }
+    if inodes.is_empty() {
+        return Vec::new();
     }
-    None
+    let wanted: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let fds = std::fs::read_dir(entry.path().join("fd")).ok()?;
+            let holds = fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path())
+                    .is_ok_and(|target| wanted.iter().any(|w| target.as_os_str() == w.as_str()))
+            });
+            holds.then(|| Listener {
+                pid,
+                comm: std::fs::read_to_string(entry.path().join("comm"))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                group: process_group(pid),
+            })
+        })
+        .collect()
+}
+
+/// The process group of `pid` (field 5 of `/proc/PID/stat`, the third after the command name).
+fn process_group(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.split_whitespace().nth(2)?.parse().ok()
 }
 
 /// The inodes of sockets listening on `port` in a /proc/net/tcp table (local address
@@ -133,6 +167,18 @@ mod tests {
             taken.holder.as_deref().is_some_and(|h| h.starts_with(&me)),
             "holder {:?}, expected this test process",
             taken.holder
+        );
+    }
+
+    #[test]
+    fn a_listener_is_found_with_its_process_group() {
+        let mine = TcpListener::bind(loopback(0)).unwrap();
+        let found = listeners_of(mine.local_addr().unwrap().port());
+        let group = nix::unistd::getpgrp().as_raw() as u32;
+        assert!(
+            found.iter().any(|l| l.pid == std::process::id() && l.group == Some(group)),
+            "{found:?}, expected pid {} in group {group}",
+            std::process::id()
         );
     }
 

@@ -250,6 +250,44 @@ fn a_load_that_never_reached_its_target_fails_its_delivery_verdict() {
     assert!(message.contains("because:  answered 0 of 20"), "{message}");
 }
 
+/// The readiness port answered by a program outside the service's process group (here one the
+/// service itself left in a session of its own): the stack fails naming it, nothing is loaded.
+#[test]
+fn a_readiness_port_answered_by_another_program_fails_the_stack() {
+    let _turn = slots::heavy();
+    let record = run("answered_by_another.yaml", options());
+    let message = record
+        .failure
+        .as_ref()
+        .map(|f| f.message.clone())
+        .unwrap_or_default();
+    // The server the fixture left behind: `held by pid N (python3)`.
+    let stray = message
+        .split_once("is held by pid ")
+        .and_then(|(_, rest)| rest.split_once(' '))
+        .and_then(|(pid, _)| pid.parse::<i32>().ok());
+    if let Some(pid) = stray {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    assert_eq!(
+        record.exit(),
+        perfgate::error::Exit::StackFailed,
+        "{message}"
+    );
+    assert!(
+        message.contains("service `web` looked ready, but port"),
+        "{message}"
+    );
+    assert!(
+        message.contains("(python3), outside the service's process group"),
+        "{message}"
+    );
+    assert!(record.phases.is_empty(), "a phase ran: {:?}", record.phases);
+}
+
 fn read_fixture(name: &str) -> String {
     std::fs::read_to_string(fixture(name)).expect("fixture")
 }

@@ -61,5 +61,8 @@ fn nextest_brings_each_stack_up_once() {
         .rsplit_once(')')
         .and_then(|(_, rest)| rest.split_whitespace().nth(19))
         .is_some_and(|s| s == start);
-    assert!(!same, "the runner {owner} of a finished nextest run is still alive");
+    assert!(
+        !same,
+        "the runner {owner} of a finished nextest run is still alive"
+    );
 }
