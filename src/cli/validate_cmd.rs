@@ -167,6 +167,9 @@ pub fn list(args: SpecArgs) -> Exit {
                 for a in &s.assertions {
                     println!("{}::{}: test", s.name, a.id);
                 }
+                for id in s.delivery_ids() {
+                    println!("{}::{id}: test", s.name);
+                }
                 for q in &s.snapshots {
                     println!("{}::snapshot::{}: test", s.name, q.id);
                 }

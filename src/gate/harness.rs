@@ -94,15 +94,10 @@ fn trials_for_spec(spec: Spec) -> Vec<Trial> {
             check_snapshot_trial(&spec, &id)
         })
     });
-    let deliveries = spec
-        .phases
-        .iter()
-        .filter(|p| p.delivery.is_some())
-        .map(|p| {
-            let spec = std::sync::Arc::clone(&spec);
-            let id = crate::report::delivery_id(&p.name);
-            Trial::test(format!("{}::{id}", spec.name), move || check(&spec, &id))
-        });
+    let deliveries = spec.delivery_ids().map(|id| {
+        let spec = std::sync::Arc::clone(&spec);
+        Trial::test(format!("{}::{id}", spec.name), move || check(&spec, &id))
+    });
     gates.chain(deliveries).chain(snapshots).collect()
 }
 

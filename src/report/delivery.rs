@@ -1,13 +1,11 @@
 //! How a record holds a phase's built-in delivery verdict (`<phase>::delivered`, judged in
-//! `verdict::delivered`): its id, the checks its observed series are labelled with, and their
+//! `verdict::delivered`): which verdicts are ones, the checks its observed series are labelled with, and their
 //! one-line rendering for the verdict table (`answered 100 %, no response 0 %, lag p99 2.4 ms`).
 
 use super::failure::format_value;
 use super::record::Verdict;
 use crate::prom::Series;
-
-/// The id suffix of a delivery verdict: `steady::delivered`.
-const SUFFIX: &str = "::delivered";
+use crate::spec::DELIVERY_SUFFIX;
 
 /// One value a delivery verdict observed, as its series' `check` label names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,15 +60,10 @@ impl DeliveryCheck {
     }
 }
 
-/// The id (and test name under the spec's) of `phase`'s delivery verdict.
-pub fn delivery_id(phase: &str) -> String {
-    format!("{phase}{SUFFIX}")
-}
-
 impl Verdict {
     /// Whether this is a phase's built-in delivery verdict (not a gate of the spec's).
     pub fn is_delivery(&self) -> bool {
-        self.id.ends_with(SUFFIX)
+        self.id.ends_with(DELIVERY_SUFFIX)
     }
 }
 

@@ -20,6 +20,14 @@ use super::locate::YamlPath;
 use super::raw::Text;
 use super::units::parse_ratio;
 
+/// The id suffix of a delivery verdict: `steady::delivered`.
+pub const DELIVERY_SUFFIX: &str = "::delivered";
+
+/// The id (and test name under the spec's) of `phase`'s delivery verdict.
+pub fn delivery_id(phase: &str) -> String {
+    format!("{phase}{DELIVERY_SUFFIX}")
+}
+
 /// The built-in health verdict's limits for one phase. Each applies to the phase kinds named.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Delivery {

@@ -38,7 +38,7 @@ mod tests;
 use std::path::Path;
 
 pub use client_stat::ClientStat;
-pub use delivery::Delivery;
+pub use delivery::{DELIVERY_SUFFIX, Delivery, delivery_id};
 pub use diagnostic::{Diagnostic, SpecError};
 pub use expectation::{CompareOp, Expectation, Side, Versus};
 pub use tolerance::{Tolerance, round_significant};

@@ -37,6 +37,17 @@ pub struct Spec {
     pub repeat: u32,
 }
 
+impl Spec {
+    /// The ids of the built-in delivery verdicts this spec's run judges (`steady::delivered`),
+    /// in phase order.
+    pub fn delivery_ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.phases
+            .iter()
+            .filter(|p| p.delivery.is_some())
+            .map(|p| super::delivery::delivery_id(&p.name))
+    }
+}
+
 /// `compare:`: the base and the candidate of one service, each running the spec's phases
 /// `repeat` times, interleaved pair by pair in a seeded random order (A B, B A, …) on one stack.
 #[derive(Debug, Clone, PartialEq)]

@@ -53,7 +53,7 @@ fn run(args: &[&str], test: &str) -> (i32, String) {
 #[case::filtered_out(&["run", "specs/quickstart.yaml", "--filter", "no-such-gate"], 5, &["nothing ran"])]
 #[case::promql_rejected(&["validate", "fixtures/specs/cli/bad_promql.yaml"], 3, &["prometheus rejects this query", "fixtures/specs/cli/bad_promql.yaml:17:"])]
 #[case::validate_ok(&["validate", "specs/quickstart.yaml"], 0, &["specs/quickstart.yaml: ok"])]
-#[case::list(&["list", "specs/quickstart.yaml"], 0, &["quickstart::p99_latency_under_500ms: test"])]
+#[case::list(&["list", "specs/quickstart.yaml"], 0, &["quickstart::p99_latency_under_500ms: test", "quickstart::steady::delivered: test"])]
 fn exit_codes_and_messages(#[case] args: &[&str], #[case] code: i32, #[case] needles: &[&str]) {
     let _turn = slots::heavy();
     let test = args.join("-").replace(['/', '.'], "_");
@@ -172,6 +172,30 @@ fn children(pid: u32) -> Vec<u32> {
         }
     }
     out
+}
+
+/// A debug build of perfgate (as a user's crate compiles it under `cargo test`) refuses to judge
+/// its HTTP phases unless told to accept it: the engine's own work would be the service's
+/// latency. perfgate's own suite accepts it (.cargo/config.toml); this run does not.
+#[test]
+fn an_unoptimised_engine_fails_its_http_phases_with_the_fix() {
+    let _turn = slots::heavy();
+    let output = perfgate(
+        &["run", "fixtures/specs/nextest/once.yaml"],
+        &out_dir("unoptimised"),
+    )
+    .env_remove("PERFGATE_UNOPTIMISED")
+    .output()
+    .expect("perfgate runs");
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    for needle in [
+        "gate failed: phase `short` delivered its load",
+        "perfgate was compiled without optimisation (opt-level 0)",
+        "[profile.dev.package.\"*\"] opt-level = 3",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The HTTP load engine: open-model constant arrival rate (or closed loop) over hyper http1
 //! keep-alive connections, measuring latency from each request's scheduled time.
 
+mod build;
 mod client;
 mod config;
 mod engine;
@@ -11,6 +12,7 @@ mod outcome;
 #[cfg(test)]
 mod tests;
 
+pub use build::unoptimised;
 pub use config::HttpConfig;
 pub use engine::run;
 pub use error::HttpError;

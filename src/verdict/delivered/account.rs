@@ -74,6 +74,9 @@ fn http(spec: &HttpPhase, limits: &Delivery, o: &HttpPhaseOutcome, own_cpu: Opti
         }
     }
     transport_errors(limits, o, &mut account);
+    if let Some(why) = crate::load::http::unoptimised() {
+        account.short(why);
+    }
     if let Some(lag) = &o.dispatch_lag {
         account.observe(DeliveryCheck::SendLag, lag.p99);
         if lag.p99 > limits.send_lag.as_secs_f64() {

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use crate::prom::{Sample, Series};
-use crate::report::{DeliveryCheck, Outcome, PhaseRecord, RunRecord, Verdict, Window, delivery_id};
-use crate::spec::{Delivery, Phase, PhaseKind, Spec};
+use crate::report::{DeliveryCheck, Outcome, PhaseRecord, RunRecord, Verdict, Window};
+use crate::spec::{Delivery, Phase, PhaseKind, Spec, delivery_id};
 
 mod account;
 
