@@ -125,6 +125,7 @@ fn promql_probe_spec() -> Spec {
         snapshot_dir: "snapshots".into(),
         comparison: None,
         repeat: 1,
+        latency_buckets: Vec::new(),
     }
 }
 

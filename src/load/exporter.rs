@@ -34,8 +34,13 @@ impl Default for EngineMetrics {
 
 impl EngineMetrics {
     pub fn new() -> Self {
+        Self::with_latency_buckets(&crate::serve::LATENCY_BUCKETS)
+    }
+
+    /// With `buckets` (seconds) for the HTTP engine's latency histogram (`latency_buckets:`).
+    pub fn with_latency_buckets(buckets: &[f64]) -> Self {
         Self {
-            http: crate::load::http::HttpMetrics::new(),
+            http: crate::load::http::HttpMetrics::with_buckets(buckets),
             replicate: crate::load::replicate::ReplicateMetrics::new(),
             freshness: crate::load::freshness::FreshnessMetrics::new(),
             swarm: crate::load::swarm::SwarmMetrics::new(),

@@ -161,7 +161,7 @@ async fn drive(spec: &Spec, opts: &RunOptions, record: &mut RunRecord) -> Result
             p(e);
         }
     };
-    let metrics = Arc::new(EngineMetrics::new());
+    let metrics = Arc::new(EngineMetrics::with_latency_buckets(&spec.latency_buckets));
     load::declare_series(&metrics, &spec.phases);
     let backend = match &opts.backend {
         Some(chosen) => chosen.clone(),

@@ -3,6 +3,7 @@
 //! [`load`] / [`parse`] are the entry points; [`model`] is what the rest of perfgate consumes.
 
 mod bounded;
+mod buckets;
 mod compare;
 mod decode;
 mod delivery;

@@ -35,6 +35,9 @@ pub struct Spec {
     /// `repeat:` of a plain spec: how many times the phases run, every assertion asked in each
     /// run and judged on the values of all of them (1: once, judged on its one window).
     pub repeat: u32,
+    /// Upper bounds of the client latency histogram (`perfgate_http_latency_seconds`), in
+    /// seconds, increasing: `latency_buckets:`, else `serve::LATENCY_BUCKETS`.
+    pub latency_buckets: Vec<f64>,
 }
 
 impl Spec {

@@ -66,6 +66,8 @@ pub(crate) struct RawSpec {
     pub(crate) compare: Option<Value>,
     /// Runs of the phases, each judged on its own and all together.
     pub(crate) repeat: Option<u32>,
+    /// Upper bounds of the client latency histogram, durations (read by `buckets`).
+    pub(crate) latency_buckets: Option<Vec<Value>>,
 }
 
 /// `compare:`: one service of the stack in two variants.

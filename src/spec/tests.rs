@@ -384,3 +384,33 @@ fn the_gating_prometheus(#[case] first: &str, #[case] second: &str, #[case] gati
         .collect();
     assert_eq!(gates, [gating]);
 }
+
+#[rstest]
+#[case::default_when_absent("", Ok(crate::serve::LATENCY_BUCKETS.to_vec()))]
+#[case::read_as_seconds("latency_buckets: [500us, 1ms, 2.5ms, 1s]", Ok(vec![0.0005, 0.001, 0.0025, 1.0]))]
+#[case::not_increasing(
+    "latency_buckets: [1ms, 5ms, 2ms, 2ms]",
+    Err(vec![
+        "15:29 bucket `2ms` is not above the one before it (hint: list the bounds in increasing order, each once)",
+        "15:34 bucket `2ms` is not above the one before it (hint: list the bounds in increasing order, each once)",
+    ])
+)]
+#[case::not_durations(
+    "latency_buckets: [1, fast, 0ms]",
+    Err(vec![
+        "15:19 bucket `1` has no unit (hint: write `1ms` or `1s`)",
+        "15:22 invalid bucket `fast` (hint: a duration such as `250us`, `2.5ms` or `1s`)",
+        "15:28 bucket `0ms` must be above zero",
+    ])
+)]
+#[case::empty("latency_buckets: []", Err(vec!["15:1 `latency_buckets` is empty (hint: list upper bounds such as `[1ms, 2ms, 5ms, 10ms]`, or leave the key out)"]))]
+fn latency_buckets(#[case] written: &str, #[case] expected: Result<Vec<f64>, Vec<&str>>) {
+    let source = spec("", "", written);
+    match expected {
+        Ok(buckets) => {
+            let parsed = parse(&source, Path::new("t.yaml")).expect("valid");
+            assert_eq!(parsed.latency_buckets, buckets);
+        }
+        Err(messages) => assert_eq!(errors(&source), messages, "\n{source}"),
+    }
+}

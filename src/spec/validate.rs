@@ -157,6 +157,10 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
         snapshots::snapshots(ctx, &raw.snapshot, &at.key("snapshot"), &load.names);
     check_queries_can_run(ctx, &raw, &stack, &at);
     let repeat = repetitions(ctx, &raw, &at);
+    let latency_buckets = match &raw.latency_buckets {
+        Some(written) => super::buckets::latency_buckets(ctx, written, &at.key("latency_buckets")),
+        None => Some(crate::serve::LATENCY_BUCKETS.to_vec()),
+    };
     Some(Spec {
         name,
         description: raw.description,
@@ -168,6 +172,7 @@ fn spec(ctx: &mut Ctx, root: &Value, path: &Path) -> Option<Spec> {
         snapshot_dir: snapshots::snapshot_dir(path, raw.snapshot_dir.as_deref()),
         comparison,
         repeat: repeat?,
+        latency_buckets: latency_buckets?,
     })
 }
 

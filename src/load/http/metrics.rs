@@ -3,7 +3,7 @@
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
@@ -26,10 +26,16 @@ pub(crate) struct LatencyLabels {
     pub endpoint: String,
 }
 
-type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+type HistogramFamily<L> = Family<L, Histogram, LatencyBuckets>;
 
-fn latency_histogram() -> Histogram {
-    Histogram::new(LATENCY_BUCKETS)
+/// Makes each series' latency histogram with the run's bucket bounds (seconds).
+#[derive(Clone, Debug)]
+pub(crate) struct LatencyBuckets(std::sync::Arc<[f64]>);
+
+impl MetricConstructor<Histogram> for LatencyBuckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(self.0.iter().copied())
+    }
 }
 
 /// The `perfgate_http_*` families, shared by every http phase of a run.
@@ -48,11 +54,17 @@ impl Default for HttpMetrics {
 }
 
 impl HttpMetrics {
+    /// With the default latency buckets (`LATENCY_BUCKETS`).
     pub fn new() -> Self {
+        Self::with_buckets(&LATENCY_BUCKETS)
+    }
+
+    /// With `buckets` (upper bounds in seconds, increasing) for `perfgate_http_latency_seconds`.
+    pub fn with_buckets(buckets: &[f64]) -> Self {
         let mut registry = Registry::with_prefix("perfgate_http");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: HistogramFamily<LatencyLabels> =
-            Family::new_with_constructor(latency_histogram);
+            Family::new_with_constructor(LatencyBuckets(buckets.into()));
         let dropped = Family::<PhaseLabel, Counter>::default();
         let in_flight = Family::<PhaseLabel, Gauge>::default();
         // OpenMetrics appends `_total` to counters: these become `perfgate_http_requests_total`
@@ -108,5 +120,30 @@ impl HttpMetrics {
             self.dropped.get_or_create_owned(&label),
             self.in_flight.get_or_create_owned(&label),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exposition(metrics: &HttpMetrics) -> String {
+        metrics.touch_every_family("steady");
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode_registry(&mut out, &metrics.registry).unwrap();
+        out
+    }
+
+    #[test]
+    fn the_latency_histogram_has_the_buckets_the_spec_asks_for() {
+        let custom = exposition(&HttpMetrics::with_buckets(&[0.001, 0.0015, 0.002]));
+        let edges: Vec<&str> = custom
+            .lines()
+            .filter(|l| l.starts_with("perfgate_http_latency_seconds_bucket"))
+            .filter_map(|l| l.split("le=\"").nth(1)?.split('"').next())
+            .collect();
+        assert_eq!(edges, ["0.001", "0.0015", "0.002", "+Inf"]);
+        let default = exposition(&HttpMetrics::new());
+        assert!(default.contains("le=\"0.00025\""), "{default}");
     }
 }
