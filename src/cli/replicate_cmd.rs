@@ -132,7 +132,14 @@ fn parse_label(text: &str) -> Result<(String, Vec<String>), String> {
         Ok(n) => LabelSpace::counted(n),
         Err(_) => values.split(',').map(|v| v.trim().to_owned()).collect(),
     };
-    Ok((name.trim().to_owned(), values))
+    let name = name.trim().to_owned();
+    if values.iter().any(String::is_empty) {
+        return Err(format!(
+            "--label `{text}`: {}",
+            crate::spec::empty_label_value(&name)
+        ));
+    }
+    Ok((name, values))
 }
 
 #[cfg(test)]
@@ -150,6 +157,10 @@ mod tests {
             ("replica".into(), vec!["a".into(), "b".into()])
         );
         assert!(parse_label("cluster=0").is_err());
+        for empty in ["rwc=,x", "rwc=", "rwc=a,,b", "rwc=a, "] {
+            let err = parse_label(empty).expect_err(empty);
+            assert!(err.contains("has an empty value"), "{err}");
+        }
         assert!(parse_label("cluster").is_err());
     }
 }

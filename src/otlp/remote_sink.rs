@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use super::sink::{SeriesSink, SinkError, SinkFuture};
 use super::translate::TranslatedSeries;
 use crate::prom::remote_write::{
-    BatchEncoder, Label, RemoteWriter, Sample, SendOutcome, TimeSeries, WriteRequest, sort_labels,
+    BatchEncoder, Label, RemoteWriter, Sample, SendOutcome, TimeSeries, WriteRequest,
+    canonical_labels,
 };
 
 /// Writes every batch it is given as one remote-write request.
@@ -25,14 +26,15 @@ impl RemoteWriteSink {
     }
 }
 
-/// The request for `series`: labels sorted (`__name__` first), samples in time order.
+/// The request for `series`: labels canonical (`canonical_labels`: an empty value dropped,
+/// byte order), samples in time order.
 pub fn write_request(series: &[TranslatedSeries]) -> WriteRequest {
     let timeseries = series
         .iter()
         .filter(|s| !s.samples.is_empty())
         .map(|s| {
             let mut labels: Vec<Label> = s.labels.iter().map(|(n, v)| Label::new(n, v)).collect();
-            sort_labels(&mut labels);
+            canonical_labels(&mut labels);
             let mut samples: Vec<Sample> = s
                 .samples
                 .iter()
@@ -104,7 +106,12 @@ mod tests {
 
     fn series(name: &str, job: &str, samples: &[(i64, f64)]) -> TranslatedSeries {
         TranslatedSeries {
-            labels: vec![("job".into(), job.into()), ("__name__".into(), name.into())],
+            labels: vec![
+                ("job".into(), job.into()),
+                ("__name__".into(), name.into()),
+                ("Zone".into(), "eu".into()),
+                ("empty".into(), String::new()),
+            ],
             samples: samples.to_vec(),
         }
     }
@@ -130,10 +137,14 @@ mod tests {
         let ts = &got[0].timeseries;
         assert_eq!(ts.len(), 1, "series without samples are not sent");
         assert_eq!(
-            ts[0].labels[0],
-            Label::new("__name__", "http_requests_total")
+            ts[0].labels,
+            [
+                Label::new("Zone", "eu"),
+                Label::new("__name__", "http_requests_total"),
+                Label::new("job", "api"),
+            ],
+            "byte order, the empty-valued label left out"
         );
-        assert_eq!(ts[0].labels[1], Label::new("job", "api"));
         let times: Vec<i64> = ts[0].samples.iter().map(|s| s.timestamp).collect();
         assert_eq!(times, [1_000, 2_000]);
     }

@@ -13,6 +13,16 @@ pub fn counted_values(n: u32) -> Vec<String> {
     (0..n).map(|i| i.to_string()).collect()
 }
 
+/// Why a replication label may not take an empty value: Prometheus treats `name=""` as no
+/// label at all, so that copy would land on the series without it and merge with it. The
+/// message (without location) the spec and the CLI report.
+pub fn empty_label_value(name: &str) -> String {
+    format!(
+        "replication label `{name}` has an empty value; Prometheus treats an empty label as \
+         absent, so that copy would merge with the series without `{name}`"
+    )
+}
+
 /// Largest `cpu_factor` of a demo API (100 × the documented work per request).
 pub const MAX_CPU_FACTOR: f64 = 100.0;
 

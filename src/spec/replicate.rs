@@ -334,7 +334,7 @@ fn label_values(
     }
 }
 
-/// A list of label values: scalars, no duplicates, at least one.
+/// A list of label values: scalars, none empty, no duplicates, at least one.
 fn listed_values(
     ctx: &mut Ctx,
     name: &str,
@@ -355,7 +355,11 @@ fn listed_values(
                 continue;
             }
         };
-        if !seen.insert(text.clone()) {
+        if text.is_empty() {
+            ctx.at_value(&label_at.index(i), super::limits::empty_label_value(name))
+                .hint = Some("give every value at least one character, e.g. `[a, b]`".into());
+            ok = false;
+        } else if !seen.insert(text.clone()) {
             ctx.at_value(
                 &label_at.index(i),
                 format!("duplicate value `{text}` for replication label `{name}`"),

@@ -17,6 +17,7 @@ mod origin;
 mod otel;
 mod repeat;
 mod replicate;
+mod replicate_conformance;
 mod reports;
 mod sigkill;
 mod snapshots_e2e;

@@ -5,9 +5,8 @@
 //! stack read back exactly; metric metadata travels with the copies.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -20,10 +19,8 @@ use perfgate::prom::remote_write::{
     SendOutcome, TimeSeries, WriteRequest, decode_body, sort_labels,
 };
 use perfgate::prom::{PromClient, Series};
-use perfgate::spec;
-use perfgate::stack::{self, RunningStack, StackOptions};
 
-use crate::support::slots;
+use crate::support::stacks::{base_url, wait_series, with_stack};
 
 const SPEC: &str = "
 version: 1
@@ -61,36 +58,6 @@ fn known_series(end_ms: i64) -> Vec<TimeSeries> {
             TimeSeries { labels, samples }
         })
         .collect()
-}
-
-/// Starts `spec`'s stack in a fresh folder (Prometheus would reload an earlier run's TSDB),
-/// runs `test` against it and stops it whatever `test` returned.
-fn with_stack(spec: &str, test: impl AsyncFnOnce(&RunningStack) -> Result<(), String>) {
-    let _turn = slots::heavy();
-    let spec = spec::parse(spec, Path::new("replicate-test.yaml")).expect("spec");
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        let dir = tempfile::Builder::new()
-            .prefix("replicate-test-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .expect("run dir");
-        let options = StackOptions {
-            run_dir: dir.path().to_path_buf(),
-            host_executable: Some(env!("CARGO_BIN_EXE_perfgate").into()),
-            ..StackOptions::default()
-        };
-        let stack = stack::start(&spec, &options).await.expect("stack up");
-        let result = test(&stack).await;
-        stack.shutdown().await.expect("teardown");
-        result.unwrap_or_else(|e| panic!("{e}"));
-    });
-}
-
-fn base_url(stack: &RunningStack, service: &str) -> String {
-    format!(
-        "http://{}",
-        stack.http_endpoint(service).expect("service endpoint")
-    )
 }
 
 /// Writes `known_series(end)` in two requests (the series split across them, so batching is
@@ -284,21 +251,6 @@ stack:
     source: { kind: prometheus, scrape_interval: 1s }
     target: { kind: prometheus, scrape_interval: 1s, gates: true }
 ";
-
-/// Polls `query` on `client` until it returns `want` series, under a deadline.
-async fn wait_series(client: &PromClient, query: &str, want: usize) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = client.query(query, None).await.map(|v| v.series.len());
-        if got.as_ref().is_ok_and(|n| *n == want) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("`{query}`: wanted {want} series, got {got:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Two Prometheus services in one stack: known series written into `source` are replicated
 /// into `target` (the gating one); every copy reads back from `target` exactly as `source`

@@ -17,30 +17,22 @@ use super::batcher::{Batcher, Job};
 use super::config::ReplicateConfig;
 use super::error::ReplicateError;
 use super::limiter::RateLimiter;
-use super::metrics::{PhaseHandles, ReplicateMetrics};
+use super::metrics::ReplicateMetrics;
 use super::outcome::{Counters, OutcomeHead, ReplicateOutcome, ReplicateProgress, add};
-use super::source::{SourceSeries, family_metadata, history, metadata_for, metric_names};
+use super::generator::{Generator, History};
+use super::source::{family_metadata, history, metric_names};
+use super::staleness::Window;
 use super::template::{EncodedSpace, SeriesTemplate};
-use crate::prom::remote_write::{BatchEncoder, RemoteWriter, SendOutcome, check_loopback};
+use super::sender::{Shared, sender};
+use crate::prom::remote_write::{RemoteWriter, check_loopback};
 use crate::prom::{FamilyMetadata, PromClient, PromError};
 
 /// Unused rate-limit time a sender may catch up on.
 const BURST: Duration = Duration::from_millis(100);
-/// How long senders get past the deadline to finish the request they are in.
-const GRACE: Duration = Duration::from_secs(5);
+/// How long senders get past the deadline to count what they hold (every wait of theirs ends
+/// at the deadline, so this is bookkeeping time, not a request's).
+const GRACE: Duration = Duration::from_millis(500);
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
-
-struct Shared {
-    writer: RemoteWriter,
-    limiter: Option<RateLimiter>,
-    counters: Arc<Counters>,
-    handles: PhaseHandles,
-    dry_run: bool,
-    deadline: Instant,
-}
-
-/// One metric's history as the reader hands it over.
-type History = (String, Result<Vec<SourceSeries>, PromError>);
 
 /// Runs one replication to the end (or to its timeout) and reports what happened. Fails only
 /// when it cannot start or the source stops answering; dropped batches are in the outcome.
@@ -59,12 +51,21 @@ pub async fn run(
         source,
     };
     let end = crate::clock::unix_now();
-    let range = (end - config.lookback.as_secs_f64(), end);
-    let (names, excluded) = metric_names(&client, &config.matchers, &config.exclude, range)
-        .await
-        .map_err(source_err)?;
-    let families = family_metadata(&client).await;
+    let window = Window::new(end, config.lookback, config.step);
     let counters = Arc::new(Counters::default());
+    let mut head = OutcomeHead {
+        phase: phase.to_owned(),
+        dry_run: config.dry_run,
+        excluded: 0,
+        copies: config.labels.copies(),
+        rate: config.rate.filter(|r| r.is_finite()),
+    };
+    let range = (end - config.lookback.as_secs_f64(), end);
+    let Some((names, families)) = discover(&client, config, range, deadline).await else {
+        return Ok(counters.outcome(head, started.elapsed().as_secs_f64(), true));
+    };
+    let (names, excluded) = names.map_err(source_err)?;
+    head.excluded = excluded as u64;
     add(&counters.metrics_total, names.len() as u64);
     let shared = Arc::new(Shared {
         writer,
@@ -78,20 +79,13 @@ pub async fn run(
         deadline,
     });
     let ticker = progress.map(|tx| tick_progress(tx, Arc::clone(&counters), started));
-    let mut senders = JoinSet::new();
-    let mut queues = Vec::with_capacity(config.concurrency);
-    for _ in 0..config.concurrency {
-        let (tx, rx) = mpsc::channel::<Job>(1);
-        queues.push(tx);
-        senders.spawn(sender(rx, Arc::clone(&shared)));
-    }
+    let (senders, queues) = spawn_senders(config.concurrency, &shared);
     let (history_tx, histories) = mpsc::channel::<History>(1);
     let reader = tokio::spawn(read_histories(
         client,
         config.matchers.clone(),
-        (config.lookback, config.step),
+        window,
         names,
-        end,
         history_tx,
     ));
     let generator = Generator {
@@ -107,20 +101,46 @@ pub async fn run(
     };
     let (mut timed_out, failure) = generator.run(histories, reader).await;
     timed_out |= !join_senders(senders, deadline).await;
+    timed_out |= counters.dropped("deadline") > 0;
     if let Some(t) = ticker {
         t.abort();
     }
     if let Some(e) = failure {
         return Err(source_err(e));
     }
-    let head = OutcomeHead {
-        phase: phase.to_owned(),
-        dry_run: config.dry_run,
-        excluded: excluded as u64,
-        copies: config.labels.copies(),
-        rate: config.rate.filter(|r| r.is_finite()),
-    };
     Ok(counters.outcome(head, started.elapsed().as_secs_f64(), timed_out))
+}
+
+/// The metric names to copy (and how many were excluded) and the source's metadata; `None`
+/// when the deadline passed first.
+async fn discover(
+    client: &PromClient,
+    config: &ReplicateConfig,
+    range: (f64, f64),
+    deadline: Instant,
+) -> Option<(
+    Result<(Vec<String>, usize), PromError>,
+    BTreeMap<String, FamilyMetadata>,
+)> {
+    let discovery = async {
+        let names = metric_names(client, &config.matchers, &config.exclude, range).await;
+        (names, family_metadata(client).await)
+    };
+    tokio::time::timeout_at(deadline.into(), discovery)
+        .await
+        .ok()
+}
+
+/// `n` senders, each with a queue of one request.
+fn spawn_senders(n: usize, shared: &Arc<Shared>) -> (JoinSet<()>, Vec<mpsc::Sender<Job>>) {
+    let mut senders = JoinSet::new();
+    let mut queues = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (tx, rx) = mpsc::channel::<Job>(1);
+        queues.push(tx);
+        senders.spawn(sender(rx, Arc::clone(shared)));
+    }
+    (senders, queues)
 }
 
 /// The remote-write client of a replication whose bounds and source are fine.
@@ -160,13 +180,12 @@ fn tick_progress(
 async fn read_histories(
     client: PromClient,
     matchers: Vec<String>,
-    (lookback, step): (Duration, Duration),
+    window: Window,
     names: Vec<String>,
-    end: f64,
     out: mpsc::Sender<History>,
 ) {
     for name in names {
-        let result = history(&client, &matchers, &name, end, lookback, step).await;
+        let result = history(&client, &matchers, &name, &window).await;
         let failed = result.is_err();
         if out.send((name, result)).await.is_err() || failed {
             break;
@@ -185,204 +204,4 @@ async fn join_senders(mut senders: JoinSet<()>, deadline: Instant) -> bool {
         senders.abort_all();
     }
     joined.is_ok()
-}
-
-struct Generator<'a> {
-    config: &'a ReplicateConfig,
-    space: EncodedSpace,
-    /// The source series being copied (its buffers reused from series to series).
-    template: SeriesTemplate,
-    batcher: Batcher,
-    /// The source's metadata per metric family.
-    families: BTreeMap<String, FamilyMetadata>,
-    /// Families whose metadata was already written.
-    described: HashSet<String>,
-    queues: Vec<mpsc::Sender<Job>>,
-    deadline: Instant,
-    shared: &'a Shared,
-}
-
-impl Generator<'_> {
-    /// Multiplies every history the reader hands over, then (the reader stopped) queues what is
-    /// left. Returns whether the deadline passed first, and the source's failure if it stopped
-    /// answering.
-    async fn run(
-        mut self,
-        mut histories: mpsc::Receiver<History>,
-        reader: tokio::task::JoinHandle<()>,
-    ) -> (bool, Option<PromError>) {
-        let mut timed_out = false;
-        let mut failure = None;
-        loop {
-            match tokio::time::timeout_at(self.deadline.into(), histories.recv()).await {
-                Err(_) => {
-                    timed_out = true;
-                    break;
-                }
-                Ok(None) => break,
-                Ok(Some((_, Err(e)))) => {
-                    failure = Some(e);
-                    break;
-                }
-                Ok(Some((name, Ok(series)))) => {
-                    if !self.metric(&name, &series).await {
-                        timed_out = true;
-                        break;
-                    }
-                }
-            }
-        }
-        reader.abort();
-        if !timed_out && failure.is_none() {
-            timed_out = !self.flush().await;
-        }
-        self.abandon();
-        (timed_out, failure)
-    }
-
-    /// Multiplies metric `name`'s series; false when the deadline passed while queueing.
-    async fn metric(&mut self, name: &str, series: &[SourceSeries]) -> bool {
-        let counters = &self.shared.counters;
-        add(&counters.metrics_done, 1);
-        add(&counters.source_series, series.len() as u64);
-        let samples: usize = series.iter().map(|s| s.samples.len()).sum();
-        add(&counters.source_samples, samples as u64);
-        self.shared.handles.source_series.set(
-            counters
-                .source_series
-                .load(std::sync::atomic::Ordering::Relaxed) as i64,
-        );
-        if samples > 0
-            && let Some(meta) = metadata_for(&self.families, name)
-            && self.described.insert(meta.metric_family_name.clone())
-        {
-            self.batcher.metadata(&meta);
-        }
-        // The whole metric moves by one offset, so its series stay aligned with each other.
-        let newest = series
-            .iter()
-            .filter_map(|s| s.samples.last().map(|p| p.timestamp))
-            .max();
-        let shift = match newest {
-            Some(newest) if self.config.time_shift => {
-                (crate::clock::unix_now() * 1000.0) as i64 - newest
-            }
-            _ => 0,
-        };
-        let copies = self.config.labels.copies();
-        for s in series.iter().filter(|s| !s.samples.is_empty()) {
-            self.template.set(&self.space, &s.labels, &s.samples, shift);
-            let mut odometer = self.space.odometer();
-            for _ in 0..copies {
-                self.batcher
-                    .copy(&self.template, &self.space, odometer.digits());
-                odometer.advance();
-                if !self.queue_ready().await {
-                    return false;
-                }
-            }
-        }
-        true
-    }
-
-    /// Queues every full request; a request that cannot be queued before the deadline is
-    /// counted as dropped, and so is everything not queued yet.
-    async fn queue_ready(&mut self) -> bool {
-        while let Some((shard, job)) = self.batcher.pop_ready() {
-            let samples = job.samples;
-            let sent =
-                tokio::time::timeout_at(self.deadline.into(), self.queues[shard].send(job)).await;
-            if !matches!(sent, Ok(Ok(()))) {
-                self.shared.counters.drop_samples("deadline", samples, None);
-                self.shared.handles.dropped("deadline", samples);
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Queues every partial request; false when the deadline passed.
-    async fn flush(&mut self) -> bool {
-        self.batcher.flush();
-        self.queue_ready().await
-    }
-
-    /// Counts whatever was generated but never queued as dropped at the deadline.
-    fn abandon(&mut self) {
-        let samples = self.batcher.abandon();
-        if samples > 0 {
-            self.shared.counters.drop_samples("deadline", samples, None);
-            self.shared.handles.dropped("deadline", samples);
-        }
-    }
-}
-
-async fn sender(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
-    let mut encoder = BatchEncoder::new();
-    let counters = &shared.counters;
-    let handles = &shared.handles;
-    while let Some(job) = rx.recv().await {
-        let (samples, new_series, metadata) = (job.samples, job.new_series, job.metadata);
-        if Instant::now() >= shared.deadline {
-            counters.drop_samples("deadline", samples, None);
-            handles.dropped("deadline", samples);
-            continue;
-        }
-        let batch = match encoder.compress(&job.proto, job.series, samples as usize) {
-            Ok(b) => b,
-            Err(e) => {
-                counters.drop_samples("encode", samples, Some(e.to_string()));
-                handles.dropped("encode", samples);
-                continue;
-            }
-        };
-        drop(job);
-        let body = batch.body.len() as u64;
-        add(&counters.bytes_uncompressed, batch.uncompressed_len as u64);
-        if shared.dry_run {
-            add(&counters.requests, 1);
-            add(&counters.bytes, body);
-            add(&counters.series, new_series);
-            add(&counters.samples, samples);
-            add(&counters.metadata, metadata);
-            continue;
-        }
-        if let Some(limiter) = &shared.limiter {
-            let wait = limiter.reserve(samples, Instant::now());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-        }
-        let outcome = shared.writer.send(&batch).await;
-        let attempts = u64::from(outcome.attempts());
-        add(&counters.requests, 1);
-        add(&counters.retries, attempts - 1);
-        add(&counters.bytes, body * attempts);
-        handles.retries.inc_by(attempts - 1);
-        handles.bytes.inc_by(body * attempts);
-        match outcome {
-            SendOutcome::Accepted { .. } => {
-                add(&counters.series, new_series);
-                add(&counters.samples, samples);
-                add(&counters.metadata, metadata);
-                handles.series.inc_by(new_series);
-                handles.samples.inc_by(samples);
-                handles.request(true);
-            }
-            SendOutcome::Dropped {
-                reason,
-                status,
-                message,
-                ..
-            } => {
-                let shown = match status {
-                    Some(s) => format!("HTTP {s}: {message}"),
-                    None => message,
-                };
-                counters.drop_samples(reason.as_str(), samples, Some(shown));
-                handles.dropped(reason.as_str(), samples);
-                handles.request(false);
-            }
-        }
-    }
 }

@@ -2,7 +2,7 @@
 //! set is made from a source series (override, or keep the source value as a prefix).
 
 #[cfg(any(test, feature = "internals"))]
-use crate::prom::remote_write::{Label, sort_labels};
+use crate::prom::remote_write::{Label, canonical_labels};
 
 pub use crate::spec::MAX_COPIES;
 
@@ -24,6 +24,9 @@ impl LabelSpace {
             }
             if values.is_empty() {
                 return Err(format!("replication label `{name}` has no values"));
+            }
+            if values.iter().any(String::is_empty) {
+                return Err(crate::spec::empty_label_value(name));
             }
             total = total
                 .checked_mul(values.len() as u64)
@@ -70,19 +73,23 @@ impl LabelSpace {
     }
 }
 
-/// The label set of one copy: `source` (sorted, `__name__` first) with each replication label
+/// The label set of one copy: `source` (made canonical: no empty value, byte order) with each
+/// replication label
 /// set. When the source already has that label, its value is kept as a prefix (`eu` → `eu-0`)
 /// so distinct source series never collapse into one copy.
 #[cfg(any(test, feature = "internals"))]
 pub fn copy_labels(source: &[Label], combination: &[(&str, &str)]) -> Vec<Label> {
     let mut labels = source.to_vec();
+    // An empty source value is no label: a replication label of that name is added, not
+    // prefixed by `""`.
+    canonical_labels(&mut labels);
     for (name, value) in combination {
         match labels.iter_mut().find(|l| l.name == *name) {
             Some(existing) => existing.value = format!("{}-{value}", existing.value),
             None => labels.push(Label::new(*name, *value)),
         }
     }
-    sort_labels(&mut labels);
+    canonical_labels(&mut labels);
     labels
 }
 
@@ -147,6 +154,10 @@ mod tests {
         vec![("a".to_owned(), vec!["1".to_owned()]), ("a".to_owned(), vec!["2".to_owned()])],
         "`a` is given twice",
     )]
+    #[case::empty_value(
+        vec![("rwc".to_owned(), vec![String::new(), "x".to_owned()])],
+        "replication label `rwc` has an empty value",
+    )]
     #[case::too_many(
         vec![("a".to_owned(), LabelSpace::counted(1001)), ("b".to_owned(), LabelSpace::counted(1000))],
         "more than 1000000 copies",
@@ -165,6 +176,7 @@ mod tests {
     #[case::added(&[("cluster", "1")], &["__name__=up", "cluster=1", "job=api"])]
     #[case::prefixed(&[("job", "2")], &["__name__=up", "job=api-2"])]
     #[case::both(&[("zone", "b"), ("job", "0")], &["__name__=up", "job=api-0", "zone=b"])]
+    #[case::upper_case_before_the_name(&[("Rwc", "a")], &["Rwc=a", "__name__=up", "job=api"])]
     fn copy_label_sets(#[case] combination: &[(&str, &str)], #[case] expected: &[&str]) {
         let source = vec![Label::new("__name__", "up"), Label::new("job", "api")];
         let got: Vec<String> = copy_labels(&source, combination)

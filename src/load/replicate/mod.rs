@@ -6,11 +6,14 @@ pub(crate) mod batcher;
 mod config;
 mod engine;
 mod error;
+mod generator;
 mod labels;
 mod limiter;
 mod metrics;
 mod outcome;
+mod sender;
 mod source;
+mod staleness;
 pub(crate) mod template;
 
 #[cfg(test)]

@@ -38,7 +38,12 @@ pub struct ReplicateOutcome {
     /// Metric names the `exclude` patterns removed.
     pub excluded_metrics: u64,
     pub source_series: u64,
+    /// Samples read from the source (staleness markers not included).
     pub source_samples: u64,
+    /// Staleness markers added where a source series ended inside the window (each copy
+    /// carries them; sent, they count among `samples_written`).
+    #[serde(default)]
+    pub stale_markers: u64,
     /// Copies of every source series (product of the replication labels' value counts).
     pub copies_per_series: u64,
     pub series_written: u64,
@@ -73,6 +78,7 @@ pub(crate) struct Counters {
     pub metrics_total: AtomicU64,
     pub source_series: AtomicU64,
     pub source_samples: AtomicU64,
+    pub stale_markers: AtomicU64,
     pub series: AtomicU64,
     pub samples: AtomicU64,
     pub metadata: AtomicU64,
@@ -106,6 +112,14 @@ impl Counters {
                 messages.push(m);
             }
         }
+    }
+
+    /// Samples dropped for `reason` so far.
+    pub(crate) fn dropped(&self, reason: &str) -> u64 {
+        DROP_REASONS
+            .iter()
+            .position(|r| *r == reason)
+            .map_or(0, |i| get(&self.dropped[i]))
     }
 
     fn dropped_total(&self) -> u64 {
@@ -144,6 +158,7 @@ impl Counters {
             excluded_metrics: head.excluded,
             source_series: get(&self.source_series),
             source_samples: get(&self.source_samples),
+            stale_markers: get(&self.stale_markers),
             copies_per_series: head.copies,
             series_written: get(&self.series),
             samples_written: samples,

@@ -1,16 +1,18 @@
 //! Reading the source: metric names through the label-values API (minus exclusions), their
 //! families' metadata, then one metric's recent history at a time through `query_range`, so
-//! memory holds one metric's history, never the whole selection's.
+//! memory holds one metric's history, never the whole selection's. Each history comes back as
+//! remote write sends it: labels canonical (empty values dropped, byte order), a staleness
+//! marker where the series ended inside the window (`staleness`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
-
 use regex::Regex;
 
-use crate::prom::remote_write::{Label, MetricMetadata, MetricType, Sample, sort_labels};
+use super::staleness::{Window, mark_ends};
+use crate::prom::remote_write::{Label, MetricMetadata, MetricType, Sample, canonical_labels};
 use crate::prom::{FamilyMetadata, PromClient, PromError};
 
-/// One source series: labels sorted with `__name__` first, samples oldest first (ms).
+/// One source series: labels canonical (`canonical_labels`), samples oldest first (ms),
+/// staleness markers included.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SourceSeries {
     pub labels: Vec<Label>,
@@ -116,20 +118,22 @@ pub(crate) fn scoped_query(matchers: &[String], name: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" or "))
 }
 
-/// Metric `name`'s history over `[end - lookback, end]` at `step`.
+/// Metric `name`'s history over `window`, each series with a staleness marker wherever it
+/// ended inside it.
 pub(crate) async fn history(
     client: &PromClient,
     matchers: &[String],
     name: &str,
-    end: f64,
-    lookback: Duration,
-    step: Duration,
+    window: &Window,
 ) -> Result<Vec<SourceSeries>, PromError> {
     let Some(query) = scoped_query(matchers, name) else {
         return Ok(Vec::new());
     };
-    let start = end - lookback.as_secs_f64();
-    let value = client.query_range(&query, start, end, step).await?;
+    let seconds = |ms: i64| ms as f64 / 1000.0;
+    let step = std::time::Duration::from_millis(window.step_ms as u64);
+    let value = client
+        .query_range(&query, seconds(window.start_ms), seconds(window.end_ms), step)
+        .await?;
     Ok(value
         .series
         .into_iter()
@@ -139,8 +143,8 @@ pub(crate) async fn history(
                 .into_iter()
                 .map(|(k, v)| Label { name: k, value: v })
                 .collect();
-            sort_labels(&mut labels);
-            let samples = s
+            canonical_labels(&mut labels);
+            let mut samples = s
                 .samples
                 .into_iter()
                 .map(|p| Sample {
@@ -148,6 +152,7 @@ pub(crate) async fn history(
                     timestamp: (p.t * 1000.0).round() as i64,
                 })
                 .collect();
+            mark_ends(&mut samples, window);
             SourceSeries { labels, samples }
         })
         .collect())

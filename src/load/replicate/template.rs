@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use super::labels::LabelSpace;
-use crate::prom::remote_write::{Label, Sample, label_order, sort_labels, wire};
+use crate::prom::remote_write::{Label, Sample, canonical_labels, is_canonical, label_order, wire};
 
 /// The replication labels with each value encoded as a `Label` field, built once per run.
 #[derive(Debug)]
@@ -142,14 +142,14 @@ impl SeriesTemplate {
         samples: &[Sample],
         shift: i64,
     ) {
-        // Source labels come sorted (`source::history`); others are sorted here, once.
+        // Source labels come canonical (`source::history`); others are made so here, once.
         let sorted;
-        let labels = if labels.is_sorted_by(|a, b| label_order(&a.name, &b.name).is_le()) {
+        let labels = if is_canonical(labels) {
             labels
         } else {
             sorted = {
                 let mut l = labels.to_vec();
-                sort_labels(&mut l);
+                canonical_labels(&mut l);
                 l
             };
             &sorted
@@ -257,17 +257,20 @@ mod tests {
     #[case::added("cluster=0,1,2;replica=a,b")]
     #[case::prefixed("job=0,1;zone=x")]
     #[case::before_every_label("Upper=u;aaa=1,22")]
+    #[case::around_the_name("Rwc=a,b;__z=1;instance=9")]
+    #[case::prefixed_upper_case("Zone=1,2;le=x")]
     #[case::none("")]
     fn copies_match_copy_labels_encoded_by_prost(#[case] labels: &str) {
         let space = space(labels);
         let encoded = EncodedSpace::new(&space);
-        let mut source = vec![
+        // Out of order, with an empty value (dropped) and an upper-case name (first).
+        let source = vec![
             Label::new("job", "api"),
             Label::new("__name__", "http_requests_total"),
             Label::new("instance", "10.0.0.1:8080"),
             Label::new("le", ""),
+            Label::new("Zone", "eu"),
         ];
-        sort_labels(&mut source);
         let samples = [
             Sample {
                 value: 1.5,

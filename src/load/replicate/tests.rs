@@ -14,7 +14,9 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use super::*;
-use crate::prom::remote_write::{MetricMetadata, MetricType, RetryPolicy, decode_body};
+use crate::prom::remote_write::{
+    MetricMetadata, MetricType, RetryPolicy, decode_body, is_canonical, is_stale_nan,
+};
 
 /// Three metrics with two series each, three points 15 s apart; with their metadata.
 fn source_router() -> Router {
@@ -30,23 +32,74 @@ fn source_router() -> Router {
 
 /// The same source without the metadata API (answers 404).
 fn source_router_without_metadata() -> Router {
+    source_at(Times::Window)
+}
+
+/// Where the fake source's points are.
+#[derive(Debug, Clone, Copy)]
+enum Times {
+    /// The last three points of the queried grid: series still shown at the window's end.
+    Window,
+    /// 1000 s, 1015 s, 1030 s after the epoch, whatever the query: series that ended long ago.
+    Ancient,
+}
+
+/// Three metrics with two series each, three points 15 s apart, at `times`.
+fn source_at(times: Times) -> Router {
     async fn names() -> axum::Json<serde_json::Value> {
         axum::Json(json!({"status": "success", "data": ["cpu_seconds", "go_threads", "up"]}))
     }
-    async fn range(Query(q): Query<HashMap<String, String>>) -> axum::Json<serde_json::Value> {
+    let range = move |Query(q): Query<HashMap<String, String>>| async move {
         let query = q.get("query").cloned().unwrap_or_default();
         let name = ["cpu_seconds", "go_threads", "up"]
             .into_iter()
             .find(|n| query.contains(&format!("\"{n}\"")))
             .unwrap_or("none");
+        let t = match times {
+            Times::Window => grid_points(&q),
+            Times::Ancient => vec![1030.0, 1015.0, 1000.0],
+        };
         let series: Vec<_> = ["a", "b"]
             .iter()
             .map(|job| {
                 json!({"metric": {"__name__": name, "job": job},
-                       "values": [[1000.0, "1"], [1015.0, "2"], [1030.0, "3.5"]]})
+                       "values": [[t[2], "1"], [t[1], "2"], [t[0], "3.5"]]})
             })
             .collect();
-        axum::Json(json!({"status": "success", "data": {"resultType": "matrix", "result": series}}))
+        matrix(series)
+    };
+    Router::new()
+        .route("/api/v1/label/__name__/values", get(names))
+        .route("/api/v1/query_range", get(range))
+}
+
+/// The last grid points of a `query_range` (newest first, unix seconds), as Prometheus lays
+/// them out: `start + k × step` up to `end`.
+fn grid_points(q: &HashMap<String, String>) -> Vec<f64> {
+    let ms = |key: &str| (q[key].parse::<f64>().expect("number") * 1000.0).round() as i64;
+    let (start, end, step) = (ms("start"), ms("end"), ms("step"));
+    let last = start + (end - start) / step * step;
+    (0..4).map(|k| (last - k * step) as f64 / 1000.0).collect()
+}
+
+fn matrix(series: Vec<serde_json::Value>) -> axum::Json<serde_json::Value> {
+    axum::Json(json!({"status": "success", "data": {"resultType": "matrix", "result": series}}))
+}
+
+/// One metric, `gone`: `job="a"` shown up to the window's end, `job="b"` shown at two points
+/// and then no more (it ended one step before the last point); an empty-valued label on both.
+fn ending_source() -> Router {
+    async fn names() -> axum::Json<serde_json::Value> {
+        axum::Json(json!({"status": "success", "data": ["gone"]}))
+    }
+    async fn range(Query(q): Query<HashMap<String, String>>) -> axum::Json<serde_json::Value> {
+        let t = grid_points(&q);
+        matrix(vec![
+            json!({"metric": {"__name__": "gone", "job": "a", "empty": ""},
+                   "values": [[t[2], "1"], [t[1], "2"], [t[0], "3"]]}),
+            json!({"metric": {"__name__": "gone", "job": "b", "empty": ""},
+                   "values": [[t[3], "NaN"], [t[2], "+Inf"]]}),
+        ])
     }
     Router::new()
         .route("/api/v1/label/__name__/values", get(names))
@@ -78,7 +131,7 @@ async fn write(State(r): State<Received>, body: Bytes) -> (StatusCode, &'static 
     r.metadata.lock().expect("lock").extend(request.metadata);
     let mut series = r.series.lock().expect("lock");
     for ts in request.timeseries {
-        assert_eq!(ts.labels[0].name, "__name__", "name first");
+        assert!(is_canonical(&ts.labels), "sorted, no empty value: {:?}", ts.labels);
         let key = ts
             .labels
             .iter()
@@ -167,11 +220,10 @@ async fn every_copy_arrives_once_in_order() {
     let series = received.series.lock().expect("lock");
     assert_eq!(series.len(), 24);
     for (key, samples) in series.iter() {
-        assert_eq!(
-            samples,
-            &[(1_000_000, 1.0), (1_015_000, 2.0), (1_030_000, 3.5)],
-            "{key}"
-        );
+        let values: Vec<f64> = samples.iter().map(|s| s.1).collect();
+        assert_eq!(values, [1.0, 2.0, 3.5], "{key}");
+        let gaps: Vec<i64> = samples.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        assert_eq!(gaps, [15_000, 15_000], "{key}: the source's timestamps, kept");
     }
     assert!(series.contains_key("__name__=up,cluster=2,job=b,replica=a"));
     assert!(!series.keys().any(|k| k.contains("go_threads")));
@@ -210,27 +262,111 @@ async fn a_source_without_metadata_still_replicates() {
     assert!(received.metadata.lock().expect("lock").is_empty());
 }
 
+/// Series that ended long before the window's end get a staleness marker one step after their
+/// last point; the time shift moves the marker (the metric's newest sample) to now and every
+/// sample with it.
 #[tokio::test]
 async fn time_shift_moves_the_newest_sample_to_now() {
-    let (source, target, received) = setup(204).await;
+    let (source, target, received) = setup_with(source_at(Times::Ancient), 204).await;
     let mut cfg = config(source, target);
     cfg.time_shift = true;
     cfg.labels = LabelSpace::default();
     let before = (crate::clock::unix_now() * 1000.0) as i64;
-    run("shift", &cfg, &ReplicateMetrics::new(), None)
+    let outcome = run("shift", &cfg, &ReplicateMetrics::new(), None)
         .await
         .expect("replication");
     let after = (crate::clock::unix_now() * 1000.0) as i64;
+    assert_eq!((outcome.source_samples, outcome.stale_markers), (12, 4));
+    assert_eq!(outcome.samples_written, 16, "markers are samples on the wire");
     let series = received.series.lock().expect("lock");
     assert_eq!(series.len(), 4);
     for samples in series.values() {
-        let newest = samples[2].0;
-        assert!(
-            newest >= before - 60_000 && newest <= after,
-            "{newest} not near now"
-        );
-        assert_eq!(samples[1].0 - samples[0].0, 15_000, "spacing kept");
+        let (marker, value) = samples[3];
+        assert!(is_stale_nan(value), "{samples:?}");
+        assert!(marker >= before && marker <= after, "{marker} not now");
+        let gaps: Vec<i64> = samples.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        assert_eq!(gaps, [15_000; 3], "spacing kept");
     }
+}
+
+/// A series the source stops showing inside the window ends with a staleness marker, bit for
+/// bit, one step after its last point; one still shown at the end gets none; NaN and +Inf
+/// samples go out as they are, and an empty-valued source label is not sent.
+#[tokio::test]
+async fn a_series_that_ended_gets_a_staleness_marker() {
+    let (source, target, received) = setup_with(ending_source(), 204).await;
+    let cfg = config(source, target);
+    let outcome = run("ended", &cfg, &ReplicateMetrics::new(), None)
+        .await
+        .expect("replication");
+    assert_eq!((outcome.source_samples, outcome.stale_markers), (5, 1));
+    assert_eq!(outcome.samples_written, 6 * 6);
+    let series = received.series.lock().expect("lock");
+    assert_eq!(series.len(), 12);
+    for (key, samples) in series.iter() {
+        assert!(!key.contains("empty"), "{key}");
+        let bits: Vec<u64> = samples.iter().map(|s| s.1.to_bits()).collect();
+        if key.contains("job=b") {
+            assert_eq!(
+                bits,
+                [f64::NAN.to_bits(), f64::INFINITY.to_bits(), 0x7ff0_0000_0000_0002],
+                "{key}"
+            );
+            assert_eq!(samples[2].0 - samples[1].0, 15_000, "{key}");
+        } else {
+            assert!(!samples.iter().any(|s| s.1.is_nan()), "{key}: {samples:?}");
+        }
+    }
+}
+
+/// A receiver that never answers: the run ends at its timeout (plus the short grace), and
+/// every sample generated is counted as dropped at the deadline.
+#[tokio::test]
+async fn a_receiver_that_never_answers_is_cut_at_the_timeout() {
+    let source = serve(source_router()).await;
+    let target = serve(Router::new().route(
+        "/api/v1/write",
+        post(std::future::pending::<StatusCode>),
+    ))
+    .await;
+    let mut cfg = config(source, format!("{target}/api/v1/write"));
+    cfg.timeout = Duration::from_secs(1);
+    cfg.retry = RetryPolicy::default();
+    let started = Instant::now();
+    let outcome = run("stuck", &cfg, &ReplicateMetrics::new(), None)
+        .await
+        .expect("replication");
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1_700), "{took:?}");
+    assert!(outcome.timed_out);
+    assert_eq!(outcome.samples_written, 0);
+    assert_eq!(outcome.dropped.get("deadline"), Some(&72), "{outcome:?}");
+    assert_eq!(outcome.samples_dropped, 72);
+}
+
+/// A slow receiver: what it accepted before the timeout is written, the rest dropped at the
+/// deadline; nothing is unaccounted for.
+#[tokio::test]
+async fn a_slow_receiver_writes_what_it_can_and_the_rest_is_dropped() {
+    let source = serve(source_router()).await;
+    let slow = || async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        StatusCode::NO_CONTENT
+    };
+    let target = serve(Router::new().route("/api/v1/write", post(slow))).await;
+    let mut cfg = config(source, format!("{target}/api/v1/write"));
+    cfg.timeout = Duration::from_secs(1);
+    cfg.concurrency = 1;
+    let started = Instant::now();
+    let outcome = run("slow", &cfg, &ReplicateMetrics::new(), None)
+        .await
+        .expect("replication");
+    assert!(started.elapsed() < Duration::from_millis(1_700));
+    assert!(outcome.timed_out);
+    assert!(outcome.samples_written > 0, "{outcome:?}");
+    let dropped = outcome.dropped.get("deadline").copied().unwrap_or(0);
+    assert!(dropped > 0, "{outcome:?}");
+    assert_eq!(outcome.samples_written + dropped, 72, "{outcome:?}");
 }
 
 #[tokio::test]

@@ -28,7 +28,8 @@ mod tests;
 
 pub use encode::BatchEncoder;
 pub use proto::{
-    Label, MetricMetadata, MetricType, Sample, TimeSeries, WriteRequest, label_order, sort_labels,
+    Label, MetricMetadata, MetricType, STALE_NAN_BITS, Sample, TimeSeries, WriteRequest,
+    canonical_labels, is_canonical, is_stale_nan, label_order, sort_labels, stale_nan,
 };
 pub(crate) use writer::check_loopback;
 pub use writer::{RemoteWriter, RetryPolicy, SendOutcome, WriteError};

@@ -12,7 +12,7 @@ pub struct WriteRequest {
     pub metadata: Vec<MetricMetadata>,
 }
 
-/// One series: its labels (sorted, `__name__` first) and samples (oldest first).
+/// One series: its labels (sorted by name in byte order, no empty value) and samples (oldest first).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct TimeSeries {
     #[prost(message, repeated, tag = "1")]
@@ -72,15 +72,41 @@ impl Label {
     }
 }
 
-/// Sorts labels by name, `__name__` first, as receivers expect (Prometheus' own order for
-/// ordinary label names, which all sort after `__name__` except upper-case ones).
+/// The value of a Prometheus staleness marker: a NaN with a payload no arithmetic produces
+/// (`0x7ff0000000000002`). It says a series ended; an ordinary NaN sample (`0x7ff8…`) is data.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// A staleness marker, [`STALE_NAN_BITS`] as a sample value.
+pub fn stale_nan() -> f64 {
+    f64::from_bits(STALE_NAN_BITS)
+}
+
+/// Whether `value` is a staleness marker (bit for bit, not any NaN).
+pub fn is_stale_nan(value: f64) -> bool {
+    value.to_bits() == STALE_NAN_BITS
+}
+
+/// Sorts labels by name in byte order, as the remote-write spec asks of every series. `__name__`
+/// is not special: it sorts after upper-case names (`Zone`) and before lower-case ones.
 pub fn sort_labels(labels: &mut [Label]) {
     labels.sort_unstable_by(|a, b| label_order(&a.name, &b.name));
 }
 
-/// The order of [`sort_labels`] between two label names.
+/// The order of [`sort_labels`] between two label names: their bytes, compared.
 pub fn label_order(a: &str, b: &str) -> std::cmp::Ordering {
-    (a != "__name__")
-        .cmp(&(b != "__name__"))
-        .then_with(|| a.cmp(b))
+    a.as_bytes().cmp(b.as_bytes())
+}
+
+/// Makes `labels` a label set as remote write sends it: labels with an empty value dropped
+/// (Prometheus treats an empty value as no label at all, and senders must not send one), the
+/// rest sorted ([`sort_labels`]). The one place every path that builds series goes through.
+pub fn canonical_labels(labels: &mut Vec<Label>) {
+    labels.retain(|l| !l.value.is_empty());
+    sort_labels(labels);
+}
+
+/// Whether `labels` is already what [`canonical_labels`] makes of it, with no name twice.
+pub fn is_canonical(labels: &[Label]) -> bool {
+    labels.iter().all(|l| !l.value.is_empty())
+        && labels.is_sorted_by(|a, b| label_order(&a.name, &b.name).is_lt())
 }

@@ -52,8 +52,10 @@ fn hex(bytes: &[u8]) -> String {
         .join("\n")
 }
 
+/// Byte order, as the remote-write spec asks: `__name__` is not first when an upper-case name
+/// sorts before it (Cortex- and Mimir-style receivers answer 400 otherwise).
 #[test]
-fn labels_sort_with_name_first() {
+fn labels_sort_in_byte_order() {
     let mut labels = vec![
         Label::new("zone", "a"),
         Label::new("__name__", "m"),
@@ -62,7 +64,33 @@ fn labels_sort_with_name_first() {
     ];
     sort_labels(&mut labels);
     let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
-    assert_eq!(names, ["__name__", "Upper", "__meta", "zone"]);
+    assert_eq!(names, ["Upper", "__meta", "__name__", "zone"]);
+}
+
+#[test]
+fn canonical_labels_drop_empty_values_and_sort() {
+    let mut labels = vec![
+        Label::new("instance", "a"),
+        Label::new("__name__", "probe_metric"),
+        Label::new("aaa", "1"),
+        Label::new("empty", ""),
+        Label::new("Zone", "x"),
+    ];
+    assert!(!is_canonical(&labels));
+    canonical_labels(&mut labels);
+    let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["Zone", "__name__", "aaa", "instance"]);
+    assert!(is_canonical(&labels));
+    let twice = [Label::new("a", "1"), Label::new("a", "2")];
+    assert!(!is_canonical(&twice), "a name twice is not a label set");
+}
+
+#[test]
+fn the_stale_marker_is_one_nan_among_many() {
+    assert!(stale_nan().is_nan());
+    assert!(is_stale_nan(stale_nan()));
+    assert!(!is_stale_nan(f64::NAN));
+    assert_eq!(STALE_NAN_BITS, 0x7ff0_0000_0000_0002);
 }
 
 #[test]

@@ -133,7 +133,10 @@ impl RemoteWriter {
             "x-prometheus-remote-write-version",
             HeaderValue::from_static("0.1.0"),
         );
-        map.insert("user-agent", HeaderValue::from_static("perfgate"));
+        map.insert(
+            "user-agent",
+            HeaderValue::from_static(concat!("perfgate/", env!("CARGO_PKG_VERSION"))),
+        );
         for (name, value) in headers {
             let bad = |reason: String| WriteError::BadHeader {
                 name: name.clone(),

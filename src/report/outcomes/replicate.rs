@@ -22,6 +22,12 @@ pub fn replicate_summary(o: &ReplicateOutcome) -> String {
         o.copies_per_series,
         o.metadata_written,
     );
+    if o.stale_markers > 0 {
+        out.push_str(&format!(
+            "staleness markers: {} (source series that ended inside the window)\n",
+            o.stale_markers
+        ));
+    }
     if o.retries > 0 {
         out.push_str(&format!("retries: {}\n", o.retries));
     }

@@ -3,3 +3,4 @@
 pub mod docker;
 pub mod hls;
 pub mod slots;
+pub mod stacks;
