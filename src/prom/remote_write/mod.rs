@@ -26,14 +26,18 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use encode::BatchEncoder;
+pub use encode::{BatchEncoder, EncodedBatch};
 pub use proto::{
-    Label, MetricMetadata, MetricType, STALE_NAN_BITS, Sample, TimeSeries, WriteRequest,
-    canonical_labels, is_canonical, is_stale_nan, label_order, sort_labels, stale_nan,
+    Label, MetricMetadata, MetricType, Sample, TimeSeries, WriteRequest, canonical_labels,
+    is_canonical, is_stale_nan, label_order, stale_nan,
 };
 pub(crate) use writer::check_loopback;
 pub use writer::{RemoteWriter, RetryPolicy, SendOutcome, WriteError};
 // Reached only by unit tests and, through the `internals` feature, perfgate's own
 // integration tests and benches.
 #[cfg(any(test, feature = "internals"))]
-pub use {encode::EncodedBatch, encode::decode_body, writer::DropReason};
+pub use {
+    encode::decode_body,
+    proto::{STALE_NAN_BITS, sort_labels},
+    writer::DropReason,
+};
