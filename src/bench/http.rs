@@ -194,6 +194,7 @@ fn measure(
             json: None,
             headers: Default::default(),
         }],
+        auth: None,
     };
     let metrics = Arc::new(EngineMetrics::new());
     let task = runtime.spawn(async move {

@@ -207,6 +207,7 @@ async fn serve(stack: &RunningStack, window: Duration) -> anyhow::Result<Serving
         max_in_flight: 1024,
         timeout: Duration::from_secs(5),
         mix: vec![get("/live.m3u8".into()), get(format!("/{newest}"))],
+        auth: None,
     };
     let metrics = Arc::new(EngineMetrics::new());
     let (cpu0, t0) = (cpu(server)?, Instant::now());

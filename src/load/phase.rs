@@ -280,6 +280,7 @@ mod tests {
                     json: None,
                     headers: BTreeMap::new(),
                 }],
+                auth: None,
             }),
             delivery: None,
         }

@@ -18,6 +18,8 @@ const MAX_ERRORS_PER_ITEM: usize = 16;
 pub(crate) struct Ctx {
     pub(crate) index: SourceIndex,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The spec file's folder: what relative paths in it (secret files) are read against.
+    pub(crate) spec_dir: std::path::PathBuf,
 }
 
 enum Pointer {
@@ -30,6 +32,7 @@ impl Ctx {
         Self {
             index,
             diagnostics: Vec::new(),
+            spec_dir: std::path::PathBuf::from("."),
         }
     }
 

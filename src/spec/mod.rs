@@ -22,6 +22,7 @@ mod query;
 mod raw;
 mod references;
 mod replicate;
+mod secret;
 mod services;
 mod snapshots;
 mod stack_info;
@@ -39,6 +40,9 @@ mod tests;
 use std::path::Path;
 
 pub use client_stat::ClientStat;
+pub use secret::Auth;
+#[cfg(any(test, feature = "internals"))]
+pub use secret::HeaderText;
 pub use delivery::{DELIVERY_SUFFIX, Delivery, delivery_id};
 pub use diagnostic::{Diagnostic, SpecError};
 pub use expectation::{CompareOp, Expectation, Side, Versus};

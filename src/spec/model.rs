@@ -236,6 +236,8 @@ pub struct HttpPhase {
     pub timeout: Duration,
     /// Weighted request mix; never empty, weights > 0.
     pub mix: Vec<WeightedRequest>,
+    /// `auth:`: the `Authorization` header of every request of the phase.
+    pub auth: Option<super::secret::Auth>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -251,7 +253,8 @@ pub struct WeightedRequest {
     /// Path and query, starting with `/`.
     pub path: String,
     pub json: Option<serde_json::Value>,
-    pub headers: BTreeMap<String, String>,
+    /// Values written in the spec or taken from outside it (`{ env: … }`, `{ file: … }`).
+    pub headers: BTreeMap<String, super::secret::HeaderText>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

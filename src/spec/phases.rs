@@ -1,7 +1,7 @@
 //! Validation of `load:`: phase names and kinds, HTTP phases (target, rate, ramp, mix), and
 //! `freshness` phases (right after an HTTP phase).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde_yaml_ng::Value;
@@ -13,9 +13,9 @@ use super::kinds::ServiceKind;
 use super::model::{
     FreshnessPhase, HttpPhase, Method, Phase, PhaseKind, Ramp, WeightedRequest,
 };
-use super::raw::{PHASE_KINDS, RawFreshness, RawHttp, RawPhase, RawRequest};
+use super::raw::{PHASE_KINDS, RawFreshness, RawHttp, RawPhase, RawRamp, RawRequest};
 use super::services::{StackInfo, http_ports};
-use super::units::is_identifier;
+use super::units::{Rate, is_identifier};
 
 const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -199,42 +199,7 @@ fn http_phase(ctx: &mut Ctx, raw: RawHttp, at: &YamlPath, stack: &StackInfo) -> 
     let rate_at = at.key("rate");
     let rate = ctx.rate(&rate_at, &raw.rate.0);
     let duration = ctx.duration(&at.key("duration"), &raw.duration.0);
-    let ramp = match &raw.ramp {
-        None => Some(None),
-        Some(r) => {
-            let ramp_at = at.key("ramp");
-            let from = ctx.rate(&ramp_at.key("from"), &r.from.0);
-            let over = ctx.duration(&ramp_at.key("over"), &r.over.0);
-            let mut ok = true;
-            if from.is_some_and(|f| f.0.is_infinite()) {
-                ctx.at_value(
-                    &ramp_at.key("from"),
-                    "a ramp cannot start at `max` (hint: ramps need a finite rate such as `5/s`)",
-                );
-                ok = false;
-            }
-            if rate.is_some_and(|r| r.0.is_infinite()) {
-                ctx.at_value(
-                    &rate_at,
-                    "a ramp cannot end at `rate: max` (hint: give a finite rate, or drop the ramp)",
-                );
-                ok = false;
-            }
-            if let (Some(over), Some(total)) = (over, duration)
-                && over > total
-            {
-                ctx.at_value(
-                    &ramp_at.key("over"),
-                    "the ramp is longer than the phase's `duration`",
-                );
-                ok = false;
-            }
-            match (from, over, ok) {
-                (Some(from), Some(over), true) => Some(Some(Ramp { from, over })),
-                _ => None,
-            }
-        }
-    };
+    let ramp = ramp(ctx, raw.ramp.as_ref(), at, rate, duration);
     let max_in_flight = raw.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
     if max_in_flight == 0 {
         ctx.at_value(
@@ -248,6 +213,10 @@ fn http_phase(ctx: &mut Ctx, raw: RawHttp, at: &YamlPath, stack: &StackInfo) -> 
         DEFAULT_TIMEOUT,
     );
     let mix = mix(ctx, &raw.mix, &at.key("mix"));
+    let auth = match &raw.auth {
+        Some(value) => super::secret::auth(ctx, value, &at.key("auth")).map(Some),
+        None => Some(None),
+    };
     if !target_ok || max_in_flight == 0 {
         return None;
     }
@@ -259,7 +228,54 @@ fn http_phase(ctx: &mut Ctx, raw: RawHttp, at: &YamlPath, stack: &StackInfo) -> 
         max_in_flight,
         timeout: timeout?,
         mix: mix?,
+        auth: auth?,
     })
+}
+
+/// The phase's `ramp:` (`Some(None)`: none written; `None`: invalid, reported), checked against
+/// its `rate` and `duration`.
+fn ramp(
+    ctx: &mut Ctx,
+    raw: Option<&RawRamp>,
+    at: &YamlPath,
+    rate: Option<Rate>,
+    duration: Option<Duration>,
+) -> Option<Option<Ramp>> {
+    let Some(r) = raw else {
+        return Some(None);
+    };
+    let rate_at = at.key("rate");
+    let ramp_at = at.key("ramp");
+    let from = ctx.rate(&ramp_at.key("from"), &r.from.0);
+    let over = ctx.duration(&ramp_at.key("over"), &r.over.0);
+    let mut ok = true;
+    if from.is_some_and(|f| f.0.is_infinite()) {
+        ctx.at_value(
+            &ramp_at.key("from"),
+            "a ramp cannot start at `max` (hint: ramps need a finite rate such as `5/s`)",
+        );
+        ok = false;
+    }
+    if rate.is_some_and(|r| r.0.is_infinite()) {
+        ctx.at_value(
+            &rate_at,
+            "a ramp cannot end at `rate: max` (hint: give a finite rate, or drop the ramp)",
+        );
+        ok = false;
+    }
+    if let (Some(over), Some(total)) = (over, duration)
+        && over > total
+    {
+        ctx.at_value(
+            &ramp_at.key("over"),
+            "the ramp is longer than the phase's `duration`",
+        );
+        ok = false;
+    }
+    match (from, over, ok) {
+        (Some(from), Some(over), true) => Some(Some(Ramp { from, over })),
+        _ => None,
+    }
 }
 
 /// The target must be a service that answers HTTP.
@@ -360,6 +376,15 @@ fn request(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<WeightedReques
         );
         ok = false;
     }
+    let mut headers = BTreeMap::new();
+    for (name, value) in &raw.headers {
+        match super::secret::header_text(ctx, value, &at.key("headers").key(name)) {
+            Some(text) => {
+                headers.insert(name.clone(), text);
+            }
+            None => ok = false,
+        }
+    }
     if !ok {
         return None;
     }
@@ -368,6 +393,6 @@ fn request(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<WeightedReques
         method,
         path: path.clone(),
         json: raw.json,
-        headers: raw.headers.into_iter().map(|(k, v)| (k, v.0)).collect(),
+        headers,
     })
 }

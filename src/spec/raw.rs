@@ -193,6 +193,8 @@ pub(crate) struct RawHttp {
     pub(crate) timeout: Option<Text>,
     /// Each entry is a [`RawRequest`], read on its own.
     pub(crate) mix: Vec<Value>,
+    /// `{ bearer: … }` or `{ basic: … }` (read by `secret::auth`).
+    pub(crate) auth: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,8 +214,9 @@ pub(crate) struct RawRequest {
     pub(crate) put: Option<String>,
     pub(crate) delete: Option<String>,
     pub(crate) json: Option<serde_json::Value>,
+    /// Each value a string, `{ env: NAME }` or `{ file: PATH }` (read by `secret::header_text`).
     #[serde(default)]
-    pub(crate) headers: BTreeMap<String, Text>,
+    pub(crate) headers: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -257,7 +257,7 @@ fn stack_problems(
 )]
 #[case::several_unknown_keys(
     "  - { phase: p, paus: 1s, http: { target: api, rat: 1/s, duration: 9s, mix: [{ get: / }] } }",
-    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause`, `replicate`, `freshness`, `swarm`, `delivered` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix` (hint: did you mean `rate`?)"
+    "9:17 unknown field `paus`, expected one of `phase`, `http`, `pause`, `replicate`, `freshness`, `swarm`, `delivered` (hint: did you mean `pause`?)\n9:48 unknown field `rat`, expected one of `target`, `rate`, `ramp`, `duration`, `max_in_flight`, `timeout`, `mix`, `auth` (hint: did you mean `rate`?)"
 )]
 #[case::replicate_unknown_to(
     "  - { phase: r, replicate: { from: prometheus, to: prom, labels: { a: 2 } } }",

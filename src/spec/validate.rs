@@ -66,6 +66,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Spec, SpecError> {
         return Err(fail(vec![d]));
     }
     let mut ctx = Ctx::new(index);
+    ctx.spec_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let spec = spec(&mut ctx, &root, path);
     let mut diagnostics = ctx.diagnostics;
     match spec {

@@ -198,6 +198,72 @@ fn an_unoptimised_engine_fails_its_http_phases_with_the_fix() {
     }
 }
 
+/// Every file a run writes (report folder, service logs, generated configs) and both streams,
+/// searched for each byte string of `secrets`: the places a secret must never reach.
+fn leaks(out: &Path, streams: &[&[u8]], secrets: &[&str]) -> Vec<String> {
+    let mut files = vec![out.to_path_buf()];
+    let mut found = Vec::new();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        for secret in secrets {
+            if bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+                found.push(format!("{secret} in {}", path.display()));
+            }
+        }
+    }
+    for (i, stream) in streams.iter().enumerate() {
+        for secret in secrets {
+            if stream.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+                found.push(format!("{secret} in stream {i}"));
+            }
+        }
+    }
+    found
+}
+
+/// Credentials from the environment reach the service and nothing else: a run with a known
+/// token and key leaves them in no file it wrote and on neither stream, and a missing variable
+/// is named without a value.
+#[test]
+fn secrets_from_the_environment_appear_in_no_output_of_a_run() {
+    let _turn = slots::heavy();
+    let out = out_dir("secrets");
+    let (token, key) = ("tok-7f3a9c-secret", "key-51bd0e-secret");
+    let output = perfgate(&["run", "fixtures/specs/cli/secrets.yaml"], &out)
+        .env("PERFGATE_TEST_TOKEN", token)
+        .env("PERFGATE_TEST_KEY", key)
+        .output()
+        .expect("perfgate runs");
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        out.join("secrets").is_dir(),
+        "no report folder under {}",
+        out.display()
+    );
+    let found = leaks(&out, &[&output.stdout, &output.stderr], &[token, key]);
+    assert!(found.is_empty(), "secrets leaked: {found:?}");
+    let missing = perfgate(
+        &["validate", "--offline", "fixtures/specs/cli/secrets.yaml"],
+        &out,
+    )
+    .env_remove("PERFGATE_TEST_TOKEN")
+    .env("PERFGATE_TEST_KEY", key)
+    .output()
+    .expect("perfgate runs");
+    let text = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("environment variable `PERFGATE_TEST_TOKEN` is not set"),
+        "{text}"
+    );
+    assert!(!text.contains(key), "{text}");
+}
+
 #[test]
 fn ctrl_c_stops_every_service_writes_the_report_and_exits_130() {
     let _turn = slots::heavy();

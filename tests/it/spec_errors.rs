@@ -125,7 +125,7 @@ fn the_valid_fixture_round_trips_into_the_model() {
     assert_eq!((order.weight, order.method), (1, Method::Post));
     let body = serde_json::json!({ "item": "book", "qty": 1 });
     assert_eq!(order.json, Some(body));
-    let tenant = order.headers.get("x-tenant").map(String::as_str);
+    let tenant = order.headers.get("x-tenant").map(|t| t.expose());
     assert_eq!(tenant, Some("a"));
     let PhaseKind::Http(steady) = &spec.phases[2].kind else {
         panic!("http phase")

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::net::TcpStream;
 
-use crate::spec::{Method, WeightedRequest};
+use crate::spec::{Auth, Method, WeightedRequest};
 
 use super::error::HttpError;
 
@@ -54,7 +54,8 @@ pub(crate) struct PreparedRequest {
 }
 
 impl PreparedRequest {
-    pub fn new(request: &WeightedRequest, target: SocketAddr) -> Result<Self, HttpError> {
+    /// `auth`: the phase's `auth:`, sent as the `Authorization` header.
+    pub fn new(request: &WeightedRequest, target: SocketAddr, auth: Option<&Auth>) -> Result<Self, HttpError> {
         let invalid = |reason: String| HttpError::InvalidRequest {
             method: request.method.as_str(),
             path: request.path.clone(),
@@ -76,11 +77,15 @@ impl PreparedRequest {
             }
             None => Bytes::new(),
         };
-        for (name, value) in &request.headers {
+        let authorization = auth.map(|a| ("Authorization".to_owned(), a.header()));
+        for (name, text) in request.headers.iter().map(|(n, t)| (n, t.clone())).chain(authorization.iter().map(|(n, t)| (n, t.clone()))) {
             let name = HeaderName::try_from(name.as_str())
                 .map_err(|e| invalid(format!("header `{name}`: {e}")))?;
-            let value = HeaderValue::try_from(value.as_str())
+            // The error never shows the value (it may be a secret).
+            let mut value = HeaderValue::try_from(text.expose())
                 .map_err(|e| invalid(format!("header `{name}`: {e}")))?;
+            // `Debug` of the prepared request prints `Sensitive` instead.
+            value.set_sensitive(text.is_secret());
             headers.insert(name, value);
         }
         let endpoint = uri.path().to_owned();
@@ -205,4 +210,30 @@ pub(crate) async fn pooled_exchange(
     let status = exchange(&mut connection, request).await?;
     pool.checkin(connection);
     Ok(status)
+}
+
+#[cfg(test)]
+mod auth_tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::spec::HeaderText;
+
+    #[test]
+    fn auth_becomes_a_sensitive_authorization_header() {
+        let request = WeightedRequest {
+            weight: 1,
+            method: Method::Get,
+            path: "/".into(),
+            json: None,
+            headers: BTreeMap::from([("X-Org".to_owned(), HeaderText::plain("a"))]),
+        };
+        let auth = Auth::Bearer(HeaderText::plain("tok-123"));
+        let target: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let prepared = PreparedRequest::new(&request, target, Some(&auth)).unwrap();
+        let built = prepared.build();
+        assert_eq!(built.headers()["authorization"], "Bearer tok-123");
+        assert_eq!(built.headers()["x-org"], "a");
+        assert!(!format!("{prepared:?}").contains("tok-123"), "{prepared:?}");
+    }
 }

@@ -49,7 +49,7 @@ impl HttpConfig {
         let requests = phase
             .mix
             .iter()
-            .map(|r| PreparedRequest::new(r, target))
+            .map(|r| PreparedRequest::new(r, target, phase.auth.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
         let requested_rate = (!schedule.is_closed_loop()).then_some(phase.rate.per_second());
         Ok(Self {

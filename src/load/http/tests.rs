@@ -36,6 +36,7 @@ fn phase(rate: f64, secs: f64, max_in_flight: usize, mix: Vec<WeightedRequest>) 
         max_in_flight,
         timeout: Duration::from_secs(2),
         mix,
+        auth: None,
     }
 }
 
