@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
-/// The ports of one run, each held bound until the run's services start (`StackPlan` keeps
-/// them; `start` releases them just before the first launch): a free port is asked of the
+/// The ports of one run, each held bound until its service starts (`StackPlan` keeps them;
+/// `start` releases a service's just before it launches, all of them before a docker pod): a free port is asked of the
 /// kernel while the run's earlier ports are still bound, so no two services of a run get the
 /// same port (asked and released one at a time, about 2 × 10⁻⁴ of three-port runs did).
 #[derive(Debug, Default)]
@@ -21,6 +21,13 @@ impl Reserved {
         let addr = listener.local_addr()?;
         self.held.push(listener);
         Ok(addr)
+    }
+
+    /// Stops holding `ports` (a service's, just before it starts and binds them); the other
+    /// ports stay held, so no other program's `bind(0)` can get them meanwhile.
+    pub(crate) fn release(&mut self, ports: &[u16]) {
+        self.held
+            .retain(|l| l.local_addr().is_ok_and(|a| !ports.contains(&a.port())));
     }
 
     /// `port` as written in the spec, held like a free one; taken by another program, the
@@ -168,6 +175,15 @@ mod tests {
             "holder {:?}, expected this test process",
             taken.holder
         );
+    }
+
+    #[test]
+    fn a_release_frees_only_the_ports_named() {
+        let mut run = Reserved::default();
+        let (a, b) = (run.free().unwrap().port(), run.free().unwrap().port());
+        run.release(&[a]);
+        assert!(TcpListener::bind(loopback(a)).is_ok(), "{a} still held");
+        assert!(TcpListener::bind(loopback(b)).is_err(), "{b} released too");
     }
 
     #[test]

@@ -44,12 +44,13 @@ pub async fn start(
     let mut plan = plan(spec, &opts.extra_targets, run_dir, backend)?;
     let host = opts.host_executable.clone();
     keep_and_sweep(host.as_deref(), backend).await;
-    // The services bind their ports from here on.
-    drop(std::mem::take(&mut plan.reserved));
+    let mut reserved = std::mem::take(&mut plan.reserved);
     // Declared before the stack: on an early return its services go first, then the pod.
     let launcher = match backend {
         Backend::Process => Launcher::Process { host },
         Backend::Docker => {
+            // The pod publishes every port at once.
+            drop(std::mem::take(&mut reserved));
             let ports = published_ports(&plan.services);
             Launcher::Docker(Box::new(Pod::start(ports, host.as_deref()).await?))
         }
@@ -63,6 +64,9 @@ pub async fn start(
         bring_up: Duration::ZERO,
     };
     for planned in plan.services {
+        // Held until this service binds them: a run coming up beside this one cannot get them.
+        let ports: Vec<u16> = planned.ports.values().map(|a| a.port()).collect();
+        reserved.release(&ports);
         let (handle, ready_after) = launcher.launch(&planned, run_dir).await?;
         stack.services.push(RunningService {
             tool: planned.tool().cloned(),
