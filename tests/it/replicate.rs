@@ -208,6 +208,7 @@ async fn exercise(base: &str) -> Result<(), String> {
             reason: DropReason::Rejected,
             status: Some(400),
             attempts: 1,
+            answered: 1,
             message,
         } => assert!(message.contains("out of order"), "{message}"),
         other => panic!("expected a rejection, got {other:?}"),
