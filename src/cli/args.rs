@@ -174,6 +174,10 @@ pub struct ReplicateArgs {
     /// Upper bound on the whole replication.
     #[arg(long, default_value = "5m")]
     pub timeout: String,
+    /// End the replication once the receiver has refused every connection (refused, reset,
+    /// unreachable) this long [default: 10s]; HTTP errors, 5xx included, are answers.
+    #[arg(long, value_name = "DURATION")]
+    pub give_up_after: Option<String>,
     /// Print the outcome as JSON on stdout.
     #[arg(long)]
     pub json: bool,

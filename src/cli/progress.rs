@@ -1,8 +1,10 @@
-//! Live progress of `perfgate run` on a terminal (indicatif); silent elsewhere.
+//! Live progress: `perfgate run` on a terminal (indicatif), silent elsewhere; a one-line
+//! engine (`perfgate replicate`) as a spinner on a terminal and as plain lines elsewhere, so a
+//! CI log shows it is alive.
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -65,4 +67,57 @@ pub fn observer(quiet: bool) -> Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>
             ProgressEvent::Evaluating => eprintln!("evaluating assertions…"),
         }
     }))
+}
+
+/// How often a plain progress line is printed when stderr is not a terminal.
+const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+/// One line of progress: a spinner on a terminal; plain lines elsewhere (the first update,
+/// then one every [`PLAIN_EVERY`]); nothing when quiet.
+pub(crate) enum LineProgress {
+    Bar(ProgressBar),
+    Plain {
+        label: &'static str,
+        next: Option<Instant>,
+    },
+    Quiet,
+}
+
+impl LineProgress {
+    pub(crate) fn new(label: &'static str, quiet: bool) -> Self {
+        if quiet {
+            return Self::Quiet;
+        }
+        if !std::io::stderr().is_terminal() {
+            return Self::Plain { label, next: None };
+        }
+        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(Duration::from_millis(200));
+        Self::Bar(pb)
+    }
+
+    /// Shows `line`, `elapsed` into the work.
+    pub(crate) fn show(&mut self, elapsed: Duration, line: impl FnOnce() -> String) {
+        match self {
+            Self::Bar(pb) => pb.set_message(line()),
+            Self::Plain { label, next } => {
+                let now = Instant::now();
+                if next.is_none_or(|at| now >= at) {
+                    eprintln!("{label} {:.1}s: {}", elapsed.as_secs_f64(), line());
+                    *next = Some(now + PLAIN_EVERY);
+                }
+            }
+            Self::Quiet => {}
+        }
+    }
+
+    pub(crate) fn finish(self) {
+        if let Self::Bar(pb) = self {
+            pb.finish_and_clear();
+        }
+    }
 }

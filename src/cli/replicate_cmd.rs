@@ -1,12 +1,11 @@
 //! `perfgate replicate`: the replication engine without a spec — read series from a Prometheus,
-//! multiply them over labels and remote-write them, with a progress line and a final summary.
+//! multiply them over labels and remote-write them, with a progress line (a spinner on a
+//! terminal, a plain line every few seconds elsewhere) and a final summary.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use super::args::ReplicateArgs;
+use super::progress::LineProgress;
 use crate::error::Exit;
 use crate::load::replicate::{
     self, LabelSpace, ReplicateConfig, ReplicateMetrics, ReplicateProgress, anchored, progress_line,
@@ -21,29 +20,17 @@ pub fn run(args: ReplicateArgs) -> Exit {
         Ok(ready) => ready,
         Err(exit) => return exit,
     };
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        pb.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        pb.enable_steady_tick(Duration::from_millis(200));
-        pb
-    });
+    let mut progress = LineProgress::new("replicate", args.quiet);
     let result = runtime.block_on(async {
         let (tx, rx) = tokio::sync::watch::channel(ReplicateProgress::default());
         let metrics = ReplicateMetrics::new();
         let engine = replicate::run("replicate", &config, &metrics, Some(tx));
         watching(engine, rx, |p| {
-            if let Some(pb) = &bar {
-                pb.set_message(progress_line(p));
-            }
+            progress.show(Duration::from_millis(p.elapsed_ms), || progress_line(p));
         })
         .await
     });
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
-    }
+    progress.finish();
     match result {
         Ok(outcome) => {
             eprint!("{}", replicate_summary(&outcome));
@@ -118,7 +105,13 @@ fn config(args: &ReplicateArgs) -> Result<ReplicateConfig, String> {
         time_shift: !args.keep_timestamps,
         dry_run: args.dry_run,
         timeout: duration("timeout", &args.timeout)?,
-        retry: RetryPolicy::default(),
+        retry: RetryPolicy {
+            give_up_after: match &args.give_up_after {
+                Some(text) => duration("give-up-after", text)?,
+                None => RetryPolicy::default().give_up_after,
+            },
+            ..RetryPolicy::default()
+        },
     })
 }
 

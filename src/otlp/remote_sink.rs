@@ -1,13 +1,16 @@
 //! The remote-write sink: translated series written to Prometheus (or any remote-write
 //! receiver) through the shared `prom::remote_write` client, one request per OTLP export.
-//! This is what `export: remote-write` will use once the spec and backend expose it.
+//! This is what `export: remote-write` will use once the spec and backend expose it. A
+//! receiver refusing connections holds an export up for the writer's `give_up_after` at most
+//! (the refusal count spans exports), after which each export fails at its first refusal,
+//! until the receiver answers again.
 
 use std::sync::Mutex;
 
 use super::sink::{SeriesSink, SinkError, SinkFuture};
 use super::translate::TranslatedSeries;
 use crate::prom::remote_write::{
-    BatchEncoder, Label, RemoteWriter, Sample, SendOutcome, TimeSeries, WriteRequest,
+    BatchEncoder, DropReason, Label, RemoteWriter, Sample, SendOutcome, TimeSeries, WriteRequest,
     canonical_labels,
 };
 
@@ -69,6 +72,11 @@ impl SeriesSink for RemoteWriteSink {
                 .map_err(|e| failed(e.to_string()))?;
             match self.writer.send(&batch).await {
                 SendOutcome::Accepted { .. } => Ok(()),
+                SendOutcome::Dropped {
+                    reason: DropReason::ReceiverDown,
+                    message,
+                    ..
+                } => Err(failed(message)),
                 SendOutcome::Dropped {
                     reason, message, ..
                 } => Err(failed(format!(
@@ -162,5 +170,27 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("rejected"), "{err}");
+    }
+
+    /// A receiver refusing connections holds the first export up for `give_up_after`, then
+    /// every later export fails at its first refusal: bounded, and saying why.
+    #[tokio::test]
+    async fn a_receiver_refusing_connections_fails_exports_within_the_bound() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/api/v1/write", closed.local_addr().unwrap());
+        drop(closed);
+        let policy = RetryPolicy {
+            give_up_after: std::time::Duration::from_millis(300),
+            ..RetryPolicy::default()
+        };
+        let sink = RemoteWriteSink::new(RemoteWriter::new(&url, &[], policy).unwrap());
+        let batch = [series("up", "api", &[(1_000, 1.0)])];
+        for bound_ms in [1_000, 200] {
+            let started = std::time::Instant::now();
+            let err = sink.write(&batch).await.unwrap_err().to_string();
+            let took = started.elapsed();
+            assert!(took.as_millis() < bound_ms, "{took:?}");
+            assert!(err.contains("refused every connection"), "{err}");
+        }
     }
 }

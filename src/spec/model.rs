@@ -203,6 +203,8 @@ pub struct ReplicatePhase {
     pub dry_run: bool,
     /// Upper bound on the replication.
     pub timeout: Duration,
+    /// The phase ends early once the receiver has refused every connection this long.
+    pub give_up_after: Duration,
     /// The phase stays open this long after the last write, so its window holds a scrape
     /// that saw every copy (for `during:` assertions on the receiver's own gauges).
     pub hold: Duration,

@@ -179,6 +179,7 @@ pub(crate) struct RawReplicate {
     pub(crate) time_shift: Option<bool>,
     pub(crate) dry_run: Option<bool>,
     pub(crate) timeout: Option<Text>,
+    pub(crate) give_up_after: Option<Text>,
     pub(crate) hold: Option<Text>,
 }
 

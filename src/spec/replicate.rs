@@ -13,6 +13,7 @@ use super::kinds::ServiceKind;
 use super::model::{Endpoint, Rate, ReplicatePhase, ReplicationLabel};
 use super::raw::RawReplicate;
 use super::services::StackInfo;
+use crate::prom::remote_write::RetryPolicy;
 
 const DEFAULT_LOOKBACK: Duration = Duration::from_secs(300);
 const DEFAULT_STEP: Duration = Duration::from_secs(15);
@@ -58,6 +59,11 @@ pub(crate) fn replicate_phase(
         raw.timeout.as_ref().map(|t| t.0.as_str()),
         DEFAULT_TIMEOUT,
     );
+    let give_up_after = ctx.optional_duration(
+        &at.key("give_up_after"),
+        raw.give_up_after.as_ref().map(|t| t.0.as_str()),
+        RetryPolicy::default().give_up_after,
+    );
     let hold = match &raw.hold {
         Some(t) => ctx.check(&at.key("hold"), super::units::parse_duration(&t.0)),
         None => Some(Duration::ZERO),
@@ -86,6 +92,7 @@ pub(crate) fn replicate_phase(
         time_shift: raw.time_shift.unwrap_or(true),
         dry_run: raw.dry_run.unwrap_or(false),
         timeout: timeout?,
+        give_up_after: give_up_after?,
         hold: hold?,
     })
 }

@@ -275,6 +275,10 @@ fn stack_problems(
     "  - { phase: r, replicate: { from: prometheus, to: http://127.0.0.1:9/w, batch: 0, concurrency: 65 } }",
     "9:81 `batch` must be between 1 and 1000000 samples\n9:97 `concurrency` must be between 1 and 64"
 )]
+#[case::replicate_zero_give_up(
+    "  - { phase: r, replicate: { from: prometheus, to: http://127.0.0.1:9/w, give_up_after: 0s } }",
+    "9:89 `give_up_after` must be longer than zero"
+)]
 #[case::freshness_empty_query(
     "  - { phase: f, freshness: { query: \" \", timeout: 5 } }",
     "9:37 `query` is empty (hint: the service's own count of the load's requests, e.g. `sum(http_requests_total{job=\"api\"})`)\n9:51 duration `5` has no unit (hint: write `5s`)"
@@ -361,6 +365,21 @@ fn merge_keys_and_anchors_are_followed() {
         panic!("http phase")
     };
     assert_eq!((b.rate, b.duration.as_secs()), (Rate(20.0), 5));
+}
+
+/// `give_up_after` reaches the replication's retry policy; 10 s when not given.
+#[rstest]
+#[case::given("give_up_after: 2s", 2_000)]
+#[case::default("batch: 10", 10_000)]
+fn replicate_give_up_after(#[case] key: &str, #[case] millis: u128) {
+    let load = format!("  - {{ phase: r, replicate: {{ from: prometheus, to: http://127.0.0.1:9/w, {key} }} }}");
+    let parsed = parse(&spec("", &load, ""), Path::new("g.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let PhaseKind::Replicate(r) = &parsed.phases[1].kind else {
+        panic!("replicate phase")
+    };
+    let config = crate::load::replicate::ReplicateConfig::from_phase(r, String::new(), String::new())
+        .expect("config");
+    assert_eq!(config.retry.give_up_after.as_millis(), millis);
 }
 
 /// Which Prometheus gates when a stack has several: `gates: true`, else the first one not

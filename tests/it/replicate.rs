@@ -2,11 +2,12 @@
 //! known series written through `RemoteWriter` come back exactly (labels, timestamps, values;
 //! no loss, no duplicates); an older sample is refused and never retried; the engine's copies
 //! of real series are all queryable; copies from one Prometheus into a second one of the same
-//! stack read back exactly; metric metadata travels with the copies.
+//! stack read back exactly; metric metadata travels with the copies; `perfgate replicate` into
+//! a closed port gives up at `--give-up-after`, saying why.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -208,6 +209,7 @@ async fn exercise(base: &str) -> Result<(), String> {
             reason: DropReason::Rejected,
             status: Some(400),
             attempts: 1,
+            answered: 1,
             message,
         } => assert!(message.contains("out of order"), "{message}"),
         other => panic!("expected a rejection, got {other:?}"),
@@ -458,4 +460,56 @@ async fn recording_receiver() -> (String, Arc<Mutex<Vec<MetricMetadata>>>) {
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{addr}/api/v1/write"), seen)
+}
+
+/// `perfgate replicate` into a closed loopback port, stderr not a terminal: it prints a plain
+/// progress line, gives the receiver up once it has refused every connection for
+/// `--give-up-after 1s` (not at the 60 s timeout), says why, exits 6 and reports no compressed
+/// byte sent.
+#[test]
+fn the_cli_gives_up_a_receiver_refusing_connections() {
+    with_stack(SPEC, async |stack| {
+        let base = base_url(stack, "prometheus");
+        wait_series(&PromClient::from_url(&base), "up", 1).await?;
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let target = format!(
+            "http://{}/api/v1/write",
+            closed.local_addr().map_err(|e| e.to_string())?
+        );
+        drop(closed);
+        let started = Instant::now();
+        let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_perfgate"))
+            .args([
+                "replicate",
+                "--from",
+                &base,
+                "--to",
+                &target,
+                "--match",
+                "up",
+            ])
+            .args(["--lookback", "30s", "--step", "1s", "--label", "copy=3"])
+            .args(["--give-up-after", "1s", "--timeout", "60s", "--json"])
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(30), run)
+            .await
+            .map_err(|_| "perfgate replicate still running after 30 s".to_owned())?
+            .map_err(|e| e.to_string())?;
+        let took = started.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(6), "{stderr}");
+        assert!(took < Duration::from_secs(10), "took {took:?}: {stderr}");
+        assert!(stderr.contains("replicate 0."), "a progress line: {stderr}");
+        let why = format!("the receiver at {target} refused every connection for 1.");
+        assert!(stderr.contains(&why), "{stderr}");
+        assert!(stderr.contains("(0.0 KiB compressed"), "{stderr}");
+        let outcome: ReplicateOutcome =
+            serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        assert_eq!(outcome.bytes_sent, 0, "{outcome:?}");
+        assert!(!outcome.timed_out, "{outcome:?}");
+        let down = outcome.dropped.get("receiver_down").copied().unwrap_or(0);
+        assert!(down > 0 && down == outcome.samples_dropped, "{outcome:?}");
+        Ok(())
+    });
 }

@@ -91,7 +91,10 @@ impl ReplicateConfig {
             time_shift: phase.time_shift,
             dry_run: phase.dry_run,
             timeout: phase.timeout,
-            retry: RetryPolicy::default(),
+            retry: RetryPolicy {
+                give_up_after: phase.give_up_after,
+                ..RetryPolicy::default()
+            },
         })
     }
 }

@@ -4,7 +4,9 @@
 //! round robin, a series' chunks stay on one sender, in order, so a receiver never sees them
 //! out of order); each sender rate-limits, compresses its request once and writes it. Channels
 //! hold one request per sender, so memory is bounded by one metric's history plus about three
-//! requests per sender, whatever the number of series written.
+//! requests per sender, whatever the number of series written. The replication ends when
+//! everything is written, at its deadline, or early when a sender gives the receiver up as
+//! down (`cut`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use tokio::task::JoinSet;
 
 use super::batcher::{Batcher, Job};
 use super::config::ReplicateConfig;
+use super::cut::{Cut, DEADLINE};
 use super::error::ReplicateError;
 use super::limiter::RateLimiter;
 use super::metrics::ReplicateMetrics;
@@ -76,9 +79,9 @@ pub async fn run(
         counters: Arc::clone(&counters),
         handles: metrics.phase(phase),
         dry_run: config.dry_run,
-        deadline,
+        cut: Cut::new(deadline),
     });
-    let ticker = progress.map(|tx| tick_progress(tx, Arc::clone(&counters), started));
+    let ticker = progress.map(|tx| tick_progress(tx, Arc::clone(&shared), started));
     let (senders, queues) = spawn_senders(config.concurrency, &shared);
     let (history_tx, histories) = mpsc::channel::<History>(1);
     let reader = tokio::spawn(read_histories(
@@ -96,12 +99,12 @@ pub async fn run(
         families,
         described: HashSet::new(),
         queues,
-        deadline,
         shared: &shared,
     };
-    let (mut timed_out, failure) = generator.run(histories, reader).await;
-    timed_out |= !join_senders(senders, deadline).await;
-    timed_out |= counters.dropped("deadline") > 0;
+    let (cut, failure) = generator.run(histories, reader).await;
+    let joined = join_senders(senders, deadline).await;
+    let timed_out =
+        counters.dropped(DEADLINE) > 0 || (!shared.cut.given_up() && (cut || !joined));
     if let Some(t) = ticker {
         t.abort();
     }
@@ -159,17 +162,23 @@ fn checked_writer(config: &ReplicateConfig) -> Result<RemoteWriter, ReplicateErr
     )?)
 }
 
-/// Publishes the counters as progress every [`PROGRESS_EVERY`] until nobody listens.
+/// Publishes the counters (and how long the receiver has been refusing connections) as
+/// progress every [`PROGRESS_EVERY`] until nobody listens.
 fn tick_progress(
     tx: watch::Sender<ReplicateProgress>,
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
     started: Instant,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(PROGRESS_EVERY).await;
             let ms = started.elapsed().as_millis() as u64;
-            if tx.send(counters.progress(ms)).is_err() {
+            let mut progress = shared.counters.progress(ms);
+            progress.refusing_ms = shared
+                .writer
+                .refusing_for()
+                .map(|d| d.as_millis() as u64);
+            if tx.send(progress).is_err() {
                 break;
             }
         }

@@ -1,11 +1,10 @@
 //! The generator: multiplies each metric's history over the label combinations, writing every
 //! copy into a sender's request (`batcher`) and queueing full requests, until the histories
-//! run out or the deadline passes. Whatever was read from the source but not queued by the
-//! deadline is counted as dropped under `deadline`, so a timed-out run accounts for every
-//! sample it read.
+//! run out or the replication is cut (its deadline, or the receiver given up as down).
+//! Whatever was read from the source but not queued by then is counted as dropped under the
+//! cut's reason (`deadline`, `receiver_down`), so a cut run accounts for every sample it read.
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::Instant;
 
 use tokio::sync::mpsc;
 
@@ -32,48 +31,47 @@ pub(crate) struct Generator<'a> {
     /// Families whose metadata was already written.
     pub described: HashSet<String>,
     pub queues: Vec<mpsc::Sender<Job>>,
-    pub deadline: Instant,
     pub shared: &'a Shared,
 }
 
 impl Generator<'_> {
     /// Multiplies every history the reader hands over, then (the reader stopped) queues what is
-    /// left. Returns whether the deadline passed first, and the source's failure if it stopped
-    /// answering.
+    /// left. Returns whether the replication was cut first (deadline, receiver down), and the
+    /// source's failure if it stopped answering.
     pub(crate) async fn run(
         mut self,
         mut histories: mpsc::Receiver<History>,
         reader: tokio::task::JoinHandle<()>,
     ) -> (bool, Option<PromError>) {
-        let mut timed_out = false;
+        let mut cut = false;
         let mut failure = None;
         loop {
-            match tokio::time::timeout_at(self.deadline.into(), histories.recv()).await {
-                Err(_) => {
-                    timed_out = true;
+            match self.shared.cut.before(histories.recv()).await {
+                None => {
+                    cut = true;
                     break;
                 }
-                Ok(None) => break,
-                Ok(Some((_, Err(e)))) => {
+                Some(None) => break,
+                Some(Some((_, Err(e)))) => {
                     failure = Some(e);
                     break;
                 }
-                Ok(Some((name, Ok(series)))) => {
+                Some(Some((name, Ok(series)))) => {
                     if !self.metric(&name, &series).await {
-                        timed_out = true;
+                        cut = true;
                         break;
                     }
                 }
             }
         }
         reader.abort();
-        if timed_out {
+        if cut {
             self.drop_queued_histories(&mut histories);
         } else if failure.is_none() {
-            timed_out = !self.flush().await;
+            cut = !self.flush().await;
         }
         self.abandon();
-        (timed_out, failure)
+        (cut, failure)
     }
 
     /// Counts metric `name`'s series as read and queues its metadata; returns its samples,
@@ -119,8 +117,8 @@ impl Generator<'_> {
         }
     }
 
-    /// Multiplies metric `name`'s series; false when the deadline passed while queueing (the
-    /// copies not written by then are counted as dropped).
+    /// Multiplies metric `name`'s series; false when the replication was cut while queueing
+    /// (the copies not written by then are counted as dropped).
     async fn metric(&mut self, name: &str, series: &[SourceSeries]) -> bool {
         let mut left = self.read(name, series) * self.config.labels.copies();
         let shift = self.shift(series);
@@ -133,7 +131,7 @@ impl Generator<'_> {
                 left -= s.samples.len() as u64;
                 odometer.advance();
                 if !self.queue_ready().await {
-                    self.shared.drop_at_deadline(left);
+                    self.shared.drop_cut(left);
                     return false;
                 }
             }
@@ -141,47 +139,45 @@ impl Generator<'_> {
         true
     }
 
-    /// Histories read but not multiplied when the deadline passed: counted as read, and
+    /// Histories read but not multiplied when the replication was cut: counted as read, and
     /// every copy as dropped.
     fn drop_queued_histories(&mut self, histories: &mut mpsc::Receiver<History>) {
         while let Ok((name, result)) = histories.try_recv() {
             if let Ok(series) = result {
                 let samples = self.read(&name, &series);
                 self.shared
-                    .drop_at_deadline(samples * self.config.labels.copies());
+                    .drop_cut(samples * self.config.labels.copies());
             }
         }
     }
 
-    /// Queues every full request; a request that cannot be queued before the deadline is
-    /// counted as dropped, and so is everything not queued yet.
+    /// Queues every full request; a request that cannot be queued before the cut is counted as
+    /// dropped, and so is everything not queued yet.
     async fn queue_ready(&mut self) -> bool {
+        let cut = &self.shared.cut;
         while let Some((shard, job)) = self.batcher.pop_ready() {
             let samples = job.samples;
-            let sent = if Instant::now() < self.deadline {
-                tokio::time::timeout_at(self.deadline.into(), self.queues[shard].send(job)).await
-            } else {
-                Ok(Err(mpsc::error::SendError(job)))
-            };
-            if !matches!(sent, Ok(Ok(()))) {
-                self.shared.drop_at_deadline(samples);
+            let queued = !cut.reached()
+                && matches!(cut.before(self.queues[shard].send(job)).await, Some(Ok(())));
+            if !queued {
+                self.shared.drop_cut(samples);
                 return false;
             }
         }
         true
     }
 
-    /// Queues every partial request; false when the deadline passed.
+    /// Queues every partial request; false when the replication was cut.
     async fn flush(&mut self) -> bool {
         self.batcher.flush();
         self.queue_ready().await
     }
 
-    /// Counts whatever was generated but never queued as dropped at the deadline.
+    /// Counts whatever was generated but never queued as dropped at the cut.
     fn abandon(&mut self) {
         let samples = self.batcher.abandon();
         if samples > 0 {
-            self.shared.drop_at_deadline(samples);
+            self.shared.drop_cut(samples);
         }
     }
 }

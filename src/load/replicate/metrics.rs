@@ -27,13 +27,14 @@ pub(crate) struct RequestLabels {
     pub outcome: String,
 }
 
-/// Reasons a sample is dropped: the writer's, plus `deadline` (the phase's timeout ran out
-/// before the batch was sent) and `encode`.
-pub const DROP_REASONS: [&str; 6] = [
+/// Reasons a sample is dropped: the writer's (`receiver_down` also for what the give-up cut
+/// off), plus `deadline` (the phase's timeout ran out before the batch was sent) and `encode`.
+pub const DROP_REASONS: [&str; 7] = [
     "rejected",
     "server_error",
     "throttled",
     "transport",
+    "receiver_down",
     "deadline",
     "encode",
 ];
@@ -79,7 +80,7 @@ impl ReplicateMetrics {
         );
         registry.register(
             "samples_dropped",
-            "Samples not accepted, by reason (rejected, server_error, throttled, transport, deadline, encode)",
+            "Samples not accepted, by reason (rejected, server_error, throttled, transport, receiver_down, deadline, encode)",
             dropped.clone(),
         );
         registry.register(
@@ -94,7 +95,7 @@ impl ReplicateMetrics {
         );
         registry.register(
             "bytes",
-            "Compressed request bytes sent, retries included",
+            "Compressed request bytes a receiver answered (accepted or not), retries included",
             bytes.clone(),
         );
         registry.register(

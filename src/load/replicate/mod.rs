@@ -4,6 +4,7 @@
 
 pub(crate) mod batcher;
 mod config;
+mod cut;
 mod engine;
 mod error;
 mod generator;

@@ -22,9 +22,11 @@ pub struct ReplicateProgress {
     pub series: u64,
     pub samples: u64,
     pub dropped: u64,
-    /// Compressed bytes sent.
+    /// Compressed bytes a receiver answered (see `ReplicateOutcome::bytes_sent`).
     pub bytes: u64,
     pub elapsed_ms: u64,
+    /// How long the receiver has refused every connection, while it does.
+    pub refusing_ms: Option<u64>,
 }
 
 /// The result of one replication. "Written" means accepted by the receiver — or, in a dry
@@ -54,7 +56,10 @@ pub struct ReplicateOutcome {
     pub completed: u64,
     pub requests: u64,
     pub retries: u64,
-    /// Compressed bytes sent, retries included (dry run: compressed bytes encoded).
+    /// Compressed request bytes a receiver answered with an HTTP status, accepted or not
+    /// (every answered retry included). Attempts without an answer (a refused or reset
+    /// connection, a timeout) and requests cut off by the deadline or a give-up count nothing.
+    /// Dry run: compressed bytes encoded.
     pub bytes_sent: u64,
     /// Protobuf bytes before compression.
     pub bytes_uncompressed: u64,
@@ -135,6 +140,7 @@ impl Counters {
             dropped: self.dropped_total(),
             bytes: get(&self.bytes),
             elapsed_ms,
+            refusing_ms: None,
         }
     }
 
@@ -196,10 +202,11 @@ pub(crate) struct OutcomeHead {
     pub rate: Option<f64>,
 }
 
-/// `metrics 3/12 series 480 samples 10080 (2.1k/s) dropped 0 sent 1.2 MB`: one progress line.
+/// `metrics 3/12 series 480 samples 10080 (2.1k/s) dropped 0 sent 1.2 MB`: one progress line,
+/// with `; receiver refusing connections for 3.2 s` while it does.
 pub fn progress_line(p: &ReplicateProgress) -> String {
     let secs = (p.elapsed_ms as f64 / 1000.0).max(0.001);
-    format!(
+    let mut line = format!(
         "metrics {}/{} series {} samples {} ({}/s) dropped {} sent {}",
         p.metrics_done,
         p.metrics_total,
@@ -208,7 +215,14 @@ pub fn progress_line(p: &ReplicateProgress) -> String {
         si(p.samples as f64 / secs),
         p.dropped,
         bytes(p.bytes),
-    )
+    );
+    if let Some(ms) = p.refusing_ms {
+        line.push_str(&format!(
+            "; receiver refusing connections for {:.1} s",
+            ms as f64 / 1000.0
+        ));
+    }
+    line
 }
 
 fn si(v: f64) -> String {

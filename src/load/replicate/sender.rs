@@ -1,7 +1,9 @@
 //! One sender of the pipeline: takes requests from its queue, compresses each once, waits for
 //! the rate limit and writes it, and counts what became of its samples. Every wait (rate
-//! limit, the remote-write call with its retries) ends at the replication's deadline; what the
-//! deadline cut off is counted as dropped under `deadline`, never silently lost.
+//! limit, the remote-write call with its retries) ends at the replication's cut (`cut`: the
+//! deadline, or the receiver given up as down); what a cut cut off is counted as dropped
+//! under its reason, never silently lost. A batch the writer gave up as `receiver_down` cuts
+//! the whole replication.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,10 +11,13 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::batcher::Job;
+use super::cut::Cut;
 use super::limiter::RateLimiter;
 use super::metrics::PhaseHandles;
 use super::outcome::{Counters, add};
-use crate::prom::remote_write::{BatchEncoder, EncodedBatch, RemoteWriter, SendOutcome};
+use crate::prom::remote_write::{
+    BatchEncoder, DropReason, EncodedBatch, RemoteWriter, SendOutcome,
+};
 
 /// What every sender shares.
 pub(crate) struct Shared {
@@ -21,7 +26,7 @@ pub(crate) struct Shared {
     pub counters: Arc<Counters>,
     pub handles: PhaseHandles,
     pub dry_run: bool,
-    pub deadline: Instant,
+    pub cut: Cut,
 }
 
 /// What a request holds, for the counters.
@@ -33,19 +38,22 @@ struct Held {
 }
 
 impl Shared {
-    /// Counts `samples` as dropped because the deadline passed.
-    pub(crate) fn drop_at_deadline(&self, samples: u64) {
-        self.counters.drop_samples("deadline", samples, None);
-        self.handles.dropped("deadline", samples);
+    /// Counts `samples` as dropped because the replication was cut (deadline, receiver down).
+    pub(crate) fn drop_cut(&self, samples: u64) {
+        let reason = self.cut.reason();
+        self.counters.drop_samples(reason, samples, None);
+        self.handles.dropped(reason, samples);
     }
 
-    /// Waits until the rate limit lets `samples` go; false when the deadline came first.
+    /// Waits until the rate limit lets `samples` go; false when the replication was cut first.
     async fn pace(&self, samples: u64) -> bool {
         if let Some(limiter) = &self.limiter {
             let start = Instant::now() + limiter.reserve(samples, Instant::now());
-            tokio::time::sleep_until(start.min(self.deadline).into()).await;
+            self.cut
+                .before(tokio::time::sleep_until(start.into()))
+                .await;
         }
-        Instant::now() < self.deadline
+        !self.cut.reached()
     }
 
     fn accepted(&self, held: Held) {
@@ -58,15 +66,25 @@ impl Shared {
         h.request(true);
     }
 
-    /// Counts one request that was written (or cut off by the deadline: `None`).
+    /// Counts one request that was written (or cut off: `None`). Only the attempts a receiver
+    /// answered count as bytes sent.
     fn record(&self, outcome: Option<SendOutcome>, body: u64, held: Held) {
-        let attempts = outcome.as_ref().map_or(1, |o| u64::from(o.attempts()));
+        let (attempts, answered) = outcome.as_ref().map_or((1, 0), |o| {
+            (u64::from(o.attempts()), u64::from(o.answered()))
+        });
         let (c, h) = (&self.counters, &self.handles);
         add(&c.requests, 1);
         add(&c.retries, attempts - 1);
-        add(&c.bytes, body * attempts);
+        add(&c.bytes, body * answered);
         h.retries.inc_by(attempts - 1);
-        h.bytes.inc_by(body * attempts);
+        h.bytes.inc_by(body * answered);
+        if let Some(SendOutcome::Dropped {
+            reason: DropReason::ReceiverDown,
+            ..
+        }) = &outcome
+        {
+            self.cut.give_up();
+        }
         match outcome {
             Some(SendOutcome::Accepted { .. }) => self.accepted(held),
             Some(SendOutcome::Dropped {
@@ -84,13 +102,13 @@ impl Shared {
                 h.request(false);
             }
             None => {
-                self.drop_at_deadline(held.samples);
+                self.drop_cut(held.samples);
                 h.request(false);
             }
         }
     }
 
-    /// Writes one compressed request, within the deadline.
+    /// Writes one compressed request, unless the replication is cut first.
     async fn write(&self, batch: &EncodedBatch, held: Held) {
         let body = batch.body.len() as u64;
         if self.dry_run {
@@ -102,11 +120,11 @@ impl Shared {
             return;
         }
         if !self.pace(held.samples).await {
-            self.drop_at_deadline(held.samples);
+            self.drop_cut(held.samples);
             return;
         }
-        let sent = tokio::time::timeout_at(self.deadline.into(), self.writer.send(batch)).await;
-        self.record(sent.ok(), body, held);
+        let sent = self.cut.before(self.writer.send(batch)).await;
+        self.record(sent, body, held);
     }
 }
 
@@ -119,8 +137,8 @@ pub(crate) async fn sender(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
             new_series: job.new_series,
             metadata: job.metadata,
         };
-        if Instant::now() >= shared.deadline {
-            shared.drop_at_deadline(held.samples);
+        if shared.cut.reached() {
+            shared.drop_cut(held.samples);
             continue;
         }
         let batch = match encoder.compress(&job.proto, job.series, held.samples as usize) {

@@ -431,3 +431,34 @@ async fn a_non_loopback_source_is_refused() {
         .expect_err("refused");
     assert!(err.to_string().contains("only loopback"), "{err}");
 }
+
+/// A receiver refusing every connection: the phase ends once it has refused for
+/// `give_up_after`, long before its timeout, every sample counted as dropped under
+/// `receiver_down` with the reason, and no byte counted as sent.
+#[tokio::test]
+async fn a_receiver_refusing_connections_is_given_up_and_the_phase_ends() {
+    let source = serve(source_router()).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let target = format!("http://{}/api/v1/write", closed.local_addr().expect("addr"));
+    drop(closed);
+    let mut cfg = config(source, target.clone());
+    cfg.timeout = Duration::from_secs(30);
+    cfg.retry.give_up_after = Duration::from_secs(1);
+    let (tx, rx) = tokio::sync::watch::channel(ReplicateProgress::default());
+    let started = Instant::now();
+    let outcome = run("down", &cfg, &ReplicateMetrics::new(), Some(tx))
+        .await
+        .expect("replication");
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(2_500), "{took:?}");
+    assert!(!outcome.timed_out, "{outcome:?}");
+    assert_eq!(outcome.samples_written, 0);
+    assert_eq!(outcome.bytes_sent, 0, "nothing reached a receiver");
+    assert_eq!(outcome.dropped.get("receiver_down"), Some(&72), "{outcome:?}");
+    assert_eq!(outcome.samples_dropped, 72, "{outcome:?}");
+    let why = format!("the receiver at {target} refused every connection for 1.");
+    assert!(outcome.messages[0].starts_with(&why), "{:?}", outcome.messages);
+    let last = rx.borrow().clone();
+    assert!(last.refusing_ms.is_some(), "{last:?}");
+    assert!(progress_line(&last).contains("receiver refusing connections for"));
+}

@@ -1,7 +1,8 @@
 //! Remote-write 1.0 client, reusable by anything that writes samples into a TSDB (the
 //! replication engine, the OTLP adapter): build a [`WriteRequest`], encode it once with a
 //! [`BatchEncoder`] into an [`EncodedBatch`], and hand it to [`RemoteWriter::send`], which
-//! retries 5xx/429 and reports why a batch was dropped.
+//! retries 5xx/429 and refused connections (the latter until the receiver has refused for
+//! `RetryPolicy::give_up_after`) and reports why a batch was dropped.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,12 +33,11 @@ pub use proto::{
     is_canonical, is_stale_nan, label_order, stale_nan,
 };
 pub(crate) use writer::check_loopback;
-pub use writer::{RemoteWriter, RetryPolicy, SendOutcome, WriteError};
+pub use writer::{DropReason, RemoteWriter, RetryPolicy, SendOutcome, WriteError};
 // Reached only by unit tests and, through the `internals` feature, perfgate's own
 // integration tests and benches.
 #[cfg(any(test, feature = "internals"))]
 pub use {
     encode::decode_body,
     proto::{STALE_NAN_BITS, sort_labels},
-    writer::DropReason,
 };

@@ -203,6 +203,7 @@ fn fast_policy() -> RetryPolicy {
         max_retry_after: Duration::from_secs(2),
         budget: Duration::from_secs(10),
         timeout: Duration::from_secs(5),
+        give_up_after: Duration::from_secs(1),
     }
 }
 
@@ -224,7 +225,8 @@ async fn server_errors_and_throttling_are_retried_honouring_retry_after() {
         outcome,
         SendOutcome::Accepted {
             status: 204,
-            attempts: 4
+            attempts: 4,
+            answered: 4,
         }
     );
     let seen = script.seen.lock().expect("lock");
@@ -254,6 +256,7 @@ async fn a_client_error_is_never_retried() {
             reason: DropReason::Rejected,
             status: Some(400),
             attempts: 1,
+            answered: 1,
             message: "out of order sample".into(),
         }
     );
@@ -272,35 +275,71 @@ async fn retries_stop_after_max_attempts_and_say_why() {
                 reason: DropReason::ServerError,
                 status: Some(503),
                 attempts: 5,
+                answered: 5,
                 ..
             }
         ),
         "{outcome:?}"
     );
     assert_eq!(script.seen.lock().expect("lock").len(), 5);
+    // A 5xx is an answer, never a refusal: the batch is bounded by its attempts, not given up
+    // as `receiver_down`.
+    assert_eq!(writer.refusing_for(), None);
 }
 
-#[tokio::test]
-async fn a_dead_endpoint_is_a_transport_drop() {
+/// A loopback URL nothing listens on.
+fn closed_port() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     drop(listener);
+    format!("http://{addr}/api/v1/write")
+}
+
+/// A closed port is retried past `max_attempts` until it has refused every connection for
+/// `give_up_after`, then given up with the reason; no attempt was answered (no byte reached a
+/// receiver). The next batch, the receiver still refusing, is given up after one attempt.
+#[tokio::test]
+async fn a_receiver_refusing_connections_is_given_up_after_the_bound() {
+    let url = closed_port();
     let policy = RetryPolicy {
         max_attempts: 2,
         ..fast_policy()
     };
-    let writer = RemoteWriter::new(&format!("http://{addr}/w"), &[], policy).expect("writer");
+    let writer = RemoteWriter::new(&url, &[], policy).expect("writer");
+    let started = Instant::now();
     let outcome = writer.send(&batch()).await;
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_millis(1_500),
+        "{took:?}"
+    );
+    let SendOutcome::Dropped {
+        reason,
+        status,
+        attempts,
+        answered,
+        message,
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!((reason, status, answered), (DropReason::ReceiverDown, None, 0));
+    assert!(attempts > 2, "retried past max_attempts: {attempts}");
+    let prefix = format!("the receiver at {url} refused every connection for 1.");
+    assert!(message.starts_with(&prefix), "{message}");
+    assert!(message.contains("s; gave up (last error: Connection refused"), "{message}");
+    assert!(writer.refusing_for().is_some());
+    let again = writer.send(&batch()).await;
     assert!(
         matches!(
-            outcome,
+            again,
             SendOutcome::Dropped {
-                reason: DropReason::Transport,
-                status: None,
-                attempts: 2,
+                reason: DropReason::ReceiverDown,
+                attempts: 1,
+                answered: 0,
                 ..
             }
         ),
-        "{outcome:?}"
+        "{again:?}"
     );
 }

@@ -1,9 +1,12 @@
 //! `RemoteWriter`: POSTs encoded batches to a remote-write endpoint with the 1.0 headers, and
 //! the retry policy of the remote-write spec: 5xx and 429 are retried with exponential back-off
-//! (a `Retry-After`, in seconds or as an HTTP-date, is honoured), any other 4xx is final. Every outcome says how many
-//! attempts it took and, for a dropped batch, why.
+//! (a `Retry-After`, in seconds or as an HTTP-date, is honoured), any other 4xx is final. A
+//! receiver that refuses connections (refused, reset, unreachable: no answer at all) is retried
+//! until it has refused every connection for `give_up_after`, then given up. Every outcome says
+//! how many attempts it took, how many the receiver answered and, for a dropped batch, why.
 
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -24,6 +27,11 @@ pub struct RetryPolicy {
     pub budget: Duration,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// How long the receiver may refuse every connection (refused, reset, unreachable), counted
+    /// from the first refusal after its last answer, before batches are dropped as
+    /// [`DropReason::ReceiverDown`]. Refused connections are retried until then, whatever
+    /// `max_attempts` and `budget` say; any HTTP answer, a 5xx included, restarts the count.
+    pub give_up_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -35,6 +43,7 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(30),
             budget: Duration::from_secs(60),
             timeout: Duration::from_secs(30),
+            give_up_after: Duration::from_secs(10),
         }
     }
 }
@@ -64,8 +73,10 @@ pub enum DropReason {
     ServerError,
     /// 429 until attempts or time ran out.
     Throttled,
-    /// No answer (connect error, timeout) until attempts or time ran out.
+    /// No answer in time (a request timeout) until attempts or time ran out.
     Transport,
+    /// The receiver refused every connection for `give_up_after`.
+    ReceiverDown,
 }
 
 impl DropReason {
@@ -75,22 +86,26 @@ impl DropReason {
             DropReason::ServerError => "server_error",
             DropReason::Throttled => "throttled",
             DropReason::Transport => "transport",
+            DropReason::ReceiverDown => "receiver_down",
         }
     }
 }
 
-/// What happened to one batch.
+/// What happened to one batch. `answered` counts the attempts the receiver answered with an
+/// HTTP status (the accepting one included): the request bodies that reached a receiver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
     Accepted {
         status: u16,
         attempts: u32,
+        answered: u32,
     },
     Dropped {
         reason: DropReason,
         /// The last HTTP status, if any answer came.
         status: Option<u16>,
         attempts: u32,
+        answered: u32,
         /// The receiver's last answer (first 300 characters) or the transport error.
         message: String,
     },
@@ -104,6 +119,49 @@ impl SendOutcome {
             }
         }
     }
+
+    /// Attempts the receiver answered (accepted or not).
+    pub fn answered(&self) -> u32 {
+        match self {
+            SendOutcome::Accepted { answered, .. } | SendOutcome::Dropped { answered, .. } => {
+                *answered
+            }
+        }
+    }
+}
+
+/// Why one attempt failed.
+struct Failure {
+    reason: DropReason,
+    status: Option<u16>,
+    message: String,
+    retry_after: Option<Duration>,
+    /// No connection, or it broke before an answer (refused, reset, unreachable); a timeout
+    /// is not one.
+    refused: bool,
+}
+
+/// Since when the receiver has refused every connection; shared by a writer's clones.
+#[derive(Debug, Default)]
+struct Refusals(Mutex<Option<Instant>>);
+
+impl Refusals {
+    fn since(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn answered(&self) {
+        *self.since() = None;
+    }
+
+    /// Records a refusal; how long the receiver has been refusing.
+    fn refused(&self) -> Duration {
+        self.since().get_or_insert_with(Instant::now).elapsed()
+    }
+
+    fn refusing_for(&self) -> Option<Duration> {
+        self.since().map(|s| s.elapsed())
+    }
 }
 
 /// A remote-write 1.0 client for one endpoint. Cheap to clone; clones share connections.
@@ -112,6 +170,7 @@ pub struct RemoteWriter {
     url: String,
     http: reqwest::Client,
     policy: RetryPolicy,
+    refusals: Arc<Refusals>,
 }
 
 impl RemoteWriter {
@@ -160,6 +219,7 @@ impl RemoteWriter {
                 max_attempts: policy.max_attempts.max(1),
                 ..policy
             },
+            refusals: Arc::default(),
         })
     }
 
@@ -167,57 +227,127 @@ impl RemoteWriter {
         &self.url
     }
 
+    /// How long the receiver has refused every connection, if it refused the last one.
+    pub fn refusing_for(&self) -> Option<Duration> {
+        self.refusals.refusing_for()
+    }
+
     /// Sends one batch, retrying as the policy says. Never fails: a batch that could not be
     /// delivered comes back as [`SendOutcome::Dropped`] with its reason.
     pub async fn send(&self, batch: &EncodedBatch) -> SendOutcome {
         let started = Instant::now();
         let mut backoff = self.policy.initial_backoff;
-        let mut attempts = 0;
+        let (mut attempts, mut answered) = (0, 0);
         loop {
             attempts += 1;
-            let answer = self
-                .http
-                .post(&self.url)
-                .body(batch.body.clone())
-                .send()
-                .await;
-            let (reason, status, message, retry_after) = match answer {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    if response.status().is_success() {
-                        return SendOutcome::Accepted { status, attempts };
-                    }
-                    let retry_after = retry_after(response.headers());
-                    let text = response.text().await.unwrap_or_default();
-                    let message: String = text.trim().chars().take(300).collect();
-                    let reason = match status {
-                        429 => DropReason::Throttled,
-                        500..=599 => DropReason::ServerError,
-                        _ => DropReason::Rejected,
+            let failure = match self.attempt(batch).await {
+                Ok(status) => {
+                    return SendOutcome::Accepted {
+                        status,
+                        attempts,
+                        answered: answered + 1,
                     };
-                    (reason, Some(status), message, retry_after)
                 }
-                Err(e) => (DropReason::Transport, None, error_chain(&e), None),
+                Err(failure) => failure,
             };
-            let dropped = SendOutcome::Dropped {
-                reason,
-                status,
-                attempts,
-                message,
+            answered += u32::from(failure.status.is_some());
+            let Some(wait) = self.retry_wait(&failure, attempts, started, backoff) else {
+                return self.dropped(failure, attempts, answered);
             };
-            if reason == DropReason::Rejected || attempts >= self.policy.max_attempts {
-                return dropped;
-            }
-            let wait = match retry_after {
-                Some(after) => after.min(self.policy.max_retry_after).max(backoff),
-                None => backoff,
-            };
-            if started.elapsed() + wait > self.policy.budget {
-                return dropped;
-            }
-            tracing::debug!(url = %self.url, ?status, ?wait, attempts, "remote write retry");
+            tracing::debug!(url = %self.url, status = ?failure.status, ?wait, attempts, "remote write retry");
             tokio::time::sleep(wait).await;
             backoff = (backoff * 2).min(self.policy.max_backoff);
+        }
+    }
+
+    /// One POST: the accepting status, or why it failed.
+    async fn attempt(&self, batch: &EncodedBatch) -> Result<u16, Failure> {
+        let answer = self
+            .http
+            .post(&self.url)
+            .body(batch.body.clone())
+            .send()
+            .await;
+        let response = match answer {
+            Ok(response) => response,
+            Err(e) => {
+                let refused = !e.is_timeout() && (e.is_connect() || e.is_request());
+                return Err(Failure {
+                    reason: DropReason::Transport,
+                    status: None,
+                    message: error_chain(&e),
+                    retry_after: None,
+                    refused,
+                });
+            }
+        };
+        self.refusals.answered();
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            return Ok(status);
+        }
+        let retry_after = retry_after(response.headers());
+        let text = response.text().await.unwrap_or_default();
+        let reason = match status {
+            429 => DropReason::Throttled,
+            500..=599 => DropReason::ServerError,
+            _ => DropReason::Rejected,
+        };
+        Err(Failure {
+            reason,
+            status: Some(status),
+            message: text.trim().chars().take(300).collect(),
+            retry_after,
+            refused: false,
+        })
+    }
+
+    /// How long to wait before retrying after `failure`; `None` when the batch is dropped. A
+    /// refused connection is retried until the receiver has refused for `give_up_after` (the
+    /// last wait ends right then, for one more try); anything else within the attempts and
+    /// the budget.
+    fn retry_wait(
+        &self,
+        failure: &Failure,
+        attempts: u32,
+        started: Instant,
+        backoff: Duration,
+    ) -> Option<Duration> {
+        if failure.refused {
+            let refusing = self.refusals.refused();
+            let left = self.policy.give_up_after.checked_sub(refusing)?;
+            return (!left.is_zero()).then(|| backoff.min(left));
+        }
+        if failure.reason == DropReason::Rejected || attempts >= self.policy.max_attempts {
+            return None;
+        }
+        let wait = match failure.retry_after {
+            Some(after) => after.min(self.policy.max_retry_after).max(backoff),
+            None => backoff,
+        };
+        (started.elapsed() + wait <= self.policy.budget).then_some(wait)
+    }
+
+    /// The outcome of a batch given up after `failure`.
+    fn dropped(&self, failure: Failure, attempts: u32, answered: u32) -> SendOutcome {
+        let (reason, message) = if failure.refused {
+            let refusing = self.refusals.refusing_for().unwrap_or_default();
+            let last = failure.message.rsplit(": ").next().unwrap_or_default();
+            let message = format!(
+                "the receiver at {} refused every connection for {:.1} s; gave up (last error: {last})",
+                self.url,
+                refusing.as_secs_f64()
+            );
+            (DropReason::ReceiverDown, message)
+        } else {
+            (failure.reason, failure.message)
+        };
+        SendOutcome::Dropped {
+            reason,
+            status: failure.status,
+            attempts,
+            answered,
+            message,
         }
     }
 }

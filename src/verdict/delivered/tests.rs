@@ -6,6 +6,7 @@ use rstest::rstest;
 
 use super::*;
 use crate::load::PhaseOutcome;
+use crate::load::replicate::ReplicateOutcome;
 use crate::load::http::{ErrorCounts, HttpPhaseOutcome, LagSummary, LatencySummary, StatusClasses};
 use crate::spec::parse;
 
@@ -143,5 +144,51 @@ fn a_pass_on_an_undelivered_phase_is_inconclusive() {
     assert_eq!(
         reasons[0],
         "phase `steady` did not deliver the load the spec asked for (answered 0): a pass under less load proves nothing"
+    );
+}
+
+/// A replication whose receiver refused every connection: the phase's verdict fails naming
+/// the drop reason and why the receiver was given up.
+#[test]
+fn a_replication_into_a_down_receiver_fails_saying_why() {
+    let source = "stack:\n  services:\n    prometheus: { kind: prometheus }\nload:\n  - phase: copy\n    replicate: { from: prometheus, to: http://127.0.0.1:9/api/v1/write, labels: { c: 3 } }\n";
+    let spec = parse(source, Path::new("r.yaml")).expect("a valid spec");
+    let why = "the receiver at http://127.0.0.1:9/api/v1/write refused every connection for 10.0 s; gave up (last error: Connection refused (os error 111))";
+    let outcome = ReplicateOutcome {
+        phase: "copy".into(),
+        dry_run: false,
+        source_metrics: 4,
+        excluded_metrics: 0,
+        source_series: 9,
+        source_samples: 189,
+        stale_markers: 0,
+        copies_per_series: 3,
+        series_written: 0,
+        samples_written: 0,
+        metadata_written: 0,
+        completed: 0,
+        requests: 2,
+        retries: 8,
+        bytes_sent: 0,
+        bytes_uncompressed: 2_450,
+        samples_dropped: 567,
+        dropped: BTreeMap::from([("receiver_down".to_owned(), 567)]),
+        messages: vec![why.into()],
+        requested_rate: None,
+        achieved_rate: 0.0,
+        wall_duration: 10.0,
+        timed_out: false,
+    };
+    let record = PhaseRecord {
+        name: "copy".into(),
+        kind: "replicate".into(),
+        window: Window { start: 0.0, end: 10.0 },
+        load: Some(PhaseOutcome::Replicate(outcome)),
+        noise: None,
+    };
+    let verdicts = judge_deliveries(&spec, &[record]);
+    assert_eq!(
+        reasons(&verdicts[0]),
+        [format!("567 samples dropped (567 receiver_down), above the 0 allowed; {why}")]
     );
 }
