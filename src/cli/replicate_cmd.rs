@@ -13,7 +13,7 @@ use crate::load::replicate::{
 use crate::load::watching;
 use crate::prom::remote_write::RetryPolicy;
 use crate::report::replicate_summary;
-use crate::spec::{parse_duration, parse_rate};
+use crate::spec::{Auth, HeaderText, parse_duration, parse_rate};
 
 pub fn run(args: ReplicateArgs) -> Exit {
     let (config, runtime) = match super::config_and_runtime(config(&args)) {
@@ -61,12 +61,11 @@ fn config(args: &ReplicateArgs) -> Result<ReplicateConfig, String> {
         let (k, v) = h
             .split_once('=')
             .ok_or_else(|| format!("--header `{h}`: expected NAME=VALUE"))?;
-        headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        headers.push((k.trim().to_owned(), HeaderText::plain(v.trim())));
     }
     if let Some(var) = &args.bearer_token_env {
-        let token =
-            std::env::var(var).map_err(|_| format!("--bearer-token-env: `{var}` is not set"))?;
-        headers.push(("Authorization".into(), format!("Bearer {token}")));
+        let token = HeaderText::from_env(var).map_err(|e| format!("--bearer-token-env: {e}"))?;
+        headers.push(("Authorization".into(), Auth::Bearer(token).header()));
     }
     let exclude = args
         .exclude

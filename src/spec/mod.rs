@@ -40,9 +40,7 @@ mod tests;
 use std::path::Path;
 
 pub use client_stat::ClientStat;
-pub use secret::Auth;
-#[cfg(any(test, feature = "internals"))]
-pub use secret::HeaderText;
+pub use secret::{Auth, HeaderText};
 pub use delivery::{DELIVERY_SUFFIX, Delivery, delivery_id};
 pub use diagnostic::{Diagnostic, SpecError};
 pub use expectation::{CompareOp, Expectation, Side, Versus};

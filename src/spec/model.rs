@@ -180,10 +180,11 @@ pub struct ReplicatePhase {
     /// Where copies are written: a `prometheus` service (its `/api/v1/write`) or a loopback
     /// remote-write URL.
     pub to: Endpoint,
-    /// Extra headers on every write (tenant ids, ...).
-    pub headers: BTreeMap<String, String>,
-    /// Environment variable holding a bearer token, sent as `Authorization: Bearer …`.
-    pub bearer_token_env: Option<String>,
+    /// Extra headers on every write (tenant ids, ...), written in the spec or taken from
+    /// outside it.
+    pub headers: BTreeMap<String, super::secret::HeaderText>,
+    /// `auth:`: the `Authorization` header of every write.
+    pub auth: Option<super::secret::Auth>,
     /// Series selectors (a metric matches when any selects it); never empty.
     pub matchers: Vec<String>,
     /// Metric-name regexes (anchored) to skip; checked to compile.

@@ -1,7 +1,7 @@
 //! Validation of `load:`: phase names and kinds, HTTP phases (target, rate, ramp, mix), and
 //! `freshness` phases (right after an HTTP phase).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_yaml_ng::Value;
@@ -376,15 +376,7 @@ fn request(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<WeightedReques
         );
         ok = false;
     }
-    let mut headers = BTreeMap::new();
-    for (name, value) in &raw.headers {
-        match super::secret::header_text(ctx, value, &at.key("headers").key(name)) {
-            Some(text) => {
-                headers.insert(name.clone(), text);
-            }
-            None => ok = false,
-        }
-    }
+    let headers = super::secret::header_map(ctx, &raw.headers, &at.key("headers"));
     if !ok {
         return None;
     }
@@ -393,6 +385,6 @@ fn request(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<WeightedReques
         method,
         path: path.clone(),
         json: raw.json,
-        headers,
+        headers: headers?,
     })
 }

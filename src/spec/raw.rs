@@ -161,9 +161,11 @@ pub(crate) struct RawFreshness {
 pub(crate) struct RawReplicate {
     pub(crate) from: String,
     pub(crate) to: String,
+    /// Each value a string, `{ env: NAME }` or `{ file: PATH }` (read by `secret::header_text`).
     #[serde(default)]
-    pub(crate) headers: BTreeMap<String, Text>,
-    pub(crate) bearer_token_env: Option<String>,
+    pub(crate) headers: BTreeMap<String, Value>,
+    /// `{ bearer: … }` or `{ basic: … }` (read by `secret::auth`).
+    pub(crate) auth: Option<Value>,
     #[serde(rename = "match", default)]
     pub(crate) matchers: Vec<String>,
     #[serde(default)]

@@ -53,7 +53,7 @@ pub(crate) fn replicate_phase(
     };
     let batch = raw.batch.unwrap_or(DEFAULT_BATCH);
     let concurrency = raw.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-    ok &= sender_ok(ctx, &raw, batch, concurrency, at);
+    ok &= sender_ok(ctx, batch, concurrency, at);
     let timeout = ctx.optional_duration(
         &at.key("timeout"),
         raw.timeout.as_ref().map(|t| t.0.as_str()),
@@ -68,6 +68,11 @@ pub(crate) fn replicate_phase(
         Some(t) => ctx.check(&at.key("hold"), super::units::parse_duration(&t.0)),
         None => Some(Duration::ZERO),
     };
+    let headers = super::secret::header_map(ctx, &raw.headers, &at.key("headers"));
+    let auth = match &raw.auth {
+        Some(value) => super::secret::auth(ctx, value, &at.key("auth")).map(Some),
+        None => Some(None),
+    };
     if !ok {
         return None;
     }
@@ -79,8 +84,8 @@ pub(crate) fn replicate_phase(
     Some(ReplicatePhase {
         from: from?,
         to: to?,
-        headers: raw.headers.into_iter().map(|(k, v)| (k, v.0)).collect(),
-        bearer_token_env: raw.bearer_token_env,
+        headers: headers?,
+        auth: auth?,
         matchers,
         exclude: raw.exclude,
         lookback: lookback?,
@@ -160,14 +165,8 @@ fn not_into_itself(
     true
 }
 
-/// `batch` and `concurrency` within their limits; `bearer_token_env`, if given, not empty.
-fn sender_ok(
-    ctx: &mut Ctx,
-    raw: &RawReplicate,
-    batch: usize,
-    concurrency: usize,
-    at: &YamlPath,
-) -> bool {
+/// `batch` and `concurrency` within their limits.
+fn sender_ok(ctx: &mut Ctx, batch: usize, concurrency: usize, at: &YamlPath) -> bool {
     let mut ok = true;
     if !(1..=MAX_BATCH).contains(&batch) {
         ctx.at_value(
@@ -180,13 +179,6 @@ fn sender_ok(
         ctx.at_value(
             &at.key("concurrency"),
             format!("`concurrency` must be between 1 and {MAX_CONCURRENCY}"),
-        );
-        ok = false;
-    }
-    if raw.bearer_token_env.as_deref().is_some_and(str::is_empty) {
-        ctx.at_value(
-            &at.key("bearer_token_env"),
-            "`bearer_token_env` names an environment variable and cannot be empty",
         );
         ok = false;
     }

@@ -45,6 +45,14 @@ impl HeaderText {
         &self.text
     }
 
+    /// The value of environment variable `name`, kept secret (`--bearer-token-env`).
+    pub fn from_env(name: &str) -> Result<Self, String> {
+        Ok(Self {
+            text: read_env(name)?,
+            secret: Some(SecretSource::Env(name.to_owned())),
+        })
+    }
+
     /// Whether it came from outside the spec (or is a credential): never to be shown.
     pub fn is_secret(&self) -> bool {
         self.secret.is_some()
@@ -110,6 +118,26 @@ pub(crate) fn auth(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<Auth> 
     ctx.at_value(at, "`auth` is `{ bearer: TOKEN }` or `{ basic: { user: U, password: P } }`").hint =
         Some("each value a string, `{ env: NAME }` or `{ file: PATH }`".to_owned());
     None
+}
+
+/// Every header of `written` (at `at`) read by [`header_text`]; `None` when any is invalid
+/// (each reported).
+pub(crate) fn header_map(
+    ctx: &mut Ctx,
+    written: &std::collections::BTreeMap<String, Value>,
+    at: &YamlPath,
+) -> Option<std::collections::BTreeMap<String, HeaderText>> {
+    let mut headers = std::collections::BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in written {
+        match header_text(ctx, value, &at.key(name)) {
+            Some(text) => {
+                headers.insert(name.clone(), text);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(headers)
 }
 
 /// A header value or credential at `at`: a string, or `{ env: NAME }` / `{ file: PATH }` read

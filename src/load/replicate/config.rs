@@ -10,7 +10,7 @@ use super::error::ReplicateError;
 use super::labels::LabelSpace;
 use super::source::anchored;
 use crate::prom::remote_write::RetryPolicy;
-use crate::spec::ReplicatePhase;
+use crate::spec::{HeaderText, ReplicatePhase};
 
 /// Everything a replication needs, resolved: URLs instead of service names, compiled regexes.
 #[derive(Debug, Clone)]
@@ -19,8 +19,8 @@ pub struct ReplicateConfig {
     pub source: String,
     /// Remote-write URL (`http://127.0.0.1:9090/api/v1/write`).
     pub target: String,
-    /// Sent with every write (tenant headers, `Authorization: Bearer …`).
-    pub headers: Vec<(String, String)>,
+    /// Sent with every write (tenant headers, `Authorization`); secret ones never shown.
+    pub headers: Vec<(String, HeaderText)>,
     /// Series selectors; metrics matching any of them are replicated.
     pub matchers: Vec<String>,
     /// Metric names matching any of these (anchored) are skipped.
@@ -50,18 +50,13 @@ impl ReplicateConfig {
         source: String,
         target: String,
     ) -> Result<Self, ReplicateError> {
-        let mut headers: Vec<(String, String)> = phase
+        let mut headers: Vec<(String, HeaderText)> = phase
             .headers
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        if let Some(var) = &phase.bearer_token_env {
-            let token = std::env::var(var).map_err(|_| {
-                ReplicateError::Invalid(format!(
-                    "environment variable `{var}` (bearer_token_env) is not set"
-                ))
-            })?;
-            headers.push(("Authorization".into(), format!("Bearer {token}")));
+        if let Some(auth) = &phase.auth {
+            headers.push(("Authorization".into(), auth.header()));
         }
         let exclude = phase
             .exclude

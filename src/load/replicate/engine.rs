@@ -155,11 +155,12 @@ fn checked_writer(config: &ReplicateConfig) -> Result<RemoteWriter, ReplicateErr
     }
     check_loopback(&config.source)
         .map_err(|_| ReplicateError::NonLoopbackSource(config.source.clone()))?;
-    Ok(RemoteWriter::new(
-        &config.target,
-        &config.headers,
-        config.retry,
-    )?)
+    let headers: Vec<(String, String)> = config
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.expose().to_owned()))
+        .collect();
+    Ok(RemoteWriter::new(&config.target, &headers, config.retry)?)
 }
 
 /// Publishes the counters (and how long the receiver has been refusing connections) as

@@ -462,3 +462,23 @@ async fn a_receiver_refusing_connections_is_given_up_and_the_phase_ends() {
     assert!(last.refusing_ms.is_some(), "{last:?}");
     assert!(progress_line(&last).contains("receiver refusing connections for"));
 }
+
+/// A replicate phase's `auth:` and headers from outside the spec reach every write, and the
+/// config's `Debug` shows where they came from, never their values.
+#[test]
+fn credentials_of_a_replicate_phase_are_sent_and_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("org"), "tenant-secret-9\n").unwrap();
+    let source = "stack:\n  services:\n    prometheus: { kind: prometheus }\nload:\n  - phase: r\n    replicate: { from: prometheus, to: prometheus, labels: { replica: 2 }, auth: { bearer: { env: PATH } }, headers: { X-Scope-OrgID: { file: org } } }\n";
+    let spec = crate::spec::parse(source, &dir.path().join("s.yaml")).expect("valid");
+    let crate::spec::PhaseKind::Replicate(phase) = &spec.phases[0].kind else {
+        panic!("{:?}", spec.phases[0]);
+    };
+    let config = ReplicateConfig::from_phase(phase, "http://127.0.0.1:1".into(), "http://127.0.0.1:2/w".into()).unwrap();
+    let sent: Vec<(&str, &str)> = config.headers.iter().map(|(n, v)| (n.as_str(), v.expose())).collect();
+    let path = std::env::var("PATH").unwrap();
+    let bearer = format!("Bearer {path}");
+    assert_eq!(sent, [("X-Scope-OrgID", "tenant-secret-9"), ("Authorization", bearer.as_str())]);
+    let shown = format!("{config:?}{phase:?}");
+    assert!(!shown.contains("tenant-secret-9") && !shown.contains(&path), "{shown}");
+}

@@ -203,7 +203,8 @@ impl RemoteWriter {
             };
             let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
             let mut v = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
-            v.set_sensitive(n == reqwest::header::AUTHORIZATION);
+            // Tenant ids, keys, tokens: never in a `Debug`.
+            v.set_sensitive(true);
             map.insert(n, v);
         }
         let http = reqwest::Client::builder()
