@@ -65,7 +65,7 @@ fn config(args: &ReplicateArgs) -> Result<ReplicateConfig, String> {
     }
     if let Some(var) = &args.bearer_token_env {
         let token = HeaderText::from_env(var).map_err(|e| format!("--bearer-token-env: {e}"))?;
-        headers.push(("Authorization".into(), Auth::Bearer(token).header()));
+        headers.push(("Authorization".into(), Auth::Bearer(token).header()?));
     }
     let exclude = args
         .exclude

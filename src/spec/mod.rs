@@ -22,7 +22,9 @@ mod query;
 mod raw;
 mod references;
 mod replicate;
+mod jwt;
 mod secret;
+mod sensitive;
 mod services;
 mod snapshots;
 mod stack_info;
@@ -40,6 +42,9 @@ mod tests;
 use std::path::Path;
 
 pub use client_stat::ClientStat;
+pub use jwt::{Jwt, unix_seconds as jwt_unix_seconds};
+#[cfg(any(test, feature = "internals"))]
+pub use jwt::JwtAlgorithm;
 pub use secret::{Auth, HeaderText};
 pub use delivery::{DELIVERY_SUFFIX, Delivery, delivery_id};
 pub use diagnostic::{Diagnostic, SpecError};

@@ -6,93 +6,42 @@
 //! record, log or message of a run can carry it. `auth:` (bearer or basic) builds the
 //! `Authorization` header from such values.
 
-use std::path::PathBuf;
-
 use base64::Engine as _;
 use serde_yaml_ng::Value;
 
 use super::decode::Ctx;
 use super::locate::YamlPath;
-
-/// Where a secret came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretSource {
-    Env(String),
-    File(PathBuf),
-    /// The `Authorization` header built from `auth:`, whatever its parts' sources.
-    Auth,
-}
-
-/// A header value: written in the spec, or read from outside it (then kept out of every
-/// `Debug`).
-#[derive(Clone, PartialEq, Eq)]
-pub struct HeaderText {
-    text: String,
-    secret: Option<SecretSource>,
-}
-
-impl HeaderText {
-    /// A value written in the spec.
-    pub fn plain(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            secret: None,
-        }
-    }
-
-    /// The value itself, for the request that carries it and nothing else.
-    pub fn expose(&self) -> &str {
-        &self.text
-    }
-
-    /// The value of environment variable `name`, kept secret (`--bearer-token-env`).
-    pub fn from_env(name: &str) -> Result<Self, String> {
-        Ok(Self {
-            text: read_env(name)?,
-            secret: Some(SecretSource::Env(name.to_owned())),
-        })
-    }
-
-    /// Whether it came from outside the spec (or is a credential): never to be shown.
-    pub fn is_secret(&self) -> bool {
-        self.secret.is_some()
-    }
-}
-
-impl std::fmt::Debug for HeaderText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.secret {
-            None => write!(f, "{:?}", self.text),
-            Some(SecretSource::Env(name)) => write!(f, "<secret from env {name}>"),
-            Some(SecretSource::File(path)) => write!(f, "<secret from file {}>", path.display()),
-            Some(SecretSource::Auth) => write!(f, "<secret from auth:>"),
-        }
-    }
-}
+pub use super::sensitive::{HeaderText, SecretSource};
+use super::sensitive::read_env;
 
 /// `auth:` of a phase: the `Authorization` header every request carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Auth {
     /// `Authorization: Bearer TOKEN`.
     Bearer(HeaderText),
     /// `Authorization: Basic base64(USER:PASSWORD)`.
     Basic { user: HeaderText, password: HeaderText },
+    /// `Authorization: Bearer JWT`, minted from the spec's claims and renewed before it
+    /// expires.
+    Jwt(super::jwt::Jwt),
 }
 
 impl Auth {
-    /// The `Authorization` header's value (secret even when its parts are written in the spec).
-    pub fn header(&self) -> HeaderText {
+    /// The `Authorization` header's value now (secret even when its parts are written in the
+    /// spec); a JWT is minted for it.
+    pub fn header(&self) -> Result<HeaderText, String> {
         let text = match self {
-            Self::Bearer(token) => format!("Bearer {}", token.text),
+            Self::Bearer(token) => format!("Bearer {}", token.expose()),
             Self::Basic { user, password } => {
-                let pair = format!("{}:{}", user.text, password.text);
+                let pair = format!("{}:{}", user.expose(), password.expose());
                 format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
             }
+            Self::Jwt(jwt) => {
+                let now = super::jwt::unix_seconds(std::time::SystemTime::now());
+                format!("Bearer {}", jwt.mint(now)?)
+            }
         };
-        HeaderText {
-            text,
-            secret: Some(SecretSource::Auth),
-        }
+        Ok(HeaderText::secret(text, SecretSource::Auth))
     }
 }
 
@@ -115,9 +64,53 @@ pub(crate) fn auth(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<Auth> 
         let (user, password) = (part(ctx, "user"), part(ctx, "password"));
         return Some(Auth::Basic { user: user?, password: password? });
     }
-    ctx.at_value(at, "`auth` is `{ bearer: TOKEN }` or `{ basic: { user: U, password: P } }`").hint =
+    if let Some(jwt) = one.and_then(|_| value.get("jwt")) {
+        return jwt_auth(ctx, jwt, &at.key("jwt")).map(Auth::Jwt);
+    }
+    ctx.at_value(at, "`auth` is `{ bearer: TOKEN }`, `{ basic: { user: U, password: P } }` or `{ jwt: { key: K, claims: { … } } }`").hint =
         Some("each value a string, `{ env: NAME }` or `{ file: PATH }`".to_owned());
     None
+}
+
+/// `jwt:` of `auth:`: `key` (a value, usually `{ env: … }` or `{ file: … }`), `algorithm`
+/// (`HS256`, default, or `RS256`), `claims` (a map), `expires_in` (default `5m`); the key is
+/// checked now.
+fn jwt_auth(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option<super::jwt::Jwt> {
+    use super::jwt::{Jwt, JwtAlgorithm};
+    let raw = ctx.de::<RawJwt>(value, at)?;
+    let key = header_text(ctx, &raw.key, &at.key("key"));
+    let algorithm = match raw.algorithm.as_deref() {
+        None | Some("HS256") => Some(JwtAlgorithm::Hs256),
+        Some("RS256") => Some(JwtAlgorithm::Rs256),
+        Some(other) => {
+            ctx.unknown_name(&at.key("algorithm"), "JWT algorithm", other, &["HS256", "RS256"]);
+            None
+        }
+    };
+    let expires_in = ctx.optional_duration(
+        &at.key("expires_in"),
+        raw.expires_in.as_ref().map(|t| t.0.as_str()),
+        std::time::Duration::from_secs(300),
+    );
+    let jwt = Jwt {
+        key: key?,
+        algorithm: algorithm?,
+        claims: raw.claims,
+        expires_in: expires_in?,
+    };
+    ctx.check(&at.key("key"), jwt.check_key())?;
+    Some(jwt)
+}
+
+/// `jwt:` as written.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJwt {
+    key: Value,
+    algorithm: Option<String>,
+    #[serde(default)]
+    claims: serde_json::Map<String, serde_json::Value>,
+    expires_in: Option<super::raw::Text>,
 }
 
 /// Every header of `written` (at `at`) read by [`header_text`]; `None` when any is invalid
@@ -168,17 +161,9 @@ pub(crate) fn header_text(ctx: &mut Ctx, value: &Value, at: &YamlPath) -> Option
         }
     };
     let text = ctx.check(at, text)?;
-    Some(HeaderText {
-        text,
-        secret: Some(source),
-    })
+    Some(HeaderText::secret(text, source))
 }
 
-fn read_env(name: &str) -> Result<String, String> {
-    std::env::var(name).map_err(|_| {
-        format!("environment variable `{name}` is not set (hint: export it before the run; its value is never shown)")
-    })
-}
 
 /// The file's content without its trailing newline.
 fn read_file(path: &std::path::Path) -> Result<String, String> {
@@ -190,6 +175,8 @@ fn read_file(path: &std::path::Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+
+    use base64::Engine as _;
 
     use crate::spec::{PhaseKind, parse};
 
@@ -224,7 +211,7 @@ mod tests {
         assert_eq!(headers["X-Path"].expose(), std::env::var("PATH").unwrap());
         assert_eq!(headers["X-Token"].expose(), "s3cr3t-from-file");
         assert_eq!(headers["X-Org"].expose(), "tenant-a");
-        let auth = http.auth.as_ref().unwrap().header();
+        let auth = http.auth.as_ref().unwrap().header().unwrap();
         // base64("alice:s3cr3t-from-file")
         assert_eq!(auth.expose(), "Basic YWxpY2U6czNjcjN0LWZyb20tZmlsZQ==");
         let shown = format!("{spec:?}{auth:?}");
@@ -232,6 +219,32 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} shown in {shown}");
         }
         assert!(shown.contains("<secret from env PATH>") && shown.contains("\"tenant-a\""), "{shown}");
+    }
+
+    #[test]
+    fn a_jwt_is_minted_with_the_written_claims_and_a_key_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("jwt.key"), "hs-secret\n").unwrap();
+        let parsed = spec(
+            dir.path(),
+            "{}",
+            "      auth: { jwt: { key: { file: jwt.key }, claims: { tenant: b, scope: [read] }, expires_in: 1m } }\n",
+        )
+        .expect("valid");
+        let header = first(&parsed).auth.as_ref().unwrap().header().unwrap();
+        let token = header.expose().strip_prefix("Bearer ").unwrap();
+        let claims = token.split('.').nth(1).unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).unwrap(),
+        )
+        .unwrap();
+        assert_eq!((claims["tenant"].as_str(), claims["scope"][0].as_str()), (Some("b"), Some("read")));
+        assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 60);
+        assert!(!format!("{parsed:?}").contains("hs-secret"));
+        let bad = spec(dir.path(), "{}", "      auth: { jwt: { key: k, algorithm: ES256 } }\n").unwrap_err();
+        assert!(bad[0].ends_with("unknown JWT algorithm `ES256`"), "{bad:?}");
+        let rs = spec(dir.path(), "{}", "      auth: { jwt: { key: { file: jwt.key }, algorithm: RS256 } }\n").unwrap_err();
+        assert!(rs[0].contains("not a PEM `PRIVATE KEY`") && !rs[0].contains("hs-secret"), "{rs:?}");
     }
 
     #[test]
@@ -247,6 +260,6 @@ mod tests {
         assert!(errors[0].ends_with("environment variable `PERFGATE_TEST_NEVER_SET_42` is not set"), "{errors:?}");
         assert!(errors[1].contains("cannot read the secret file") && errors[1].contains("nope"), "{errors:?}");
         assert!(errors[2].ends_with("expected a string, `{ env: NAME }` or `{ file: PATH }`"), "{errors:?}");
-        assert!(errors[3].ends_with("`auth` is `{ bearer: TOKEN }` or `{ basic: { user: U, password: P } }`"), "{errors:?}");
+        assert!(errors[3].contains("`auth` is `{ bearer: TOKEN }`"), "{errors:?}");
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use hyper::{HeaderMap, Request, Uri};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 use crate::spec::{Auth, Method, WeightedRequest};
 
 use super::error::HttpError;
+use super::token::FreshToken;
 
 pub(crate) type Connection = SendRequest<Full<Bytes>>;
 
@@ -51,6 +52,8 @@ pub(crate) struct PreparedRequest {
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
+    /// `auth: { jwt: … }`: the token, renewed before it expires.
+    token: Option<FreshToken>,
 }
 
 impl PreparedRequest {
@@ -77,7 +80,17 @@ impl PreparedRequest {
             }
             None => Bytes::new(),
         };
-        let authorization = auth.map(|a| ("Authorization".to_owned(), a.header()));
+        // A JWT is renewed per request (`token`); other credentials are one fixed header.
+        let token = match auth {
+            Some(Auth::Jwt(jwt)) => Some(FreshToken::new(jwt).map_err(invalid)?),
+            _ => None,
+        };
+        let authorization = match auth {
+            Some(a) if token.is_none() => {
+                Some(("Authorization".to_owned(), a.header().map_err(invalid)?))
+            }
+            _ => None,
+        };
         for (name, text) in request.headers.iter().map(|(n, t)| (n, t.clone())).chain(authorization.iter().map(|(n, t)| (n, t.clone()))) {
             let name = HeaderName::try_from(name.as_str())
                 .map_err(|e| invalid(format!("header `{name}`: {e}")))?;
@@ -95,6 +108,7 @@ impl PreparedRequest {
             uri,
             headers,
             body,
+            token,
         })
     }
 
@@ -108,6 +122,9 @@ impl PreparedRequest {
         };
         *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
+        if let Some(token) = &self.token {
+            request.headers_mut().insert(AUTHORIZATION, token.header());
+        }
         request
     }
 }

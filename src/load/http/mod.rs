@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod metrics;
 mod outcome;
+mod token;
 
 #[cfg(test)]
 mod tests;

@@ -56,7 +56,8 @@ impl ReplicateConfig {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         if let Some(auth) = &phase.auth {
-            headers.push(("Authorization".into(), auth.header()));
+            let value = auth.header().map_err(ReplicateError::Invalid)?;
+            headers.push(("Authorization".into(), value));
         }
         let exclude = phase
             .exclude
