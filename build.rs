@@ -7,5 +7,4 @@ fn main() {
     let level = std::env::var("OPT_LEVEL").unwrap_or_default();
     println!("cargo:rustc-env=PERFGATE_OPT_LEVEL={level}");
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-env-changed=OPT_LEVEL");
 }

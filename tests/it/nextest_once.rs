@@ -31,6 +31,10 @@ fn nextest_brings_each_stack_up_once() {
             "--color",
             "never",
         ])
+        // Set by cargo for this test (perfgate has a build script); in the nested cargo's
+        // environment it would make perfgate's fingerprint dirty and rebuild the binary that
+        // tests running beside this one execute.
+        .env_remove("OUT_DIR")
         .env("PERFGATE_SPECS", root.join("fixtures/specs/nextest"))
         .env("PERFGATE_OUT", &out)
         .output()

@@ -155,6 +155,9 @@ fn harness(dir: &Path, args: &[&str]) -> Output {
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["test", "--quiet", "--test", "specs", "--"])
         .args(args)
+        // Set by cargo for this test; the nested cargo would rebuild perfgate's binary under
+        // the tests running beside this one (tests/it/nextest_once.rs).
+        .env_remove("OUT_DIR")
         .env("PERFGATE_SPECS", dir);
     isolated(&mut cmd, dir);
     cmd.output().expect("cargo test runs")
