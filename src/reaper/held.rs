@@ -69,6 +69,11 @@ fn stat_fields(pid: u32) -> Option<Vec<String>> {
     Some(after.split_whitespace().map(str::to_owned).collect())
 }
 
+/// The process group of `pid` (field 5 of `/proc/PID/stat`).
+pub(crate) fn process_group(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(2)?.parse().ok()
+}
+
 /// When process `pid` started (clock ticks after boot).
 pub(crate) fn start_time(pid: u32) -> Option<u64> {
     start_of(&stat_fields(pid)?)

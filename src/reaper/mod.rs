@@ -11,7 +11,7 @@ mod interrupt;
 mod keeper;
 mod sweep;
 
-pub(crate) use held::Owner;
+pub(crate) use held::{Owner, process_group};
 pub use interrupt::{exit_as_signalled, finishing, interrupted};
 pub use keeper::keep_from_env;
 pub use sweep::sweep;

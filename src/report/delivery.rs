@@ -48,7 +48,7 @@ impl DeliveryCheck {
 
     /// What the value is, how it is written, and its unit: `("lag p99", "2.4", " ms")`.
     fn words(self, value: f64) -> (&'static str, String, &'static str) {
-        let pct = |v: f64| format!("{}", (v * 1000.0).round() / 10.0);
+        let pct = |v: f64| percent_figure(v).to_string();
         match self {
             Self::Answered => ("answered", pct(value), " %"),
             Self::NoResponse => ("no response", pct(value), " %"),
@@ -65,6 +65,16 @@ impl Verdict {
     pub fn is_delivery(&self) -> bool {
         self.id.ends_with(DELIVERY_SUFFIX)
     }
+}
+
+/// `share` as a percentage rounded to a tenth: 0.8417 → 84.2.
+fn percent_figure(share: f64) -> f64 {
+    (share * 1000.0).round() / 10.0
+}
+
+/// `share` for a sentence: `95 %`, `99.5 %`, `84.2 %`.
+pub fn percent(share: f64) -> String {
+    format!("{} %", percent_figure(share))
 }
 
 /// The observed values of a delivery verdict in one line, each check once: its value, or the

@@ -16,7 +16,7 @@ mod summary;
 mod svg;
 mod table;
 
-pub use delivery::DeliveryCheck;
+pub use delivery::{DeliveryCheck, percent};
 pub use diff::diff_records;
 pub use failure::{failure_message, format_value};
 pub use files::{read_record, write_report};

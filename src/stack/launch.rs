@@ -21,7 +21,7 @@ fn own_listener(planned: &Planned, group: u32) -> Result<(), StackError> {
         return Ok(());
     };
     let listeners = super::ports::listeners_of(addr.port());
-    match listeners.iter().find(|l| l.group != Some(group)) {
+    match listeners.first() {
         Some(other) if listeners.iter().all(|l| l.group != Some(group)) => {
             Err(StackError::AnsweredByAnother {
                 service: planned.name.clone(),

@@ -106,16 +106,10 @@ pub(crate) fn listeners_of(port: u16) -> Vec<Listener> {
                     .unwrap_or_default()
                     .trim()
                     .to_owned(),
-                group: process_group(pid),
+                group: crate::reaper::process_group(pid),
             })
         })
         .collect()
-}
-
-/// The process group of `pid` (field 5 of `/proc/PID/stat`, the third after the command name).
-fn process_group(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?.1.split_whitespace().nth(2)?.parse().ok()
 }
 
 /// The inodes of sockets listening on `port` in a /proc/net/tcp table (local address

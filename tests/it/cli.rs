@@ -201,24 +201,27 @@ fn an_unoptimised_engine_fails_its_http_phases_with_the_fix() {
 /// Every file a run writes (report folder, service logs, generated configs) and both streams,
 /// searched for each byte string of `secrets`: the places a secret must never reach.
 fn leaks(out: &Path, streams: &[&[u8]], secrets: &[&str]) -> Vec<String> {
-    let mut files = vec![out.to_path_buf()];
-    let mut found = Vec::new();
-    while let Some(path) = files.pop() {
+    let mut places: Vec<(String, Vec<u8>)> = streams
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| (format!("stream {i}"), bytes.to_vec()))
+        .collect();
+    let mut paths = vec![out.to_path_buf()];
+    while let Some(path) = paths.pop() {
         if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let bytes = std::fs::read(&path).unwrap_or_default();
-        for secret in secrets {
-            if bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) {
-                found.push(format!("{secret} in {}", path.display()));
-            }
+            paths.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            places.push((
+                path.display().to_string(),
+                std::fs::read(&path).unwrap_or_default(),
+            ));
         }
     }
-    for (i, stream) in streams.iter().enumerate() {
+    let mut found = Vec::new();
+    for (place, bytes) in &places {
         for secret in secrets {
-            if stream.windows(secret.len()).any(|w| w == secret.as_bytes()) {
-                found.push(format!("{secret} in stream {i}"));
+            if bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+                found.push(format!("{secret} in {place}"));
             }
         }
     }

@@ -81,17 +81,16 @@ impl PreparedRequest {
             None => Bytes::new(),
         };
         // A JWT is renewed per request (`token`); other credentials are one fixed header.
-        let token = match auth {
-            Some(Auth::Jwt(jwt)) => Some(FreshToken::new(jwt).map_err(invalid)?),
-            _ => None,
-        };
-        let authorization = match auth {
-            Some(a) if token.is_none() => {
-                Some(("Authorization".to_owned(), a.header().map_err(invalid)?))
+        let (token, authorization) = match auth {
+            Some(Auth::Jwt(jwt)) => (Some(FreshToken::new(jwt).map_err(invalid)?), None),
+            Some(fixed) => {
+                let header = fixed.header().map_err(invalid)?;
+                (None, Some(("Authorization".to_owned(), header)))
             }
-            _ => None,
+            None => (None, None),
         };
-        for (name, text) in request.headers.iter().map(|(n, t)| (n, t.clone())).chain(authorization.iter().map(|(n, t)| (n, t.clone()))) {
+        let fixed = authorization.as_ref().map(|(name, text)| (name, text));
+        for (name, text) in request.headers.iter().chain(fixed) {
             let name = HeaderName::try_from(name.as_str())
                 .map_err(|e| invalid(format!("header `{name}`: {e}")))?;
             // The error never shows the value (it may be a secret).

@@ -6,6 +6,7 @@ use crate::load::http::HttpPhaseOutcome;
 use crate::load::replicate::ReplicateOutcome;
 use crate::load::swarm::SwarmOutcome;
 use crate::load::{PhaseOutcome, Schedule};
+pub(super) use crate::report::percent;
 use crate::report::{DeliveryCheck, PhaseRecord};
 use crate::spec::{Delivery, FreshnessPhase, HttpPhase, Phase, PhaseKind};
 
@@ -24,11 +25,6 @@ impl Account {
     fn short(&mut self, why: String) {
         self.shortfalls.push(why);
     }
-}
-
-/// `share` as a percentage for a sentence: `95 %`, `99.5 %`, `84.2 %`.
-pub(super) fn percent(share: f64) -> String {
-    format!("{} %", (share * 1000.0).round() / 10.0)
 }
 
 /// What `run` (a run of `phase`) delivered against `limits`; `None`: it has no outcome to read.
